@@ -1,0 +1,28 @@
+# scripts/deps.sh -- Debian packages by purpose, installed only when missing.
+# Sourced by scripts/check, scripts/demo, bench/run and .ci/run.
+
+deps_build="autoconf automake libtool pkg-config make gcc libcunit1-dev"
+deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light"
+deps_bench="go-mmproxy gnuplot-nox"
+
+deps_install() {
+	pkgs=""
+	for purpose in "$@"; do
+		eval "pkgs=\"\$pkgs \$deps_$purpose\""
+	done
+	missing=""
+	for p in $pkgs; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		    grep -q "install ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages:$missing (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}

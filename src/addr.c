@@ -1,0 +1,3 @@
+/* addr.c -- being written. */
+
+#include "config.h"

@@ -1,0 +1,35 @@
+/*
+ * addr.h -- socket address parsing, formatting and comparison (pure).
+ */
+#ifndef MMPROXYD_ADDR_H
+#define MMPROXYD_ADDR_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+/* "[ffff:...:ffff]:65535" plus NUL, rounded up. */
+#define ADDR_STRLEN	64
+
+/*
+ * Parse "ADDR:PORT", "[V6ADDR]:PORT" or "HOSTNAME:PORT" (resolved now, the
+ * first answer wins) into ss. Returns 0, or -1 with a reason in err.
+ */
+int	addr_parse(const char *s, struct sockaddr_storage *ss,
+	    char *err, size_t errlen);
+
+/* "192.0.2.1:80" or "[2001:db8::1]:80" into buf (ADDR_STRLEN bytes). */
+const char *addr_format(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Turn an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into plain IPv4. */
+void	addr_unmap(struct sockaddr_storage *ss);
+
+socklen_t addr_len(const struct sockaddr *sa);
+int	addr_port(const struct sockaddr *sa);
+void	addr_set_port(struct sockaddr_storage *ss, int port);
+
+/* Same family, address and port. */
+int	addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif

@@ -1,0 +1,3 @@
+/* config.c -- being written. */
+
+#include "config.h"

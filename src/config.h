@@ -1,0 +1,62 @@
+/*
+ * config.h -- the command line, parsed into one struct that is read-only
+ * once the threads start (SIGHUP swaps only the allow-list, under its own
+ * lock in the listener).
+ */
+#ifndef MMPROXYD_CONFIG_H
+#define MMPROXYD_CONFIG_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "subnet.h"
+
+#define CONFIG_DEFAULT_LISTEN		"0.0.0.0:8443"
+#define CONFIG_DEFAULT_TARGET4		"127.0.0.1:443"
+#define CONFIG_DEFAULT_TARGET6		"[::1]:443"
+#define CONFIG_DEFAULT_CLOSE_AFTER	60
+#define CONFIG_DEFAULT_HEADER_TIMEOUT	5
+#define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT	30
+#define CONFIG_DEFAULT_MAX_FLOWS	65536
+/* 0 means: as many as the fd limit allows (see main.c). */
+#define CONFIG_DEFAULT_MAX_CONNS	0
+
+struct config {
+	struct sockaddr_storage	 listen;
+	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct sockaddr_storage	 target4;
+	struct sockaddr_storage	 target6;
+	int			 listeners;	/* >= 1 */
+	unsigned int		 mark;		/* 0 = unset */
+	const char		*allowed_subnets_path;	/* NULL = all */
+	struct subnet_list	 allowed;
+	int			 dynamic_destination;
+	int			 listen_transparent;
+	int			 close_after;	/* UDP idle seconds */
+	int			 verbosity;	/* 0, 1, 2 */
+	int			 max_conns;	/* 0 = from the fd limit */
+	int			 header_timeout;	/* seconds */
+	int			 max_flows;
+	int			 shutdown_timeout;	/* seconds */
+	const char		*user;		/* NULL = stay as started */
+};
+
+enum config_result {
+	CONFIG_OK,		/* run */
+	CONFIG_EXIT,		/* --help or --version printed: exit 0 */
+	CONFIG_ERROR		/* err says why: exit non-zero */
+};
+
+/*
+ * Fill cfg from argv. Flags take one or two dashes, and "-flag value" or
+ * "-flag=value". Loads the allow-list file when one is named. Help and
+ * version text go to out.
+ */
+enum config_result config_parse(int argc, char *argv[], struct config *cfg,
+		    FILE *out, char *err, size_t errlen);
+void		 config_free(struct config *cfg);
+
+#endif

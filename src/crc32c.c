@@ -1,0 +1,3 @@
+/* crc32c.c -- being written. */
+
+#include "config.h"

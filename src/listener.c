@@ -1,0 +1,3 @@
+/* listener.c -- being written. */
+
+#include "config.h"

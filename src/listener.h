@@ -1,0 +1,3 @@
+#ifndef MMPROXYD_LISTENER_H
+#define MMPROXYD_LISTENER_H
+#endif

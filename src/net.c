@@ -1,0 +1,3 @@
+/* net.c -- being written. */
+
+#include "config.h"

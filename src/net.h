@@ -1,0 +1,3 @@
+#ifndef MMPROXYD_NET_H
+#define MMPROXYD_NET_H
+#endif

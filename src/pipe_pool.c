@@ -1,0 +1,3 @@
+/* pipe_pool.c -- being written. */
+
+#include "config.h"

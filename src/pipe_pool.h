@@ -1,0 +1,3 @@
+#ifndef MMPROXYD_PIPE_POOL_H
+#define MMPROXYD_PIPE_POOL_H
+#endif

@@ -1,0 +1,3 @@
+/* pool.c -- being written. */
+
+#include "config.h"

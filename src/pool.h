@@ -1,0 +1,3 @@
+#ifndef MMPROXYD_POOL_H
+#define MMPROXYD_POOL_H
+#endif

@@ -1,0 +1,3 @@
+/* proxy_header.c -- being written. */
+
+#include "config.h"

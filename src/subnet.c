@@ -1,0 +1,3 @@
+/* subnet.c -- being written. */
+
+#include "config.h"

@@ -1,0 +1,3 @@
+/* tcp_relay.c -- being written. */
+
+#include "config.h"

@@ -1,0 +1,3 @@
+#ifndef MMPROXYD_TCP_RELAY_H
+#define MMPROXYD_TCP_RELAY_H
+#endif

@@ -1,0 +1,21 @@
+/*
+ * test_suites.h -- each tests/test_<module>.c registers its suite here.
+ */
+#ifndef MMPROXYD_TEST_SUITES_H
+#define MMPROXYD_TEST_SUITES_H
+
+#include <CUnit/CUnit.h>
+
+void	test_addr_register(void);
+void	test_config_register(void);
+void	test_crc32c_register(void);
+void	test_pipe_pool_register(void);
+void	test_pool_register(void);
+void	test_proxy_header_register(void);
+void	test_subnet_register(void);
+
+/* Add a suite or stop the runner: a missing suite must not pass quietly. */
+CU_pSuite	test_suite_add(const char *name);
+void		test_add(CU_pSuite s, const char *name, CU_TestFunc fn);
+
+#endif
