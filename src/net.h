@@ -1,3 +1,43 @@
+/*
+ * net.h -- socket helpers: listeners, transparent (spoofed-source) sockets,
+ * connect with a deadline, write_all. They return -1 and leave errno set;
+ * the caller logs with its own context.
+ */
 #ifndef MMPROXYD_NET_H
 #define MMPROXYD_NET_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+
+/*
+ * A bound socket of socktype (SOCK_STREAM: listening too), with
+ * SO_REUSEPORT when reuseport is set and IP_TRANSPARENT when transparent is
+ * set. Returns the fd (close-on-exec, blocking) or -1.
+ */
+int	net_listen(const struct sockaddr *sa, int socktype, int reuseport,
+	    int transparent);
+
+/* IP_TRANSPARENT or IPV6_TRANSPARENT, by family. */
+int	net_set_transparent(int fd, int family);
+
+/*
+ * A socket of socktype bound to src (address and port) with IP_TRANSPARENT
+ * and SO_REUSEADDR, so it may carry a client's address; SO_MARK when mark
+ * is not 0. src port 0 binds the address only. Returns the fd or -1.
+ */
+int	net_socket_transparent(const struct sockaddr *src, int socktype,
+	    unsigned int mark);
+
+/* A plain socket for dst's family, SO_MARK when mark is not 0. */
+int	net_socket_plain(int family, int socktype, unsigned int mark);
+
+/* connect() that gives up after timeout_ms; fd stays blocking. */
+int	net_connect_timeout(int fd, const struct sockaddr *dst,
+	    int timeout_ms);
+
+/* send() all of buf, retrying EINTR and short writes; no SIGPIPE. */
+int	net_write_all(int fd, const void *buf, size_t len);
+
 #endif
