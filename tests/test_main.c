@@ -51,6 +51,7 @@ main(void)
 	test_pipe_pool_register();
 	test_pool_register();
 	test_proxy_header_register();
+	test_sdnotify_register();
 	test_subnet_register();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);

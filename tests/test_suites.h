@@ -12,6 +12,7 @@ void	test_crc32c_register(void);
 void	test_pipe_pool_register(void);
 void	test_pool_register(void);
 void	test_proxy_header_register(void);
+void	test_sdnotify_register(void);
 void	test_subnet_register(void);
 
 /* Add a suite or stop the runner: a missing suite must not pass quietly. */

@@ -1,0 +1,17 @@
+/*
+ * sdnotify.h -- tell the service manager about state changes
+ * (sd_notify(3) without libsystemd).
+ */
+#ifndef MMPROXYD_SDNOTIFY_H
+#define MMPROXYD_SDNOTIFY_H
+
+/*
+ * Send state (e.g. "READY=1", "STOPPING=1") as one datagram to the
+ * AF_UNIX socket named by $NOTIFY_SOCKET; a leading '@' names an abstract
+ * socket. Returns 0 when NOTIFY_SOCKET is unset or empty (not supervised),
+ * 1 when the datagram was sent, -1 on error with errno set (EINVAL for a
+ * name that is not a path, '@' name or fits no sun_path).
+ */
+int	sdnotify(const char *state);
+
+#endif
