@@ -48,6 +48,7 @@ main(void)
 	test_addr_register();
 	test_config_register();
 	test_crc32c_register();
+	test_flow_table_register();
 	test_pipe_pool_register();
 	test_pool_register();
 	test_proxy_header_register();

@@ -9,6 +9,7 @@
 void	test_addr_register(void);
 void	test_config_register(void);
 void	test_crc32c_register(void);
+void	test_flow_table_register(void);
 void	test_pipe_pool_register(void);
 void	test_pool_register(void);
 void	test_proxy_header_register(void);
