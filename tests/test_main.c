@@ -54,6 +54,7 @@ main(void)
 	test_proxy_header_register();
 	test_sdnotify_register();
 	test_subnet_register();
+	test_target_register();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS) {

@@ -15,6 +15,7 @@ void	test_pool_register(void);
 void	test_proxy_header_register(void);
 void	test_sdnotify_register(void);
 void	test_subnet_register(void);
+void	test_target_register(void);
 
 /* Add a suite or stop the runner: a missing suite must not pass quietly. */
 CU_pSuite	test_suite_add(const char *name);
