@@ -6,6 +6,16 @@
 #ifndef MMPROXYD_CONFIG_H
 #define MMPROXYD_CONFIG_H
 
+/*
+ * In src/, #include "config.h" finds this file before autoconf's, so pull
+ * autoconf's in here, ahead of any system header: it carries _GNU_SOURCE
+ * and PACKAGE_VERSION. Angle brackets skip this directory; were this file
+ * found again, its guard makes that a no-op.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -23,6 +33,14 @@
 #define CONFIG_DEFAULT_MAX_FLOWS	65536
 /* 0 means: as many as the fd limit allows (see main.c). */
 #define CONFIG_DEFAULT_MAX_CONNS	0
+#define CONFIG_DEFAULT_LISTENERS	1
+#define CONFIG_MAX_LISTENERS		1024
+#define CONFIG_MAX_CONNS		1000000
+#define CONFIG_MIN_HEADER_TIMEOUT	3	/* the spec advises >= 3 s */
+#define CONFIG_MAX_HEADER_TIMEOUT	3600
+#define CONFIG_MAX_FLOWS		10000000
+/* Seconds stay small enough to count in milliseconds in an int. */
+#define CONFIG_MAX_SECONDS		2000000
 
 struct config {
 	struct sockaddr_storage	 listen;
