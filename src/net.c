@@ -1,3 +1,189 @@
-/* net.c -- being written. */
+/*
+ * net.c -- socket helpers. Each returns -1 with errno set on failure and
+ * closes whatever it opened; the caller logs with its own context.
+ */
 
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "net.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24
+#endif
+
+static int
+net_setopt(int fd, int level, int name, int value)
+{
+	return (setsockopt(fd, level, name, &value, sizeof(value)));
+}
+
+/* close() that keeps the errno of the failure being reported. */
+static int
+net_fail(int fd)
+{
+	int	saved = errno;
+
+	if (fd != -1)
+		(void)close(fd);
+	errno = saved;
+	return (-1);
+}
+
+int
+net_set_transparent(int fd, int family)
+{
+	if (family == AF_INET6)
+		return (net_setopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, 1));
+	return (net_setopt(fd, IPPROTO_IP, IP_TRANSPARENT, 1));
+}
+
+int
+net_listen(const struct sockaddr *sa, int socktype, int reuseport,
+    int transparent)
+{
+	int	fd;
+
+	fd = socket(sa->sa_family, socktype | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (-1);
+	if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		return (net_fail(fd));
+	if (reuseport && net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+		return (net_fail(fd));
+	/* "[::]:port" should not also take IPv4: -l says which one. */
+	if (sa->sa_family == AF_INET6 &&
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
+		return (net_fail(fd));
+	if (transparent && net_set_transparent(fd, sa->sa_family) == -1)
+		return (net_fail(fd));
+	if (bind(fd, sa, addr_len(sa)) == -1)
+		return (net_fail(fd));
+	if (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)
+		return (net_fail(fd));
+	return (fd);
+}
+
+int
+net_socket_plain(int family, int socktype, unsigned int mark)
+{
+	int	fd;
+
+	fd = socket(family, socktype | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (-1);
+	if (mark != 0 && net_setopt(fd, SOL_SOCKET, SO_MARK, (int)mark) == -1)
+		return (net_fail(fd));
+	return (fd);
+}
+
+int
+net_socket_transparent(const struct sockaddr *src, int socktype,
+    unsigned int mark)
+{
+	int	fd;
+
+	if ((fd = net_socket_plain(src->sa_family, socktype, mark)) == -1)
+		return (-1);
+	if (net_set_transparent(fd, src->sa_family) == -1)
+		return (net_fail(fd));
+	/*
+	 * The same client address and port may be bound again while an
+	 * earlier connection from it lingers in TIME_WAIT.
+	 */
+	if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		return (net_fail(fd));
+	/* Port 0 cannot be reproduced: let connect() pick the port. */
+	if (addr_port(src) == 0 && socktype == SOCK_STREAM &&
+	    net_setopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1) == -1)
+		return (net_fail(fd));
+	if (bind(fd, src, addr_len(src)) == -1)
+		return (net_fail(fd));
+	return (fd);
+}
+
+static long long
+net_now_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+int
+net_connect_timeout(int fd, const struct sockaddr *dst, int timeout_ms)
+{
+	struct pollfd	pfd;
+	long long	deadline;
+	socklen_t	len;
+	int		flags, err, n;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return (-1);
+	if (connect(fd, dst, addr_len(dst)) == 0)
+		goto done;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return (-1);
+
+	deadline = net_now_ms() + timeout_ms;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	for (;;) {
+		long long left = deadline - net_now_ms();
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		n = poll(&pfd, 1, (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (-1);
+		if (n == 1)
+			break;
+	}
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return (-1);
+	if (err != 0) {
+		errno = err;
+		return (-1);
+	}
+done:
+	if (fcntl(fd, F_SETFL, flags) == -1)
+		return (-1);
+	return (0);
+}
+
+int
+net_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+
+	while (off < len) {
+		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (-1);
+		off += (size_t)n;
+	}
+	return (0);
+}

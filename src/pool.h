@@ -1,3 +1,60 @@
+/*
+ * pool.h -- the bounded thread pool behind the TCP relays.
+ *
+ * A connection takes a slot (pool_conn_acquire, blocking while all
+ * max_conns slots are taken: that is the backpressure) and runs on up to
+ * two pool threads, one per direction. Threads start on demand with a
+ * small stack and exit after idling, so an idle daemon keeps only a few.
+ */
 #ifndef MMPROXYD_POOL_H
 #define MMPROXYD_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct pool_task {
+	void	(*fn)(void *);
+	void	*arg;
+};
+
+struct pool {
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 work;		/* a task was queued */
+	pthread_cond_t		 slot_free;	/* a connection ended */
+	pthread_cond_t		 exited;	/* a thread exited */
+	struct pool_task	*queue;		/* ring of max_threads */
+	size_t			 head, len;
+	size_t			 max_threads;	/* 2 * max_conns */
+	size_t			 nthreads, nidle;
+	size_t			 max_conns, conns;
+	size_t			 spare;		/* idle threads kept */
+	size_t			 stack_size;
+	int			 idle_seconds;
+	int			 stopping;
+};
+
+/* Returns 0, or -1 with errno set (ENOMEM). */
+int	pool_init(struct pool *p, size_t max_conns, size_t stack_size);
+
+/*
+ * Take a connection slot, waiting while all are taken. Returns 0, or -1
+ * once pool_stop() was called.
+ */
+int	pool_conn_acquire(struct pool *p);
+void	pool_conn_release(struct pool *p);
+size_t	pool_conns(struct pool *p);
+
+/*
+ * Run fn(arg) on a pool thread: an idle one, or a new one. Never waits:
+ * slots bound the tasks to two per connection. Returns 0, or -1 with the
+ * pthread_create error in errno when no thread could take the task.
+ */
+int	pool_run(struct pool *p, void (*fn)(void *), void *arg);
+
+/* Wake acquirers and let idle threads exit. */
+void	pool_stop(struct pool *p);
+
+/* After pool_stop and once no task runs: wait for threads, free. */
+void	pool_destroy(struct pool *p);
+
 #endif
