@@ -1,2 +1,263 @@
+/*
+ * main.c -- startup order (parse, check privileges, bind, start threads),
+ * the signal loop, and orderly shutdown.
+ *
+ * The main thread owns the listeners and the pool. Signals are blocked in
+ * every thread and taken here with sigtimedwait, so no handler ever runs
+ * concurrently with the relays.
+ */
+
 #include "config.h"
-int main(void) { return 0; }
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "net.h"
+#include "pipe_pool.h"
+#include "pool.h"
+
+/*
+ * Relay threads need little stack: a 1 KiB header buffer, a 16 KiB copy
+ * buffer when no pipe can be had, and a log line. 64 KiB leaves room for
+ * libc (measured: see bench/README.md) without the 8 MiB default.
+ */
+#define MAIN_STACK_SIZE		(64 * 1024)
+#define MAIN_FD_RESERVE		64	/* listeners, logs, pipes in use */
+#define MAIN_FDS_PER_CONN	2	/* two sockets; pipes only while busy */
+#define MAIN_MAX_CONNS_DEFAULT	10000
+#define MAIN_PIPES_IDLE		128
+#define MAIN_PIPE_SIZE		(64 * 1024)
+#define MAIN_ABORT_WAIT_MS	2000	/* after the grace period */
+
+static struct config	 cfg;
+static struct listener	*listeners;
+static struct pool	 pool;
+static struct pipe_pool	 pipes;
+
+/* Raise the soft fd limit to the hard one; returns the limit in force. */
+static rlim_t
+main_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit RLIMIT_NOFILE to %llu",
+			    (unsigned long long)rl.rlim_max);
+		else
+			return (rl.rlim_max);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return (rl.rlim_cur);
+}
+
+/* -max-conns, or what the fd limit allows; warn when it cannot fit. */
+static size_t
+main_max_conns(rlim_t nofile)
+{
+	size_t	fit = 1;
+
+	if (nofile > MAIN_FD_RESERVE + MAIN_FDS_PER_CONN)
+		fit = (size_t)(nofile - MAIN_FD_RESERVE) / MAIN_FDS_PER_CONN;
+	if (cfg.max_conns == 0)
+		return (fit < MAIN_MAX_CONNS_DEFAULT ? fit :
+		    MAIN_MAX_CONNS_DEFAULT);
+	if ((size_t)cfg.max_conns > fit)
+		log_warnx("-max-conns %d needs about %zu file descriptors "
+		    "but the limit is %llu: at most %zu connections fit "
+		    "(raise the limit with ulimit -n or LimitNOFILE=)",
+		    cfg.max_conns, (size_t)cfg.max_conns * MAIN_FDS_PER_CONN +
+		    MAIN_FD_RESERVE, (unsigned long long)nofile, fit);
+	return ((size_t)cfg.max_conns);
+}
+
+/* Fail at startup, not on the first connection, when we may not spoof. */
+static void
+main_check_transparent(void)
+{
+	int	fd, family = cfg.listen.ss_family;
+
+	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (net_set_transparent(fd, family) == -1) {
+		if (errno == EPERM || errno == EACCES)
+			fatalx("cannot set IP_TRANSPARENT: %s; run mmproxyd "
+			    "as root or grant it CAP_NET_ADMIN", strerror(errno));
+		fatal("cannot set IP_TRANSPARENT");
+	}
+	(void)close(fd);
+}
+
+static void
+main_open_listeners(void)
+{
+	char	buf[ADDR_STRLEN];
+	int	i;
+
+	if ((listeners = calloc((size_t)cfg.listeners,
+	    sizeof(*listeners))) == NULL)
+		fatal("calloc");
+	addr_format((struct sockaddr *)&cfg.listen, buf, sizeof(buf));
+	for (i = 0; i < cfg.listeners; i++) {
+		if (listener_open(&listeners[i], i, &cfg, &pool,
+		    &pipes) == -1) {
+			if (errno == EPERM || errno == EACCES)
+				fatal("listen on %s (run as root or grant "
+				    "CAP_NET_ADMIN and CAP_NET_BIND_SERVICE)",
+				    buf);
+			fatal("listen on %s", buf);
+		}
+	}
+	log_info("listening on %s (tcp, %d listener%s)", buf, cfg.listeners,
+	    cfg.listeners == 1 ? "" : "s");
+}
+
+static void
+main_log_stats(const char *when)
+{
+	int	i;
+
+	for (i = 0; i < cfg.listeners; i++)
+		listener_log_stats(&listeners[i], when);
+}
+
+/* Wait up to ms for every connection to end; a signal in stop ends it. */
+static int
+main_wait_conns(long ms, const sigset_t *stop)
+{
+	struct timespec	slice = { 0, 100 * 1000 * 1000 };
+	siginfo_t	info;
+	int		sig;
+
+	for (; ms > 0; ms -= 100) {
+		if (pool_conns(&pool) == 0)
+			return (0);
+		sig = sigtimedwait(stop, &info, &slice);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("second signal: closing now");
+			return (-1);
+		}
+	}
+	return (pool_conns(&pool) == 0 ? 0 : -1);
+}
+
+static void
+main_shutdown(const sigset_t *sigs)
+{
+	size_t	left;
+	int	i;
+
+	log_info("stopping: %zu connection%s in flight, grace %d s",
+	    pool_conns(&pool), pool_conns(&pool) == 1 ? "" : "s",
+	    cfg.shutdown_timeout);
+	for (i = 0; i < cfg.listeners; i++) {
+		atomic_store(&listeners[i].stopping, 1);
+		(void)shutdown(listeners[i].fd, SHUT_RDWR);
+	}
+	pool_stop(&pool);
+	for (i = 0; i < cfg.listeners; i++)
+		listener_stop(&listeners[i]);
+
+	if (main_wait_conns((long)cfg.shutdown_timeout * 1000, sigs) == -1) {
+		left = pool_conns(&pool);
+		log_info("closing %zu connection%s still open", left,
+		    left == 1 ? "" : "s");
+		for (i = 0; i < cfg.listeners; i++)
+			listener_abort_conns(&listeners[i]);
+		(void)main_wait_conns(MAIN_ABORT_WAIT_MS, sigs);
+	}
+	main_log_stats("exit");
+	for (i = 0; i < cfg.listeners; i++)
+		listener_close(&listeners[i]);
+	if (pool_conns(&pool) == 0) {
+		pool_destroy(&pool);
+		pipe_pool_destroy(&pipes);
+	}
+	free(listeners);
+	config_free(&cfg);
+	log_info("stopped");
+}
+
+int
+main(int argc, char *argv[])
+{
+	char		 err[512];
+	sigset_t	 sigs;
+	siginfo_t	 info;
+	rlim_t		 nofile;
+	size_t		 max_conns;
+	int		 i, rc, sig;
+
+	switch (config_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_EXIT:
+		return (0);
+	case CONFIG_ERROR:
+		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
+		return (2);
+	}
+	log_init(cfg.verbosity);
+	if (cfg.proto != IPPROTO_TCP)
+		fatalx("-p udp is not available in this build yet");
+
+	/* splice() into a closed socket raises SIGPIPE: take EPIPE instead. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("signal");
+	nofile = main_raise_nofile();
+	max_conns = main_max_conns(nofile);
+	main_check_transparent();
+
+	if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
+	    pipe_pool_init(&pipes, MAIN_PIPES_IDLE, MAIN_PIPE_SIZE) == -1)
+		fatal("out of memory");
+	main_open_listeners();
+
+	/* Threads inherit the mask: only this thread takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0)
+		fatalx("pthread_sigmask: %s", strerror(rc));
+	for (i = 0; i < cfg.listeners; i++)
+		if ((rc = listener_start(&listeners[i])) != 0)
+			fatalx("pthread_create: %s", strerror(rc));
+	log_info("ready: up to %zu connections (fd limit %llu)", max_conns,
+	    (unsigned long long)nofile);
+
+	for (;;) {
+		sig = sigwaitinfo(&sigs, &info);
+		if (sig == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("sigwaitinfo");
+		}
+		if (sig == SIGUSR1)
+			main_log_stats("counters");
+		else if (sig == SIGHUP)
+			log_info("SIGHUP: nothing to reload yet");
+		else
+			break;
+	}
+	main_shutdown(&sigs);
+	return (0);
+}

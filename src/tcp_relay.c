@@ -1,3 +1,473 @@
-/* tcp_relay.c -- being written. */
+/*
+ * tcp_relay.c -- one proxied TCP connection: read the PROXY header under a
+ * deadline, connect to the backend from the client's address, forward what
+ * came with the header, then splice both ways.
+ *
+ * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
+ * it starts the partner thread; from then on both directions share it and
+ * refs counts them. Each direction writes only its own byte counter; the
+ * last one to finish (refs reaches 0) reads both, closes the sockets and
+ * frees the conn. fds are published in the listener's list under its
+ * conns_mtx so that shutdown can end a connection without racing close().
+ */
 
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "listener.h"
+#include "log.h"
+#include "net.h"
+#include "pipe_pool.h"
+#include "pool.h"
+#include "proxy_header.h"
+#include "target.h"
+#include "tcp_relay.h"
+
+#define RELAY_HDR_BUF		1024	/* any v1 line, most v2 headers */
+#define RELAY_CONNECT_MS	5000	/* backend connect deadline */
+#define RELAY_CHUNK		(64 * 1024)	/* one splice, one pipe */
+#define RELAY_COPY_BUF		(16 * 1024)	/* when no pipe can be had */
+
+static long long
+relay_now_ms(void)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+struct conn *
+tcp_relay_conn_new(struct listener *l, int cfd,
+    const struct sockaddr_storage *peer)
+{
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return (NULL);
+	c->l = l;
+	c->cfd = cfd;
+	c->bfd = -1;
+	c->peer = *peer;
+	atomic_init(&c->refs, 1);
+	atomic_init(&c->failed, 0);
+	atomic_init(&c->why, NULL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &c->start);
+	return (c);
+}
+
+/* Remember the first reason the connection ended. */
+static void
+relay_why(struct conn *c, const char *why)
+{
+	const char	*none = NULL;
+
+	atomic_compare_exchange_strong(&c->why, &none, why);
+}
+
+/* End both directions now: an error on one side ends the other too. */
+static void
+relay_fail(struct conn *c, const char *why)
+{
+	relay_why(c, why);
+	atomic_store(&c->failed, 1);
+	(void)shutdown(c->cfd, SHUT_RDWR);
+	if (c->bfd != -1)
+		(void)shutdown(c->bfd, SHUT_RDWR);
+}
+
+static void
+relay_list_add(struct conn *c)
+{
+	struct listener	*l = c->l;
+
+	pthread_mutex_lock(&l->conns_mtx);
+	c->prev = NULL;
+	c->next = l->conns;
+	if (l->conns != NULL)
+		l->conns->prev = c;
+	l->conns = c;
+	pthread_mutex_unlock(&l->conns_mtx);
+}
+
+static void
+relay_list_remove(struct conn *c)
+{
+	struct listener	*l = c->l;
+
+	pthread_mutex_lock(&l->conns_mtx);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		l->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&l->conns_mtx);
+}
+
+/* The last direction out closes, counts, logs and frees. */
+static void
+relay_put(struct conn *c)
+{
+	struct listener	*l = c->l;
+	struct linger	 rst = { 1, 0 };
+	char		 cbuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	char		 tbuf[ADDR_STRLEN];
+	const char	*why;
+	long long	 ms;
+
+	if (atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	relay_list_remove(c);
+	/* Pass a reset on as a reset rather than as a clean end. */
+	if (atomic_load(&c->failed)) {
+		(void)setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &rst,
+		    sizeof(rst));
+		if (c->bfd != -1)
+			(void)setsockopt(c->bfd, SOL_SOCKET, SO_LINGER, &rst,
+			    sizeof(rst));
+	}
+	(void)close(c->cfd);
+	if (c->bfd != -1) {
+		(void)close(c->bfd);
+		atomic_fetch_sub(&l->stats.active, 1);
+	}
+	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
+		why = atomic_load(&c->why);
+		ms = relay_now_ms() - ((long long)c->start.tv_sec * 1000 +
+		    c->start.tv_nsec / 1000000);
+		log_conn(LOG_V_STATES, "%s via %s -> %s: closed after "
+		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
+		    c->client.ss_family != AF_UNSPEC ?
+		    addr_format((struct sockaddr *)&c->client, cbuf,
+		    sizeof(cbuf)) : "local",
+		    addr_format((struct sockaddr *)&c->peer, pbuf,
+		    sizeof(pbuf)),
+		    addr_format((struct sockaddr *)&c->target, tbuf,
+		    sizeof(tbuf)), ms / 1000, ms % 1000,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out,
+		    why != NULL ? why : "eof");
+	}
+	free(c);
+	pool_conn_release(l->pool);
+}
+
+/* Move every byte of the pipe to out. Returns 0, or -1 (errno). */
+static int
+relay_drain(int rfd, int out, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = splice(rfd, NULL, out, NULL, len, SPLICE_F_MOVE);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (-1);
+		if (n == 0) {
+			errno = EIO;
+			return (-1);
+		}
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static int
+relay_readable(int fd)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+
+	return (poll(&pfd, 1, 0) == 1);
+}
+
+/*
+ * No pipe to be had (fd limit): copy one buffer's worth instead, so the
+ * connection slows down rather than breaks. Returns bytes moved, 0 at
+ * EOF, -1 on error.
+ */
+static ssize_t
+relay_copy(int in, int out)
+{
+	char	buf[RELAY_COPY_BUF];
+	ssize_t	n;
+
+	do
+		n = recv(in, buf, sizeof(buf), 0);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return (n);
+	if (net_write_all(out, buf, (size_t)n) == -1)
+		return (-1);
+	return (n);
+}
+
+/*
+ * One direction, in to out, until EOF (then half-close out) or an error
+ * (then end both). Waits for data without a pipe and holds one only while
+ * bytes keep arriving.
+ */
+static void
+relay_pump(struct conn *c, int in, int out, uint64_t *count,
+    atomic_uint_fast64_t *total)
+{
+	struct pipe_pool *pipes = c->l->pipes;
+	struct pipe_pair  p;
+	struct pollfd	  pfd = { .fd = in, .events = POLLIN };
+	ssize_t		  n;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			relay_fail(c, "poll failed");
+			return;
+		}
+		if (pipe_pool_get(pipes, &p) == -1) {
+			if ((n = relay_copy(in, out)) > 0) {
+				*count += (uint64_t)n;
+				atomic_fetch_add(total, (uint64_t)n);
+				continue;
+			}
+			if (n == 0)
+				break;
+			relay_fail(c, in == c->cfd ? "client error" :
+			    "backend error");
+			return;
+		}
+		for (;;) {
+			n = splice(in, NULL, p.wfd, NULL, RELAY_CHUNK,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && errno == EAGAIN)
+				break;
+			if (n == -1) {
+				pipe_pool_put(pipes, &p, 0);
+				relay_fail(c, in == c->cfd ? "client error" :
+				    "backend error");
+				return;
+			}
+			if (n == 0) {
+				pipe_pool_put(pipes, &p, 0);
+				goto eof;
+			}
+			if (relay_drain(p.rfd, out, (size_t)n) == -1) {
+				pipe_pool_put(pipes, &p, 1);
+				relay_fail(c, out == c->cfd ? "client error" :
+				    "backend error");
+				return;
+			}
+			*count += (uint64_t)n;
+			atomic_fetch_add(total, (uint64_t)n);
+			/* A short read means the socket is drained. */
+			if (n < RELAY_CHUNK || !relay_readable(in))
+				break;
+		}
+		pipe_pool_put(pipes, &p, 0);
+	}
+eof:
+	/* Half-close: the other direction keeps flowing until its own end. */
+	if (shutdown(out, SHUT_WR) == -1 && errno != ENOTCONN)
+		relay_fail(c, "shutdown failed");
+}
+
+static void
+relay_backward(void *arg)
+{
+	struct conn	*c = arg;
+
+	relay_pump(c, c->bfd, c->cfd, &c->bytes_out, &c->l->stats.bytes_out);
+	relay_put(c);
+}
+
+/*
+ * Read until the header is complete. Returns its length with *buf and
+ * *filled describing what was read (the surplus belongs to the backend);
+ * *buf may be heap memory then, which the caller frees if it is not
+ * stack. Returns -1 with *why set when the connection must be closed.
+ */
+static ssize_t
+relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
+    struct pp_header *hdr, const char **why, int *timed_out)
+{
+	const struct config *cfg = c->l->cfg;
+	struct pollfd	 pfd = { .fd = c->cfd, .events = POLLIN };
+	long long	 deadline, left;
+	size_t		 want;
+	ssize_t		 n;
+	char		*bigger;
+
+	deadline = relay_now_ms() + (long long)cfg->header_timeout * 1000;
+	*filled = 0;
+	for (;;) {
+		if ((left = deadline - relay_now_ms()) <= 0 ||
+		    (n = poll(&pfd, 1, (int)left)) == 0) {
+			*why = "no complete PROXY header in time";
+			*timed_out = 1;
+			return (-1);
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			*why = "poll failed";
+			return (-1);
+		}
+		/* A v2 header may be larger than the first buffer. */
+		want = proxy_header_expected_len(*buf, *filled);
+		if (*filled == *cap && want > *cap) {
+			if ((bigger = malloc(want)) == NULL) {
+				*why = "out of memory for the header";
+				return (-1);
+			}
+			memcpy(bigger, *buf, *filled);
+			*buf = bigger;
+			*cap = want;
+		}
+		n = recv(c->cfd, *buf + *filled, *cap - *filled, 0);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1) {
+			*why = "read error before the header";
+			return (-1);
+		}
+		if (n == 0) {
+			*why = "closed before a complete PROXY header";
+			return (-1);
+		}
+		*filled += (size_t)n;
+		n = proxy_header_parse(*buf, *filled, hdr);
+		if (n > 0)
+			return (n);
+		if (n < 0) {
+			*why = proxy_header_strerror((enum pp_error)-n);
+			return (-2);
+		}
+	}
+}
+
+void
+tcp_relay_serve(void *arg)
+{
+	struct conn	*c = arg;
+	struct listener	*l = c->l;
+	const struct config *cfg = l->cfg;
+	struct pp_header hdr;
+	struct sockaddr_storage src;
+	socklen_t	 slen = sizeof(c->local);
+	char		 stackbuf[RELAY_HDR_BUF], *buf = stackbuf;
+	char		 pbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
+	char		 tbuf[ADDR_STRLEN];
+	size_t		 cap = sizeof(stackbuf), filled;
+	const char	*why = NULL;
+	ssize_t		 hlen;
+	int		 spoof, timed_out = 0, one = 1, bfd;
+
+	relay_list_add(c);
+	addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
+	if (getsockname(c->cfd, (struct sockaddr *)&c->local, &slen) == -1) {
+		log_conn_warn(LOG_V_ERRORS, "%s: getsockname", pbuf);
+		goto done;
+	}
+
+	hlen = relay_read_header(c, &buf, &cap, &filled, &hdr, &why,
+	    &timed_out);
+	if (hlen < 0) {
+		if (hlen == -2)
+			atomic_fetch_add(&l->stats.bad_header, 1);
+		else if (timed_out)
+			atomic_fetch_add(&l->stats.header_timeout, 1);
+		log_conn(LOG_V_ERRORS, "%s: %s%s", pbuf,
+		    hlen == -2 ? "bad PROXY header: " : "", why);
+		goto done;
+	}
+
+	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
+	    &spoof, &c->target, &why) == -1) {
+		atomic_fetch_add(&l->stats.bad_header, 1);
+		log_conn(LOG_V_ERRORS, "%s: %s", pbuf, why);
+		goto done;
+	}
+	if (spoof)
+		c->client = src;
+	if (spoof)
+		addr_format((struct sockaddr *)&src, cbuf, sizeof(cbuf));
+	else
+		strcpy(cbuf, "local");
+	addr_format((struct sockaddr *)&c->target, tbuf, sizeof(tbuf));
+	log_conn(LOG_V_STATES, "%s via %s -> %s: PROXY v%d header, "
+	    "connecting", cbuf, pbuf, tbuf, hdr.version);
+
+	bfd = spoof ?
+	    net_socket_transparent((struct sockaddr *)&src, SOCK_STREAM,
+	    cfg->mark) :
+	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
+	if (bfd == -1) {
+		atomic_fetch_add(&l->stats.backend_fail, 1);
+		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: backend socket",
+		    cbuf, pbuf, tbuf);
+		goto done;
+	}
+	pthread_mutex_lock(&l->conns_mtx);
+	c->bfd = bfd;
+	pthread_mutex_unlock(&l->conns_mtx);
+	/* Relayed bytes are already late: do not hold them for Nagle. */
+	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
+	    RELAY_CONNECT_MS) == -1) {
+		atomic_fetch_add(&l->stats.backend_fail, 1);
+		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: connect",
+		    cbuf, pbuf, tbuf);
+		pthread_mutex_lock(&l->conns_mtx);
+		c->bfd = -1;
+		pthread_mutex_unlock(&l->conns_mtx);
+		(void)close(bfd);
+		goto done;
+	}
+	atomic_fetch_add(&l->stats.proxied, 1);
+	atomic_fetch_add(&l->stats.active, 1);
+	log_conn(LOG_V_STATES, "%s via %s -> %s: connected", cbuf, pbuf, tbuf);
+
+	/* What came with the header goes first, before any splice. */
+	if (filled > (size_t)hlen) {
+		if (net_write_all(bfd, buf + hlen, filled - (size_t)hlen)
+		    == -1) {
+			relay_fail(c, "backend error");
+			goto done;
+		}
+		c->bytes_in += filled - (size_t)hlen;
+		atomic_fetch_add(&l->stats.bytes_in, filled - (size_t)hlen);
+	}
+	if (buf != stackbuf) {
+		free(buf);
+		buf = stackbuf;
+	}
+
+	atomic_store(&c->refs, 2);
+	if (pool_run(l->pool, relay_backward, c) == -1) {
+		atomic_store(&c->refs, 1);
+		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: no thread for "
+		    "the reply direction", cbuf, pbuf, tbuf);
+		relay_fail(c, "no thread");
+		goto done;
+	}
+	relay_pump(c, c->cfd, bfd, &c->bytes_in, &l->stats.bytes_in);
+done:
+	if (buf != stackbuf)
+		free(buf);
+	relay_put(c);
+}

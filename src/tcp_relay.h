@@ -1,3 +1,43 @@
+/*
+ * tcp_relay.h -- one proxied TCP connection, from header to close.
+ */
 #ifndef MMPROXYD_TCP_RELAY_H
 #define MMPROXYD_TCP_RELAY_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+struct listener;
+
+struct conn {
+	struct listener		*l;
+	int			 cfd;		/* from the load balancer */
+	int			 bfd;		/* to the backend, or -1 */
+	struct sockaddr_storage	 peer;		/* load balancer */
+	struct sockaddr_storage	 local;		/* where it connected */
+	struct sockaddr_storage	 client;	/* from the header */
+	struct sockaddr_storage	 target;
+	struct timespec		 start;
+	atomic_int		 refs;		/* directions still running */
+	atomic_int		 failed;	/* an error ended it: reset */
+	_Atomic(const char *)	 why;		/* first reason it ended */
+	uint64_t		 bytes_in, bytes_out;
+	struct conn		*prev, *next;	/* listener's list */
+};
+
+/*
+ * Take ownership of cfd, accepted on l from peer, and serve it on the
+ * calling pool thread; returns when this thread's part is done. The
+ * connection slot is released when the connection ends.
+ */
+void	tcp_relay_serve(void *conn);
+
+/* Make a conn for an accepted fd; NULL if out of memory. */
+struct conn *tcp_relay_conn_new(struct listener *l, int cfd,
+	    const struct sockaddr_storage *peer);
+
 #endif
