@@ -1,13 +1,230 @@
 /*
- * test_pool.c -- unit tests for src/pool.c (to be written).
+ * test_pool.c -- the bounded thread pool: slots, backpressure, two tasks
+ * per slot, idle threads leaving, stop.
  */
 
 #include "config.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
 #include "test_suites.h"
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+struct acquirer {
+	struct pool	*p;
+	atomic_int	 done;
+	int		 rc;
+};
+
+static void *
+acquire_thread(void *arg)
+{
+	struct acquirer	*a = arg;
+
+	a->rc = pool_conn_acquire(a->p);
+	atomic_store(&a->done, 1);
+	return (NULL);
+}
+
+static int
+wait_flag(atomic_int *flag, int ms)
+{
+	for (; ms > 0 && !atomic_load(flag); ms -= 10)
+		sleep_ms(10);
+	return (atomic_load(flag));
+}
+
+static void
+test_pool_acquire_waits_while_every_slot_is_taken(void)
+{
+	struct pool	p;
+	struct acquirer	a = { &p, 0, -2 };
+	pthread_t	t;
+
+	CU_ASSERT_FATAL(pool_init(&p, 2, 0) == 0);
+	CU_ASSERT(pool_conn_acquire(&p) == 0);
+	CU_ASSERT(pool_conn_acquire(&p) == 0);
+	CU_ASSERT(pool_conns(&p) == 2);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, acquire_thread, &a) == 0);
+	sleep_ms(100);
+	CU_ASSERT(atomic_load(&a.done) == 0);
+	pool_conn_release(&p);
+	CU_ASSERT(wait_flag(&a.done, 5000));
+	pthread_join(t, NULL);
+	CU_ASSERT(a.rc == 0);
+	CU_ASSERT(pool_conns(&p) == 2);
+	pool_conn_release(&p);
+	pool_conn_release(&p);
+	CU_ASSERT(pool_conns(&p) == 0);
+	pool_stop(&p);
+	pool_destroy(&p);
+}
+
+static void
+test_pool_stop_wakes_a_waiting_acquirer_with_an_error(void)
+{
+	struct pool	p;
+	struct acquirer	a = { &p, 0, -2 };
+	pthread_t	t;
+
+	CU_ASSERT_FATAL(pool_init(&p, 1, 0) == 0);
+	CU_ASSERT(pool_conn_acquire(&p) == 0);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, acquire_thread, &a) == 0);
+	sleep_ms(50);
+	pool_stop(&p);
+	CU_ASSERT(wait_flag(&a.done, 5000));
+	pthread_join(t, NULL);
+	CU_ASSERT(a.rc == -1);
+	CU_ASSERT(pool_conn_acquire(&p) == -1);
+	pool_conn_release(&p);
+	pool_destroy(&p);
+}
+
+/* Tasks that wait until all of them run at once. */
+struct gather {
+	pthread_mutex_t	mtx;
+	pthread_cond_t	cv;
+	int		want, running, finished;
+};
+
+static void
+gather_task(void *arg)
+{
+	struct gather	*g = arg;
+	struct timespec	 deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	pthread_mutex_lock(&g->mtx);
+	g->running++;
+	pthread_cond_broadcast(&g->cv);
+	while (g->running < g->want &&
+	    pthread_cond_timedwait(&g->cv, &g->mtx, &deadline) == 0)
+		;
+	g->finished++;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mtx);
+}
+
+static void
+test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
+{
+	struct pool	p;
+	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
+			    PTHREAD_COND_INITIALIZER, 6, 0, 0 };
+	int		i;
+
+	CU_ASSERT_FATAL(pool_init(&p, 3, 64 * 1024) == 0);
+	for (i = 0; i < 6; i++)
+		CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	pthread_mutex_lock(&g.mtx);
+	while (g.finished < 6) {
+		struct timespec	deadline;
+
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 10;
+		if (pthread_cond_timedwait(&g.cv, &g.mtx, &deadline) != 0)
+			break;
+	}
+	/* All six were inside gather_task together before any left. */
+	CU_ASSERT(g.finished == 6);
+	CU_ASSERT(g.running == 6);
+	pthread_mutex_unlock(&g.mtx);
+	pool_stop(&p);
+	pool_destroy(&p);
+}
+
+static void
+test_pool_refuses_a_task_beyond_two_per_slot(void)
+{
+	struct pool	p;
+	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
+			    PTHREAD_COND_INITIALIZER, 2, 0, 0 };
+
+	CU_ASSERT_FATAL(pool_init(&p, 1, 0) == 0);
+	/* Hold both threads until the third task has been refused. */
+	g.want = 3;
+	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	errno = 0;
+	CU_ASSERT(pool_run(&p, gather_task, &g) == -1);
+	CU_ASSERT(errno == EAGAIN);
+	pthread_mutex_lock(&g.mtx);
+	g.want = 2;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mtx);
+	pool_stop(&p);
+	pool_destroy(&p);
+	CU_ASSERT(g.finished == 2);
+}
+
+static void
+count_task(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static void
+test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit(void)
+{
+	struct pool	p;
+	atomic_int	n = 0;
+	int		i;
+	size_t		threads;
+
+	CU_ASSERT_FATAL(pool_init(&p, 4, 0) == 0);
+	p.spare = 0;
+	p.idle_seconds = 1;
+	for (i = 0; i < 50; i++) {
+		CU_ASSERT(pool_run(&p, count_task, &n) == 0);
+		while (atomic_load(&n) <= i)
+			sleep_ms(1);
+	}
+	pthread_mutex_lock(&p.mtx);
+	threads = p.nthreads;
+	pthread_mutex_unlock(&p.mtx);
+	/* One task at a time: one thread serves all of them. */
+	CU_ASSERT(threads <= 2);
+	for (i = 0; i < 300; i++) {
+		pthread_mutex_lock(&p.mtx);
+		threads = p.nthreads;
+		pthread_mutex_unlock(&p.mtx);
+		if (threads == 0)
+			break;
+		sleep_ms(10);
+	}
+	CU_ASSERT(threads == 0);
+	CU_ASSERT(atomic_load(&n) == 50);
+	pool_stop(&p);
+	pool_destroy(&p);
+}
 
 void
 test_pool_register(void)
 {
-	(void)test_suite_add("pool");
+	CU_pSuite	s = test_suite_add("pool");
+
+	test_add(s, "acquire waits while every slot is taken",
+	    test_pool_acquire_waits_while_every_slot_is_taken);
+	test_add(s, "stop wakes a waiting acquirer with an error",
+	    test_pool_stop_wakes_a_waiting_acquirer_with_an_error);
+	test_add(s, "runs two tasks per slot at the same time",
+	    test_pool_runs_two_tasks_per_slot_at_the_same_time);
+	test_add(s, "refuses a task beyond two per slot",
+	    test_pool_refuses_a_task_beyond_two_per_slot);
+	test_add(s, "reuses an idle thread and lets extra ones exit",
+	    test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit);
 }
