@@ -23,11 +23,11 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "allowlist.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
 #include "pool.h"
-#include "subnet.h"
 #include "tcp_relay.h"
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
@@ -35,7 +35,7 @@
 
 int
 listener_open(struct listener *l, int id, const struct config *cfg,
-    struct pool *pool, struct pipe_pool *pipes)
+    struct pool *pool, struct pipe_pool *pipes, struct allowlist *allow)
 {
 	int	one = 1;
 
@@ -44,6 +44,7 @@ listener_open(struct listener *l, int id, const struct config *cfg,
 	l->cfg = cfg;
 	l->pool = pool;
 	l->pipes = pipes;
+	l->allow = allow;
 	l->fd = net_listen((const struct sockaddr *)&cfg->listen,
 	    SOCK_STREAM, cfg->listeners > 1, cfg->listen_transparent);
 	if (l->fd == -1)
@@ -73,15 +74,6 @@ listener_should_warn(time_t *last)
 		return (0);
 	*last = now;
 	return (1);
-}
-
-static int
-listener_allowed(struct listener *l, const struct sockaddr_storage *peer)
-{
-	if (l->cfg->allowed_subnets_path == NULL)
-		return (1);
-	return (subnet_list_match(&l->cfg->allowed,
-	    (const struct sockaddr *)peer));
 }
 
 static void *
@@ -129,7 +121,7 @@ listener_thread(void *arg)
 			continue;
 		}
 		atomic_fetch_add(&l->stats.accepted, 1);
-		if (!listener_allowed(l, &peer)) {
+		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
 			atomic_fetch_add(&l->stats.denied, 1);
 			log_conn(LOG_V_ERRORS, "%s: not in the allowed subnets, "
 			    "closed", addr_format((struct sockaddr *)&peer,

@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+struct allowlist;
 struct pool;
 struct pipe_pool;
 struct conn;
@@ -33,6 +34,7 @@ struct listener {
 	const struct config	*cfg;
 	struct pool		*pool;
 	struct pipe_pool	*pipes;
+	struct allowlist	*allow;
 	pthread_t		 thread;
 	int			 started;
 	atomic_int		 stopping;
@@ -44,7 +46,8 @@ struct listener {
 
 /* Bind and listen per cfg. Returns 0, or -1 with errno set. */
 int	listener_open(struct listener *l, int id, const struct config *cfg,
-	    struct pool *pool, struct pipe_pool *pipes);
+	    struct pool *pool, struct pipe_pool *pipes,
+	    struct allowlist *allow);
 /* Start the acceptor thread. Returns 0 or a pthread error. */
 int	listener_start(struct listener *l);
 /* Stop accepting and join the acceptor; connections in flight go on. */

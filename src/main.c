@@ -23,12 +23,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "allowlist.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
 #include "pipe_pool.h"
 #include "pool.h"
+#include "sdnotify.h"
 
 /*
  * Relay threads need little stack: a 1 KiB header buffer, a 16 KiB copy
@@ -47,6 +49,7 @@ static struct config	 cfg;
 static struct listener	*listeners;
 static struct pool	 pool;
 static struct pipe_pool	 pipes;
+static struct allowlist	 allow;
 
 /* Raise the soft fd limit to the hard one; returns the limit in force. */
 static rlim_t
@@ -116,8 +119,8 @@ main_open_listeners(void)
 		fatal("calloc");
 	addr_format((struct sockaddr *)&cfg.listen, buf, sizeof(buf));
 	for (i = 0; i < cfg.listeners; i++) {
-		if (listener_open(&listeners[i], i, &cfg, &pool,
-		    &pipes) == -1) {
+		if (listener_open(&listeners[i], i, &cfg, &pool, &pipes,
+		    &allow) == -1) {
 			if (errno == EPERM || errno == EACCES)
 				fatal("listen on %s (run as root or grant "
 				    "CAP_NET_ADMIN and CAP_NET_BIND_SERVICE)",
@@ -127,6 +130,25 @@ main_open_listeners(void)
 	}
 	log_info("listening on %s (tcp, %d listener%s)", buf, cfg.listeners,
 	    cfg.listeners == 1 ? "" : "s");
+}
+
+/* SIGHUP: new connections see the new list; a bad file keeps the old. */
+static void
+main_reload(void)
+{
+	char	err[512];
+
+	if (cfg.allowed_subnets_path == NULL) {
+		log_info("SIGHUP: no -allowed-subnets file to reload");
+		return;
+	}
+	if (allowlist_reload(&allow, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: keeping the old allow-list: %s", err);
+		return;
+	}
+	log_info("SIGHUP: reloaded %s: %zu subnet%s",
+	    cfg.allowed_subnets_path, allowlist_size(&allow),
+	    allowlist_size(&allow) == 1 ? "" : "s");
 }
 
 static void
@@ -164,9 +186,8 @@ main_shutdown(const sigset_t *sigs)
 	size_t	left;
 	int	i;
 
-	log_info("stopping: %zu connection%s in flight, grace %d s",
-	    pool_conns(&pool), pool_conns(&pool) == 1 ? "" : "s",
-	    cfg.shutdown_timeout);
+	if (sdnotify("STOPPING=1") == -1)
+		log_warn("sd_notify STOPPING=1");
 	for (i = 0; i < cfg.listeners; i++) {
 		atomic_store(&listeners[i].stopping, 1);
 		(void)shutdown(listeners[i].fd, SHUT_RDWR);
@@ -174,6 +195,10 @@ main_shutdown(const sigset_t *sigs)
 	pool_stop(&pool);
 	for (i = 0; i < cfg.listeners; i++)
 		listener_stop(&listeners[i]);
+	/* Acceptors gave their slots back: what is left is in flight. */
+	left = pool_conns(&pool);
+	log_info("stopping: %zu connection%s in flight, grace %d s", left,
+	    left == 1 ? "" : "s", cfg.shutdown_timeout);
 
 	if (main_wait_conns((long)cfg.shutdown_timeout * 1000, sigs) == -1) {
 		left = pool_conns(&pool);
@@ -191,6 +216,7 @@ main_shutdown(const sigset_t *sigs)
 		pipe_pool_destroy(&pipes);
 	}
 	free(listeners);
+	allowlist_free(&allow);
 	config_free(&cfg);
 	log_info("stopped");
 }
@@ -225,6 +251,12 @@ main(int argc, char *argv[])
 	max_conns = main_max_conns(nofile);
 	main_check_transparent();
 
+	if (allowlist_init(&allow, cfg.allowed_subnets_path,
+	    &cfg.allowed) == -1)
+		fatal("allow-list");
+	if (cfg.allowed_subnets_path != NULL && allowlist_size(&allow) == 0)
+		log_warnx("%s lists no subnet: every connection will be "
+		    "refused", cfg.allowed_subnets_path);
 	if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
 	    pipe_pool_init(&pipes, MAIN_PIPES_IDLE, MAIN_PIPE_SIZE) == -1)
 		fatal("out of memory");
@@ -243,6 +275,8 @@ main(int argc, char *argv[])
 			fatalx("pthread_create: %s", strerror(rc));
 	log_info("ready: up to %zu connections (fd limit %llu)", max_conns,
 	    (unsigned long long)nofile);
+	if (sdnotify("READY=1") == -1)
+		log_warn("sd_notify READY=1");
 
 	for (;;) {
 		sig = sigwaitinfo(&sigs, &info);
@@ -254,7 +288,7 @@ main(int argc, char *argv[])
 		if (sig == SIGUSR1)
 			main_log_stats("counters");
 		else if (sig == SIGHUP)
-			log_info("SIGHUP: nothing to reload yet");
+			main_reload();
 		else
 			break;
 	}

@@ -46,6 +46,7 @@ main(void)
 		return (2);
 	}
 	test_addr_register();
+	test_allowlist_register();
 	test_config_register();
 	test_crc32c_register();
 	test_flow_table_register();

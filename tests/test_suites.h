@@ -7,6 +7,7 @@
 #include <CUnit/CUnit.h>
 
 void	test_addr_register(void);
+void	test_allowlist_register(void);
 void	test_config_register(void);
 void	test_crc32c_register(void);
 void	test_flow_table_register(void);

@@ -1,0 +1,84 @@
+/*
+ * allowlist.c -- the allow-list behind a read-write lock: every accept (or
+ * UDP datagram) takes the read side for one scan of a short list; SIGHUP
+ * takes the write side only to swap in a list already read and parsed.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allowlist.h"
+#include "subnet.h"
+
+int
+allowlist_init(struct allowlist *al, const char *path,
+    const struct subnet_list *initial)
+{
+	memset(al, 0, sizeof(*al));
+	al->path = path;
+	if (initial != NULL && initial->n > 0) {
+		al->list.v = calloc(initial->n, sizeof(*al->list.v));
+		if (al->list.v == NULL)
+			return (-1);
+		memcpy(al->list.v, initial->v, initial->n * sizeof(*al->list.v));
+		al->list.n = initial->n;
+	}
+	if ((errno = pthread_rwlock_init(&al->lock, NULL)) != 0) {
+		free(al->list.v);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+allowlist_reload(struct allowlist *al, char *err, size_t errlen)
+{
+	struct subnet_list	fresh, old;
+
+	if (al->path == NULL)
+		return (0);
+	/* Read outside the lock: a slow file must not stall accept(). */
+	if (subnet_list_load(al->path, &fresh, err, errlen) == -1)
+		return (-1);
+	pthread_rwlock_wrlock(&al->lock);
+	old = al->list;
+	al->list = fresh;
+	pthread_rwlock_unlock(&al->lock);
+	subnet_list_free(&old);
+	return (0);
+}
+
+int
+allowlist_allows(struct allowlist *al, const struct sockaddr *sa)
+{
+	int	ok;
+
+	if (al->path == NULL)
+		return (1);
+	pthread_rwlock_rdlock(&al->lock);
+	ok = subnet_list_match(&al->list, sa);
+	pthread_rwlock_unlock(&al->lock);
+	return (ok);
+}
+
+size_t
+allowlist_size(struct allowlist *al)
+{
+	size_t	n;
+
+	pthread_rwlock_rdlock(&al->lock);
+	n = al->list.n;
+	pthread_rwlock_unlock(&al->lock);
+	return (n);
+}
+
+void
+allowlist_free(struct allowlist *al)
+{
+	subnet_list_free(&al->list);
+	pthread_rwlock_destroy(&al->lock);
+}

@@ -1,0 +1,39 @@
+/*
+ * allowlist.h -- the allowed load-balancer subnets, shared by every
+ * listener and replaced as a whole on SIGHUP.
+ */
+#ifndef MMPROXYD_ALLOWLIST_H
+#define MMPROXYD_ALLOWLIST_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "subnet.h"
+
+struct allowlist {
+	pthread_rwlock_t	 lock;	/* guards list */
+	const char		*path;	/* NULL: everyone is allowed */
+	struct subnet_list	 list;
+};
+
+/* Start with a copy of initial (read from path at startup). */
+int	allowlist_init(struct allowlist *al, const char *path,
+	    const struct subnet_list *initial);
+
+/*
+ * Re-read path. On success the new list replaces the old one for every
+ * later check and 0 is returned; on error the old list stays and err says
+ * why (-1). Returns 0 without doing anything when no file was configured.
+ */
+int	allowlist_reload(struct allowlist *al, char *err, size_t errlen);
+
+/* Whether a peer may speak to us. */
+int	allowlist_allows(struct allowlist *al, const struct sockaddr *sa);
+
+size_t	allowlist_size(struct allowlist *al);
+void	allowlist_free(struct allowlist *al);
+
+#endif

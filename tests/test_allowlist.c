@@ -1,0 +1,142 @@
+/*
+ * test_allowlist.c -- the shared allow-list and its SIGHUP reload.
+ */
+
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allowlist.h"
+#include "test_suites.h"
+
+static struct sockaddr_in
+v4(const char *ip)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	(void)inet_pton(AF_INET, ip, &sin.sin_addr);
+	return (sin);
+}
+
+/* Write text to a fresh temp file; its path goes into path. */
+static void
+write_file(char *path, const char *text)
+{
+	FILE	*f = fopen(path, "w");
+
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	CU_ASSERT_FATAL(fclose(f) == 0);
+}
+
+static void
+temp_path(char *path, size_t len)
+{
+	int	fd;
+
+	snprintf(path, len, "/tmp/mmproxyd-allow-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd != -1);
+	close(fd);
+}
+
+static void
+test_allowlist_without_a_file_allows_everyone(void)
+{
+	struct allowlist	al;
+	struct sockaddr_in	a = v4("203.0.113.9");
+	char			err[256];
+
+	CU_ASSERT_FATAL(allowlist_init(&al, NULL, NULL) == 0);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == 0);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	allowlist_free(&al);
+}
+
+static void
+test_allowlist_reload_replaces_the_list(void)
+{
+	struct allowlist	al;
+	struct subnet_list	initial;
+	struct sockaddr_in	a = v4("192.0.2.5"), b = v4("198.51.100.5");
+	char			path[64], err[256];
+
+	temp_path(path, sizeof(path));
+	write_file(path, "192.0.2.0/24\n");
+	CU_ASSERT_FATAL(subnet_list_load(path, &initial, err,
+	    sizeof(err)) == 0);
+	CU_ASSERT_FATAL(allowlist_init(&al, path, &initial) == 0);
+	subnet_list_free(&initial);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&b));
+
+	write_file(path, "# now only the other one\n198.51.100.0/24\n");
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == 0);
+	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&a));
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&b));
+	CU_ASSERT(allowlist_size(&al) == 1);
+	allowlist_free(&al);
+	unlink(path);
+}
+
+static void
+test_allowlist_reload_with_a_bad_line_keeps_the_old_list(void)
+{
+	struct allowlist	al;
+	struct subnet_list	initial;
+	struct sockaddr_in	a = v4("192.0.2.5");
+	char			path[64], err[256];
+
+	temp_path(path, sizeof(path));
+	write_file(path, "192.0.2.0/24\n");
+	CU_ASSERT_FATAL(subnet_list_load(path, &initial, err,
+	    sizeof(err)) == 0);
+	CU_ASSERT_FATAL(allowlist_init(&al, path, &initial) == 0);
+	subnet_list_free(&initial);
+
+	write_file(path, "198.51.100.0/24\nnot-a-subnet\n");
+	err[0] = '\0';
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == -1);
+	CU_ASSERT(strstr(err, ":2") != NULL);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	unlink(path);
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == -1);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	allowlist_free(&al);
+}
+
+static void
+test_allowlist_with_an_empty_file_allows_no_one(void)
+{
+	struct allowlist	al;
+	struct subnet_list	empty = { NULL, 0 };
+	struct sockaddr_in	a = v4("127.0.0.1");
+
+	CU_ASSERT_FATAL(allowlist_init(&al, "/nonexistent", &empty) == 0);
+	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&a));
+	allowlist_free(&al);
+}
+
+void
+test_allowlist_register(void)
+{
+	CU_pSuite	s = test_suite_add("allowlist");
+
+	test_add(s, "without a file allows everyone",
+	    test_allowlist_without_a_file_allows_everyone);
+	test_add(s, "reload replaces the list",
+	    test_allowlist_reload_replaces_the_list);
+	test_add(s, "reload with a bad line keeps the old list",
+	    test_allowlist_reload_with_a_bad_line_keeps_the_old_list);
+	test_add(s, "with an empty file allows no one",
+	    test_allowlist_with_an_empty_file_allows_no_one);
+}
