@@ -1,3 +1,416 @@
-/* config.c -- being written. */
+/*
+ * config.c -- the command line into one struct config.
+ *
+ * The flags are go-mmproxy's, with Go's flag package rules, so that
+ * mmproxyd can replace it in an existing unit file: one or two dashes,
+ * "-flag value" or "-flag=value", booleans only as "-flag" or
+ * "-flag=BOOL". Our own flags follow the same rules. Strings stay
+ * pointers into argv, which lives as long as the process.
+ */
 
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "subnet.h"
+
+#define CONFIG_STR(x)	CONFIG_STR1(x)
+#define CONFIG_STR1(x)	#x
+
+enum config_kind {
+	CONFIG_K_BOOL,		/* int, 0 or 1 */
+	CONFIG_K_INT,		/* int within [min, max] */
+	CONFIG_K_MARK,		/* unsigned int, decimal or 0x hex */
+	CONFIG_K_ADDR,		/* struct sockaddr_storage */
+	CONFIG_K_ADDR4,		/* ... that must be IPv4 */
+	CONFIG_K_ADDR6,		/* ... that must be IPv6 */
+	CONFIG_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
+	CONFIG_K_STRING,	/* const char *, not empty */
+	CONFIG_K_HELP,
+	CONFIG_K_VERSION
+};
+
+struct config_flag {
+	const char		*name;
+	enum config_kind	 kind;
+	size_t			 off;	/* into struct config */
+	long			 min, max;
+	const char		*arg;	/* what the value looks like */
+	const char		*help;	/* one line, with its default */
+};
+
+#define OFF(m)	offsetof(struct config, m)
+
+/* In go-mmproxy's order: alphabetical, then our own additions. */
+static const struct config_flag config_flags[] = {
+	{ "4", CONFIG_K_ADDR4, OFF(target4), 0, 0, "ADDR:PORT",
+	    "IPv4 traffic goes here (default " CONFIG_DEFAULT_TARGET4 ")" },
+	{ "6", CONFIG_K_ADDR6, OFF(target6), 0, 0, "ADDR:PORT",
+	    "IPv6 traffic goes here (default " CONFIG_DEFAULT_TARGET6 ")" },
+	{ "allowed-subnets", CONFIG_K_STRING, OFF(allowed_subnets_path), 0, 0,
+	    "FILE", "accept clients only from these CIDRs (default all)" },
+	{ "close-after", CONFIG_K_INT, OFF(close_after), 1,
+	    CONFIG_MAX_SECONDS, "SECONDS",
+	    "drop a UDP flow idle this long (default "
+	    CONFIG_STR(CONFIG_DEFAULT_CLOSE_AFTER) ")" },
+	{ "dynamic-destination", CONFIG_K_BOOL, OFF(dynamic_destination), 0, 0,
+	    NULL, "dial the header's destination (default false)" },
+	{ "l", CONFIG_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT",
+	    "listen here (default " CONFIG_DEFAULT_LISTEN ")" },
+	{ "listen-transparent", CONFIG_K_BOOL, OFF(listen_transparent), 0, 0,
+	    NULL, "listen with IP_TRANSPARENT (default false)" },
+	{ "listeners", CONFIG_K_INT, OFF(listeners), 1, CONFIG_MAX_LISTENERS,
+	    "N", "listening sockets sharing the port (default "
+	    CONFIG_STR(CONFIG_DEFAULT_LISTENERS) ")" },
+	{ "mark", CONFIG_K_MARK, OFF(mark), 0, 0, "N",
+	    "fwmark for backend traffic, 0 for none (default 0)" },
+	{ "p", CONFIG_K_PROTO, OFF(proto), 0, 0, "tcp|udp",
+	    "protocol to proxy (default tcp)" },
+	{ "v", CONFIG_K_INT, OFF(verbosity), 0, 2, "0|1|2",
+	    "log 1 failed or 2 all connections (default 0)" },
+	{ "header-timeout", CONFIG_K_INT, OFF(header_timeout),
+	    CONFIG_MIN_HEADER_TIMEOUT, CONFIG_MAX_HEADER_TIMEOUT, "SECONDS",
+	    "wait this long for the PROXY header (default "
+	    CONFIG_STR(CONFIG_DEFAULT_HEADER_TIMEOUT) ")" },
+	{ "max-conns", CONFIG_K_INT, OFF(max_conns), 0, CONFIG_MAX_CONNS, "N",
+	    "open TCP connections, 0 = by fd limit (default "
+	    CONFIG_STR(CONFIG_DEFAULT_MAX_CONNS) ")" },
+	{ "max-flows", CONFIG_K_INT, OFF(max_flows), 1, CONFIG_MAX_FLOWS, "N",
+	    "UDP flows at once (default "
+	    CONFIG_STR(CONFIG_DEFAULT_MAX_FLOWS) ")" },
+	{ "shutdown-timeout", CONFIG_K_INT, OFF(shutdown_timeout), 0,
+	    CONFIG_MAX_SECONDS, "SECONDS",
+	    "on SIGTERM wait for connections (default "
+	    CONFIG_STR(CONFIG_DEFAULT_SHUTDOWN_TIMEOUT) ")" },
+	{ "user", CONFIG_K_STRING, OFF(user), 0, 0, "NAME",
+	    "run as this user once bound (default: as started)" },
+	{ "h", CONFIG_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
+	{ "help", CONFIG_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
+	{ "version", CONFIG_K_VERSION, 0, 0, 0, NULL,
+	    "print the version and exit" },
+};
+
+#define CONFIG_NFLAGS	(sizeof(config_flags) / sizeof(config_flags[0]))
+
+static void
+config_usage(FILE *out)
+{
+	const struct config_flag	*f;
+	char				 left[64];
+	size_t				 i;
+
+	fprintf(out, "usage: mmproxyd [flags]\n");
+	for (i = 0; i < CONFIG_NFLAGS; i++) {
+		f = &config_flags[i];
+		snprintf(left, sizeof(left), "-%s%s%s", f->name,
+		    f->arg != NULL ? " " : "", f->arg != NULL ? f->arg : "");
+		fprintf(out, "  %-26s %s\n", left, f->help);
+	}
+}
+
+static const struct config_flag *
+config_lookup(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < CONFIG_NFLAGS; i++)
+		if (strlen(config_flags[i].name) == len &&
+		    strncmp(config_flags[i].name, name, len) == 0)
+			return (&config_flags[i]);
+	return (NULL);
+}
+
+/* Go's strconv.ParseBool. */
+static int
+config_bool(const char *v)
+{
+	static const char	*yes[] = { "1", "t", "T", "TRUE", "true",
+				    "True" };
+	static const char	*no[] = { "0", "f", "F", "FALSE", "false",
+				    "False" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return (1);
+		if (strcmp(v, no[i]) == 0)
+			return (0);
+	}
+	return (-1);
+}
+
+static int
+config_is_digit(char c)
+{
+	return (c >= '0' && c <= '9');
+}
+
+/*
+ * A decimal within [f->min, f->max]. strtol alone would take leading
+ * blanks, a '+' and trailing bytes, so check around it.
+ */
+static int
+config_int(const struct config_flag *f, const char *v, int *out, char *err,
+    size_t errlen)
+{
+	char	*end;
+	long	 n;
+
+	if (!config_is_digit(v[0]) && !(v[0] == '-' && config_is_digit(v[1])))
+		goto nan;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*end != '\0')
+		goto nan;
+	if (errno == ERANGE || n < f->min || n > f->max) {
+		snprintf(err, errlen, "-%s: \"%s\" is out of range %ld..%ld",
+		    f->name, v, f->min, f->max);
+		return (-1);
+	}
+	*out = (int)n;
+	return (0);
+nan:
+	snprintf(err, errlen, "-%s: \"%s\" is not a number", f->name, v);
+	return (-1);
+}
+
+/* 0..2^32-1, decimal or 0x hex (a fwmark is often written in hex). */
+static int
+config_mark(const struct config_flag *f, const char *v, unsigned int *out,
+    char *err, size_t errlen)
+{
+	const char		*digits = v;
+	char			*end;
+	unsigned long long	 n;
+	int			 base = 10;
+
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		digits = v + 2;
+		base = 16;
+	}
+	/* Digits only: strtoull would take blanks, signs and "0x0x1". */
+	if (*digits == '\0' || strspn(digits, base == 16 ?
+	    "0123456789abcdefABCDEF" : "0123456789") != strlen(digits)) {
+		snprintf(err, errlen, "-%s: \"%s\" is not a number", f->name,
+		    v);
+		return (-1);
+	}
+	errno = 0;
+	n = strtoull(digits, &end, base);
+	if (*end != '\0') {
+		snprintf(err, errlen, "-%s: \"%s\" is not a number", f->name,
+		    v);
+		return (-1);
+	}
+	if (errno == ERANGE || n > UINT32_MAX) {
+		snprintf(err, errlen, "-%s: \"%s\" is out of range 0..%lu",
+		    f->name, v, (unsigned long)UINT32_MAX);
+		return (-1);
+	}
+	*out = (unsigned int)n;
+	return (0);
+}
+
+static int
+config_addr(const struct config_flag *f, const char *v,
+    struct sockaddr_storage *out, char *err, size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	char			why[256];
+
+	if (addr_parse(v, &ss, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "-%s: %s", f->name, why);
+		return (-1);
+	}
+	/* Like Go's To4(): [::ffff:127.0.0.1] is fine for -4. */
+	if (f->kind == CONFIG_K_ADDR4 || f->kind == CONFIG_K_ADDR6)
+		addr_unmap(&ss);
+	if (f->kind == CONFIG_K_ADDR4 && ss.ss_family != AF_INET) {
+		snprintf(err, errlen, "-%s: \"%s\" is not an IPv4 address",
+		    f->name, v);
+		return (-1);
+	}
+	if (f->kind == CONFIG_K_ADDR6 && ss.ss_family != AF_INET6) {
+		snprintf(err, errlen, "-%s: \"%s\" is not an IPv6 address",
+		    f->name, v);
+		return (-1);
+	}
+	*out = ss;
+	return (0);
+}
+
+/* Store the value v of flag f into cfg. */
+static int
+config_set(struct config *cfg, const struct config_flag *f, const char *v,
+    char *err, size_t errlen)
+{
+	char	*p = (char *)cfg + f->off;
+
+	switch (f->kind) {
+	case CONFIG_K_INT:
+		return (config_int(f, v, (int *)(void *)p, err, errlen));
+	case CONFIG_K_MARK:
+		return (config_mark(f, v, (unsigned int *)(void *)p, err,
+		    errlen));
+	case CONFIG_K_ADDR:
+	case CONFIG_K_ADDR4:
+	case CONFIG_K_ADDR6:
+		return (config_addr(f, v, (struct sockaddr_storage *)
+		    (void *)p, err, errlen));
+	case CONFIG_K_PROTO:
+		if (strcmp(v, "tcp") == 0)
+			cfg->proto = IPPROTO_TCP;
+		else if (strcmp(v, "udp") == 0)
+			cfg->proto = IPPROTO_UDP;
+		else {
+			snprintf(err, errlen,
+			    "-%s: \"%s\" is neither tcp nor udp", f->name, v);
+			return (-1);
+		}
+		return (0);
+	case CONFIG_K_STRING:
+		if (*v == '\0') {
+			snprintf(err, errlen, "-%s: empty value", f->name);
+			return (-1);
+		}
+		*(const char **)(void *)p = v;
+		return (0);
+	case CONFIG_K_BOOL:
+		if ((*(int *)(void *)p = config_bool(v)) == -1) {
+			snprintf(err, errlen, "-%s: \"%s\" is not a boolean",
+			    f->name, v);
+			return (-1);
+		}
+		return (0);
+	default:
+		snprintf(err, errlen, "-%s: cannot be set", f->name);
+		return (-1);
+	}
+}
+
+static int
+config_defaults(struct config *cfg, char *err, size_t errlen)
+{
+	char	why[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* Numeric literals: no name lookup, so these cannot block or fail. */
+	if (addr_parse(CONFIG_DEFAULT_LISTEN, &cfg->listen, why,
+	    sizeof(why)) == -1 ||
+	    addr_parse(CONFIG_DEFAULT_TARGET4, &cfg->target4, why,
+	    sizeof(why)) == -1 ||
+	    addr_parse(CONFIG_DEFAULT_TARGET6, &cfg->target6, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "default address: %s", why);
+		return (-1);
+	}
+	cfg->proto = IPPROTO_TCP;
+	cfg->listeners = CONFIG_DEFAULT_LISTENERS;
+	cfg->close_after = CONFIG_DEFAULT_CLOSE_AFTER;
+	cfg->max_conns = CONFIG_DEFAULT_MAX_CONNS;
+	cfg->header_timeout = CONFIG_DEFAULT_HEADER_TIMEOUT;
+	cfg->max_flows = CONFIG_DEFAULT_MAX_FLOWS;
+	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
+	return (0);
+}
+
+/*
+ * On CONFIG_EXIT and CONFIG_ERROR cfg holds no allow-list, so
+ * config_free() is safe after any result.
+ */
+enum config_result
+config_parse(int argc, char *argv[], struct config *cfg, FILE *out,
+    char *err, size_t errlen)
+{
+	const struct config_flag	*f;
+	const char			*arg, *name, *eq, *v;
+	size_t				 nlen;
+	int				 i;
+
+	if (config_defaults(cfg, err, errlen) == -1)
+		return (CONFIG_ERROR);
+
+	for (i = 1; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			/* Go stops at "--"; we take no arguments after it. */
+			if (i + 1 < argc) {
+				snprintf(err, errlen,
+				    "unexpected argument \"%s\"", argv[i + 1]);
+				return (CONFIG_ERROR);
+			}
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0') {
+			snprintf(err, errlen, "unexpected argument \"%s\"", arg);
+			return (CONFIG_ERROR);
+		}
+		name = arg[1] == '-' ? arg + 2 : arg + 1;
+		if (*name == '-' || *name == '=') {
+			snprintf(err, errlen, "bad flag syntax: %s", arg);
+			return (CONFIG_ERROR);
+		}
+		eq = strchr(name, '=');
+		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if ((f = config_lookup(name, nlen)) == NULL) {
+			snprintf(err, errlen, "unknown flag -%.*s", (int)nlen,
+			    name);
+			return (CONFIG_ERROR);
+		}
+
+		switch (f->kind) {
+		case CONFIG_K_HELP:
+		case CONFIG_K_VERSION:
+			if (eq != NULL) {
+				snprintf(err, errlen, "-%s: takes no value",
+				    f->name);
+				return (CONFIG_ERROR);
+			}
+			if (f->kind == CONFIG_K_HELP)
+				config_usage(out);
+			else
+				fprintf(out, "mmproxyd %s\n", PACKAGE_VERSION);
+			return (CONFIG_EXIT);
+		case CONFIG_K_BOOL:
+			/* A bare boolean never takes the next argument. */
+			v = eq != NULL ? eq + 1 : "true";
+			break;
+		default:
+			if (eq != NULL)
+				v = eq + 1;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			else {
+				snprintf(err, errlen, "-%s: missing value",
+				    f->name);
+				return (CONFIG_ERROR);
+			}
+			break;
+		}
+		if (config_set(cfg, f, v, err, errlen) == -1)
+			return (CONFIG_ERROR);
+	}
+
+	/* Last, so that a repeated flag or a help request loads nothing. */
+	if (cfg->allowed_subnets_path != NULL &&
+	    subnet_list_load(cfg->allowed_subnets_path, &cfg->allowed, err,
+	    errlen) == -1)
+		return (CONFIG_ERROR);
+	return (CONFIG_OK);
+}
+
+void
+config_free(struct config *cfg)
+{
+	subnet_list_free(&cfg->allowed);
+}
