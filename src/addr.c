@@ -59,7 +59,7 @@ addr_parse(const char *s, struct sockaddr_storage *ss, char *err,
 {
 	char		 host[256];
 	const char	*colon, *hend, *hbeg;
-	struct addrinfo	 hints, *res = NULL;
+	struct addrinfo	 hints, *res = NULL, *pick;
 	struct in_addr	 v4;
 	size_t		 hlen;
 	int		 port, rc, bracketed = 0;
@@ -128,14 +128,20 @@ addr_parse(const char *s, struct sockaddr_storage *ss, char *err,
 		snprintf(err, errlen, "\"%s\": %s", s, gai_strerror(rc));
 		return (-1);
 	}
-	if (res->ai_addrlen > sizeof(*ss) || (res->ai_family != AF_INET &&
-	    res->ai_family != AF_INET6)) {
+	/* Prefer IPv4, as Go's resolver does, so "localhost" means the same. */
+	for (pick = res; pick != NULL && pick->ai_family != AF_INET;
+	    pick = pick->ai_next)
+		;
+	if (pick == NULL)
+		pick = res;
+	if (pick->ai_addrlen > sizeof(*ss) || (pick->ai_family != AF_INET &&
+	    pick->ai_family != AF_INET6)) {
 		snprintf(err, errlen, "\"%s\": unsupported address", s);
 		freeaddrinfo(res);
 		return (-1);
 	}
 	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
 	freeaddrinfo(res);
 	addr_set_port(ss, port);
 	return (0);

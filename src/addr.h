@@ -14,7 +14,7 @@
 
 /*
  * Parse "ADDR:PORT", "[V6ADDR]:PORT" or "HOSTNAME:PORT" (resolved now, the
- * first answer wins) into ss. Returns 0, or -1 with a reason in err.
+ * an IPv4 answer first, as Go does) into ss. Returns 0, or -1 with a reason in err.
  */
 int	addr_parse(const char *s, struct sockaddr_storage *ss,
 	    char *err, size_t errlen);
