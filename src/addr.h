@@ -13,8 +13,9 @@
 #define ADDR_STRLEN	64
 
 /*
- * Parse "ADDR:PORT", "[V6ADDR]:PORT" or "HOSTNAME:PORT" (resolved now, the
- * an IPv4 answer first, as Go does) into ss. Returns 0, or -1 with a reason in err.
+ * Parse "ADDR:PORT", "[V6ADDR]:PORT" or "HOSTNAME:PORT" (resolved now,
+ * IPv4 answers first, as Go does) into ss. Returns 0, or -1 with a reason
+ * in err.
  */
 int	addr_parse(const char *s, struct sockaddr_storage *ss,
 	    char *err, size_t errlen);
