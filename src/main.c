@@ -37,7 +37,11 @@
  * buffer when no pipe can be had, and a log line. 64 KiB leaves room for
  * libc (measured: see bench/README.md) without the 8 MiB default.
  */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MAIN_STACK_SIZE		(1024 * 1024)	/* sanitizers pad frames */
+#else
 #define MAIN_STACK_SIZE		(64 * 1024)
+#endif
 #define MAIN_FD_RESERVE		64	/* listeners, logs, pipes in use */
 #define MAIN_FDS_PER_CONN	2	/* two sockets; pipes only while busy */
 #define MAIN_MAX_CONNS_DEFAULT	10000
