@@ -1,0 +1,114 @@
+#!/bin/sh
+# init_sysv.sh -- the SysV script drives the daemon: start (routes up,
+# pidfile, listener), status 0, reload (SIGHUP, process survives), a second
+# start changes nothing, stop (process, listener and routes gone), status 3.
+# Runs inside its own network namespace; needs root (exit 77 otherwise).
+set -u
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+for t in ip ss start-stop-daemon; do
+	command -v $t >/dev/null 2>&1 || { echo "no $t"; exit 77; }
+done
+MMPROXYD=${MMPROXYD:-$(pwd)/mmproxyd}
+TOP_SRCDIR=${TOP_SRCDIR:-.}
+TOP_BUILDDIR=${TOP_BUILDDIR:-.}
+INIT=$TOP_BUILDDIR/init/mmproxyd.init
+[ -x "$MMPROXYD" ] || { echo "no $MMPROXYD"; exit 77; }
+[ -f "$INIT" ] || { echo "no $INIT (run make first)"; exit 99; }
+
+NS=mmpd-sysv-$$
+tmp=$(mktemp -d)
+cleanup() {
+	if [ -f "$tmp/pid" ]; then
+		kill -KILL "$(cat "$tmp/pid")" 2>/dev/null
+	fi
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+ip netns add "$NS" || exit 99
+ip netns exec "$NS" ip link set lo up
+
+cat >"$tmp/defaults" <<EOT
+MMPROXYD_OPTS="-l 127.0.0.1:18443 -4 127.0.0.1:18080 -6 [::1]:18080 -v 2 -shutdown-timeout 1"
+ROUTING_TABLE=177
+EOT
+
+fail=0
+check() {	# DESCRIPTION COMMAND...: report, remember failures
+	d=$1; shift
+	if "$@"; then echo "ok: $d"; else echo "FAIL: $d"; fail=1; fi
+}
+init() {
+	ip netns exec "$NS" env DAEMON="$MMPROXYD" PIDFILE="$tmp/pid" \
+	    LOGFILE="$tmp/log" DEFAULTS="$tmp/defaults" \
+	    ROUTING_SCRIPT="$TOP_SRCDIR/scripts/mmproxyd-routing" \
+	    _SYSTEMCTL_SKIP_REDIRECT=1 sh "$INIT" "$@"
+}
+listening() { ip netns exec "$NS" ss -Htln 'sport = :18443' | grep -q .; }
+not_listening() { ! listening; }
+alive() { kill -0 "$1" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+routes_up() {
+	ip netns exec "$NS" ip rule show | grep -q 'lookup 177' &&
+	    ip netns exec "$NS" ip route show table 177 type local | grep -q .
+}
+routes_down() { ! ip netns exec "$NS" ip rule show | grep -q 'lookup 177'; }
+# wait_for CONDITION ARGS...: up to 5 s
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1)); [ $i -gt 50 ] && return 1; sleep 0.1
+	done
+}
+is() { [ "$1" = "$2" ]; }
+
+init status >/dev/null; rc=$?
+check "status before start is 3 (got $rc)" is "$rc" 3
+
+init start; rc=$?
+check "start returns 0 (got $rc)" is "$rc" 0
+check "pidfile written" test -s "$tmp/pid"
+pid=$(cat "$tmp/pid" 2>/dev/null || echo 0)
+check "daemon $pid runs" alive "$pid"
+check "daemon listens on 127.0.0.1:18443" wait_for listening
+check "routes for table 177 are up" routes_up
+
+init status; rc=$?
+check "status while running is 0 (got $rc)" is "$rc" 0
+
+init start >/dev/null; rc=$?
+check "second start returns 0 (got $rc)" is "$rc" 0
+check "second start keeps the same daemon" is "$(cat "$tmp/pid")" "$pid"
+
+init reload; rc=$?
+check "reload returns 0 (got $rc)" is "$rc" 0
+sleep 0.5
+check "daemon survives SIGHUP" alive "$pid"
+check "still listening after reload" listening
+
+init stop; rc=$?
+check "stop returns 0 (got $rc)" is "$rc" 0
+check "daemon is gone" wait_for gone "$pid"
+check "listener is gone" not_listening
+check "pidfile removed" test ! -e "$tmp/pid"
+check "routes for table 177 are down" routes_down
+
+init status; rc=$?
+check "status after stop is 3 (got $rc)" is "$rc" 3
+
+init stop >/dev/null; rc=$?
+check "stop when stopped returns 0 (got $rc)" is "$rc" 0
+
+# A daemon that exits at once (bad option) makes start fail, not "ok".
+echo 'MMPROXYD_OPTS="-no-such-flag"' >"$tmp/defaults"
+echo 'ROUTING_TABLE=177' >>"$tmp/defaults"
+init start; rc=$?
+check "start with a bad option fails (got $rc)" test "$rc" -ne 0
+init status >/dev/null; rc=$?
+check "status after a failed start is 3 (got $rc)" is "$rc" 3
+check "routes down after a failed start" routes_down
+
+echo "--- daemon log"
+cat "$tmp/log" 2>/dev/null
+exit $fail
