@@ -517,6 +517,40 @@ def cmd_garbage(args):
     return 0 if bad == 0 else 1
 
 
+def cmd_many(args):
+    """count echo connections, parallel at a time; distinct source ports."""
+    import concurrent.futures as cf
+    sh, sp = split_hostport(args.src)
+    fmt = "[%s]:%d" if ":" in sh else "%s:%d"
+
+    def one(i):
+        src = fmt % (sh, sp + i)
+        hdr = (v1_header(src, args.dst) if i % 2 == 0
+               else v2_header(src, args.dst))
+        payload = pattern(1000 + i, i)
+        host, port = split_hostport(args.connect)
+        s = socket.socket(family_of(host), socket.SOCK_STREAM)
+        s.settimeout(args.timeout)
+        try:
+            s.connect((host, port))
+            s.sendall(hdr + payload)
+            s.shutdown(socket.SHUT_WR)
+            got, how = recv_all(s, time.monotonic() + args.timeout)
+            return got == payload and how == "eof"
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    t0 = time.monotonic()
+    with cf.ThreadPoolExecutor(args.parallel) as ex:
+        results = list(ex.map(one, range(args.count)))
+    good = sum(1 for r in results if r)
+    out({"ok": good == args.count, "good": good, "count": args.count,
+         "elapsed": round(time.monotonic() - t0, 3)})
+    return 0 if good == args.count else 1
+
+
 def malformed_cases():
     """(name, bytes) pairs; each is definitely invalid once sent in full."""
     s4, d4 = "198.51.100.7:40000", "192.0.2.1:443"
@@ -686,6 +720,14 @@ def main():
     m.add_argument("--max-secs", type=float, default=2.0)
     m.add_argument("--only")
 
+    n = sub.add_parser("many")
+    n.add_argument("--connect", required=True)
+    n.add_argument("--src", default="198.51.100.7:20000")
+    n.add_argument("--dst", default="192.0.2.1:443")
+    n.add_argument("--count", type=int, default=200)
+    n.add_argument("--parallel", type=int, default=16)
+    n.add_argument("--timeout", type=float, default=20)
+
     h = sub.add_parser("header")
     common_client(h, need_connect=False)
 
@@ -705,7 +747,7 @@ def main():
     fn = {"backend": cmd_backend, "client": cmd_client,
           "garbage": cmd_garbage, "malformed": cmd_malformed,
           "header": cmd_header, "selftest": cmd_selftest,
-          "logq": cmd_logq, "jget": cmd_jget}[args.cmd]
+          "logq": cmd_logq, "jget": cmd_jget, "many": cmd_many}[args.cmd]
     sys.exit(fn(args) or 0)
 
 
