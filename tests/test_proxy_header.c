@@ -1688,6 +1688,7 @@ test_proxy_header_rejects_little_endian_crc(void)
 static void
 test_proxy_header_rejects_crc_of_wrong_length(void)
 {
+	static const uint8_t	zero[8];
 	uint8_t			buf[64], body[32];
 	struct pp_header	h;
 	size_t			b, n;
@@ -1696,8 +1697,7 @@ test_proxy_header_rejects_crc_of_wrong_length(void)
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		memcpy(body, test_inet_block, 12);
-		memset(body + 12, 0, sizeof(body) - 12);
-		b = 12 + test_tlv(body + 12, 0x03, body + 20, lens[i]);
+		b = 12 + test_tlv(body + 12, 0x03, zero, lens[i]);
 		n = test_v2(buf, 0x21, 0x11, body, b, 0);
 		CU_ASSERT_EQUAL(proxy_header_parse(buf, n, &h),
 		    -PP_ERR_V2_CRC_LEN);
