@@ -65,7 +65,7 @@ flow_table_hash(const struct flow_table *t, const struct flow_key *key)
 	in[1] = key->tag;
 	memcpy(in + 2, &key->port, 2);
 	memcpy(in + 4, key->addr, 16);
-	b = (uint64_t)20 << 56;		/* length byte, as SipHash pads */
+	b = (uint64_t)20 << 56;	/* length byte, as SipHash pads */
 
 	v0 = t->k0 ^ 0x736f6d6570736575ULL;
 	v1 = t->k1 ^ 0x646f72616e646f6dULL;

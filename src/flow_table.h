@@ -33,17 +33,17 @@ struct flow_key {
 
 struct flow {
 	struct flow_key	 key;
-	union flow_addr	 sender;	/* the caller's: last peer that sent */
-	uint64_t	 last;		/* last activity, caller's clock */
+	union flow_addr	 sender;	/* caller's: last peer to send */
+	uint64_t	 last;		/* last activity, caller's ms */
 	int		 fd;		/* the caller's; -1 when new */
 	struct flow	*hnext;		/* hash chain */
-	struct flow	*lprev;		/* LRU list: toward the oldest */
-	struct flow	*lnext;		/* LRU list: toward the newest */
+	struct flow	*lprev;		/* LRU: toward the oldest */
+	struct flow	*lnext;		/* LRU: toward the newest */
 };
 
 struct flow_table {
 	struct flow	**buckets;
-	size_t		  mask;		/* buckets - 1, a power of two */
+	size_t		  mask;		/* buckets - 1 (a power of 2) */
 	size_t		  len;
 	size_t		  cap;
 	struct flow	 *oldest;	/* LRU head */

@@ -1,0 +1,760 @@
+/*
+ * udp_flow.c -- the UDP thread: datagrams in, replies out, expiry.
+ *
+ * One thread per listening socket owns everything it touches: the
+ * listener, its flow table, every flow socket, its epoll and its buffers.
+ * No lock is taken. Other threads reach it only through the eventfd that
+ * udp_flow_stop() writes and through the counters, which are atomics
+ * written here and read by anyone.
+ *
+ * Each datagram from the load balancer carries a PROXY v2 header (PROXY,
+ * DGRAM, INET or INET6). The client's address and port from the header
+ * key a flow: a socket bound to that address with IP_TRANSPARENT,
+ * connected to the backend, whose epoll data.ptr is its table entry.
+ * Backend replies leave through the listener, without a header, to the
+ * load balancer address that last sent for the flow. A v2 LOCAL datagram
+ * (a health check) gets a flow too, keyed by the load balancer's own
+ * address under a separate tag, on a plain socket: so its replies find
+ * their way back like any other.
+ *
+ * The thread sleeps in epoll_wait until the oldest flow is due to expire,
+ * so an idle flow closes within milliseconds of -close-after.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/filter.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "allowlist.h"
+#include "flow_table.h"
+#include "log.h"
+#include "net.h"
+#include "proxy_header.h"
+#include "target.h"
+#include "udp_flow.h"
+
+/*
+ * Datagrams per recvmmsg/sendmmsg. Each gets a 64 KiB buffer so that no
+ * datagram is ever cut; pages that small datagrams never reach are never
+ * touched, so the resident cost stays small.
+ */
+#define UDP_FLOW_BATCH		16
+#define UDP_FLOW_BUFSZ		65536
+/* Batches per wakeup on one socket before the others get a turn. */
+#define UDP_FLOW_ROUNDS		8
+#define UDP_FLOW_EVENTS		64
+/* At most one line per second for each kind of repeated trouble. */
+#define UDP_FLOW_LOG_MS		1000
+
+/* Flow key tags: a client flow, or the load balancer's own (LOCAL). */
+#define UDP_FLOW_TAG_CLIENT	0
+#define UDP_FLOW_TAG_LOCAL	1
+
+struct udp_flow_counters {
+	atomic_uint_fast64_t	datagrams;
+	atomic_uint_fast64_t	forwarded;
+	atomic_uint_fast64_t	replies;
+	atomic_uint_fast64_t	bad_header;
+	atomic_uint_fast64_t	denied;
+	atomic_uint_fast64_t	send_fail;
+	atomic_uint_fast64_t	flow_fail;
+	atomic_uint_fast64_t	flows;
+	atomic_uint_fast64_t	opened;
+	atomic_uint_fast64_t	expired;
+	atomic_uint_fast64_t	evicted;
+};
+
+/* Lines about a repeated event, coalesced to one per UDP_FLOW_LOG_MS. */
+struct udp_flow_ratelog {
+	uint64_t	last_ms;
+	uint64_t	pending;	/* events since the last line */
+};
+
+struct udp_flow {
+	int				 id;
+	const struct config		*cfg;
+	struct allowlist		*allow;	/* NULL: everyone */
+	int				 listen_fd;
+	union flow_addr			 local;	/* the listener's */
+	int				 epfd;
+	int				 evfd;
+	pthread_t			 thread;
+	struct flow_table		 table;
+	uint64_t			 close_ms;	/* 0: never */
+	uint64_t			 now;	/* ms, per wakeup */
+
+	/* Batch buffers, used by one recvmmsg/sendmmsg at a time. */
+	unsigned char			*bufs;
+	struct mmsghdr			 msgs[UDP_FLOW_BATCH];
+	struct iovec			 iov[UDP_FLOW_BATCH];
+	union flow_addr			 names[UDP_FLOW_BATCH];
+
+	struct udp_flow_ratelog		 log_bad;
+	struct udp_flow_ratelog		 log_denied;
+	struct udp_flow_ratelog		 log_evict;
+	struct udp_flow_ratelog		 log_fail;
+	struct udp_flow_counters	 st;
+};
+
+#define UDP_FLOW_INC(u, field) \
+	atomic_fetch_add_explicit(&(u)->st.field, 1, memory_order_relaxed)
+#define UDP_FLOW_ADD(u, field, n) \
+	atomic_fetch_add_explicit(&(u)->st.field, (n), memory_order_relaxed)
+#define UDP_FLOW_SUB(u, field) \
+	atomic_fetch_sub_explicit(&(u)->st.field, 1, memory_order_relaxed)
+#define UDP_FLOW_GET(u, field) \
+	atomic_load_explicit(&(u)->st.field, memory_order_relaxed)
+
+static uint64_t
+udp_flow_clock_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/*
+ * Count one event; say whether its line is due now (the caller then logs
+ * rl->pending events and the count restarts).
+ */
+static int
+udp_flow_ratelog_due(struct udp_flow *u, struct udp_flow_ratelog *rl)
+{
+	rl->pending++;
+	if (log_verbosity() < LOG_V_ERRORS)
+		return (0);
+	if (rl->last_ms != 0 && u->now - rl->last_ms < UDP_FLOW_LOG_MS)
+		return (0);
+	rl->last_ms = u->now;
+	return (1);
+}
+
+static void
+udp_flow_drop(struct udp_flow *u, const struct sockaddr *from,
+    const char *why)
+{
+	char	buf[ADDR_STRLEN];
+
+	UDP_FLOW_INC(u, bad_header);
+	if (!udp_flow_ratelog_due(u, &u->log_bad))
+		return;
+	log_conn(LOG_V_ERRORS, "udp %d: dropped %" PRIu64 " datagram(s) "
+	    "without a usable PROXY v2 header, last from %s: %s", u->id,
+	    u->log_bad.pending, addr_format(from, buf, sizeof(buf)), why);
+	u->log_bad.pending = 0;
+}
+
+/* Close and forget f. */
+static void
+udp_flow_close(struct udp_flow *u, struct flow *f, const char *why)
+{
+	union flow_addr	client;
+	char		buf[ADDR_STRLEN];
+
+	if (log_verbosity() >= LOG_V_STATES) {
+		flow_table_key_addr(&f->key, &client);
+		log_conn(LOG_V_STATES, "udp %d: flow %s%s closed: %s", u->id,
+		    f->key.tag == UDP_FLOW_TAG_LOCAL ? "local " : "",
+		    addr_format(&client.sa, buf, sizeof(buf)), why);
+	}
+	/* close() also takes the fd out of the epoll set. */
+	if (f->fd != -1 && close(f->fd) == -1)
+		log_warn("udp %d: close flow socket", u->id);
+	flow_table_remove(&u->table, f);
+	UDP_FLOW_SUB(u, flows);
+}
+
+/* Make room for one flow by closing the least recently used. */
+static void
+udp_flow_evict(struct udp_flow *u)
+{
+	struct flow	*f;
+	union flow_addr	 client;
+	char		 buf[ADDR_STRLEN];
+
+	if ((f = flow_table_oldest(&u->table)) == NULL)
+		return;
+	UDP_FLOW_INC(u, evicted);
+	if (udp_flow_ratelog_due(u, &u->log_evict)) {
+		flow_table_key_addr(&f->key, &client);
+		log_conn(LOG_V_ERRORS, "udp %d: flow table full (%d): evicted "
+		    "%" PRIu64 " flow(s), last %s", u->id, u->cfg->max_flows,
+		    u->log_evict.pending,
+		    addr_format(&client.sa, buf, sizeof(buf)));
+		u->log_evict.pending = 0;
+	}
+	udp_flow_close(u, f, "evicted");
+}
+
+static void
+udp_flow_fail(struct udp_flow *u, const char *what,
+    const struct sockaddr *src, const struct sockaddr *dst)
+{
+	char	sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	int	saved = errno;
+
+	if (!udp_flow_ratelog_due(u, &u->log_fail))
+		return;
+	errno = saved;
+	log_conn_warn(LOG_V_ERRORS, "udp %d: %s %s -> %s (%" PRIu64
+	    " failure(s) since the last line)", u->id, what,
+	    addr_format(src, sbuf, sizeof(sbuf)),
+	    addr_format(dst, dbuf, sizeof(dbuf)), u->log_fail.pending);
+	u->log_fail.pending = 0;
+}
+
+/*
+ * A new flow for key: a socket from src (spoofed when spoof is set, else
+ * a plain one) connected to dst, in the epoll set. Returns the entry or
+ * NULL, after logging.
+ */
+static struct flow *
+udp_flow_open(struct udp_flow *u, const struct flow_key *key,
+    const struct sockaddr *src, int spoof, const struct sockaddr *dst)
+{
+	struct epoll_event	 ev;
+	struct flow		*f;
+	char			 sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	int			 fd;
+
+	if (spoof)
+		fd = net_socket_transparent(src, SOCK_DGRAM, u->cfg->mark);
+	else
+		fd = net_socket_plain(dst->sa_family, SOCK_DGRAM,
+		    u->cfg->mark);
+	if (fd == -1) {
+		UDP_FLOW_INC(u, flow_fail);
+		udp_flow_fail(u, spoof ? "bind" : "socket", src, dst);
+		return (NULL);
+	}
+	if (connect(fd, dst, addr_len(dst)) == -1) {
+		UDP_FLOW_INC(u, flow_fail);
+		udp_flow_fail(u, "connect", src, dst);
+		(void)close(fd);
+		return (NULL);
+	}
+	if (flow_table_full(&u->table))
+		udp_flow_evict(u);
+	if ((f = flow_table_insert(&u->table, key, u->now)) == NULL) {
+		UDP_FLOW_INC(u, flow_fail);
+		udp_flow_fail(u, "flow table insert", src, dst);
+		(void)close(fd);
+		return (NULL);
+	}
+	f->fd = fd;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = f;
+	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		UDP_FLOW_INC(u, flow_fail);
+		udp_flow_fail(u, "epoll_ctl", src, dst);
+		f->fd = -1;
+		(void)close(fd);
+		flow_table_remove(&u->table, f);
+		return (NULL);
+	}
+	UDP_FLOW_INC(u, flows);
+	UDP_FLOW_INC(u, opened);
+	log_conn(LOG_V_STATES, "udp %d: flow %s%s -> %s opened", u->id,
+	    spoof ? "" : "local ", addr_format(src, sbuf, sizeof(sbuf)),
+	    addr_format(dst, dbuf, sizeof(dbuf)));
+	return (f);
+}
+
+/* Send one payload on f's connected socket; UDP drops what cannot go. */
+static void
+udp_flow_forward(struct udp_flow *u, struct flow *f, const void *p,
+    size_t len)
+{
+	ssize_t	n;
+	int	tries;
+
+	/*
+	 * A connected UDP socket reports an earlier ICMP error (the backend
+	 * port was closed) on the next send, which then did not go out:
+	 * the error is now cleared, so one retry sends it.
+	 */
+	for (tries = 0; tries < 3; tries++) {
+		n = send(f->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0) {
+			UDP_FLOW_INC(u, forwarded);
+			return;
+		}
+		if (errno != EINTR && errno != ECONNREFUSED)
+			break;
+	}
+	UDP_FLOW_INC(u, send_fail);
+	if (udp_flow_ratelog_due(u, &u->log_fail)) {
+		log_conn_warn(LOG_V_ERRORS, "udp %d: send to backend "
+		    "(%" PRIu64 " failure(s) since the last line)", u->id,
+		    u->log_fail.pending);
+		u->log_fail.pending = 0;
+	}
+}
+
+/* One datagram from the load balancer at from: check, route, forward. */
+static void
+udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
+    const union flow_addr *from)
+{
+	struct pp_header	 hdr;
+	struct sockaddr_storage	 src, dst;
+	struct flow_key		 key;
+	struct flow		*f;
+	const char		*why = NULL;
+	ssize_t			 hlen;
+	int			 spoof = 0, tag;
+	char			 buf1[ADDR_STRLEN];
+
+	UDP_FLOW_INC(u, datagrams);
+	if (u->allow != NULL && !allowlist_allows(u->allow, &from->sa)) {
+		UDP_FLOW_INC(u, denied);
+		if (udp_flow_ratelog_due(u, &u->log_denied)) {
+			log_conn(LOG_V_ERRORS, "udp %d: denied %" PRIu64
+			    " datagram(s) from outside the allow-list, "
+			    "last from %s", u->id, u->log_denied.pending,
+			    addr_format(&from->sa, buf1, sizeof(buf1)));
+			u->log_denied.pending = 0;
+		}
+		return;
+	}
+
+	/* Header and payload travel together: a short header is bad. */
+	hlen = proxy_header_parse(buf, len, &hdr);
+	if (hlen == 0) {
+		udp_flow_drop(u, &from->sa, "truncated header");
+		return;
+	}
+	if (hlen < 0) {
+		udp_flow_drop(u, &from->sa,
+		    proxy_header_strerror((enum pp_error)-hlen));
+		return;
+	}
+	if (hdr.version != 2) {
+		udp_flow_drop(u, &from->sa, "v1 header on udp");
+		return;
+	}
+	if (hdr.command == PP_CMD_LOCAL) {
+		tag = UDP_FLOW_TAG_LOCAL;
+	} else if (hdr.action != PP_ACTION_PROXY ||
+	    (hdr.src.ss_family != AF_INET && hdr.src.ss_family != AF_INET6)) {
+		udp_flow_drop(u, &from->sa, "not an INET or INET6 address");
+		return;
+	} else if (hdr.transport != SOCK_DGRAM) {
+		udp_flow_drop(u, &from->sa, "not DGRAM transport");
+		return;
+	} else
+		tag = UDP_FLOW_TAG_CLIENT;
+
+	if (target_choose(u->cfg, &hdr, &u->local.sa, &src, &spoof, &dst,
+	    &why) == -1) {
+		udp_flow_drop(u, &from->sa, why != NULL ? why : "no target");
+		return;
+	}
+	/* LOCAL (or a header without a source): the sender is the flow. */
+	if (!spoof) {
+		tag = UDP_FLOW_TAG_LOCAL;
+		memset(&src, 0, sizeof(src));
+		memcpy(&src, from, addr_len(&from->sa));
+	}
+	if (flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
+		udp_flow_drop(u, &from->sa, "not an INET or INET6 address");
+		return;
+	}
+
+	if ((f = flow_table_lookup(&u->table, &key)) != NULL)
+		flow_table_touch(&u->table, f, u->now);
+	else if ((f = udp_flow_open(u, &key, (struct sockaddr *)&src, spoof,
+	    (struct sockaddr *)&dst)) == NULL)
+		return;
+	f->sender = *from;
+	udp_flow_forward(u, f, buf + hlen, len - (size_t)hlen);
+}
+
+/* Point the batch at its buffers, ready for recvmmsg. */
+static void
+udp_flow_batch_reset(struct udp_flow *u)
+{
+	int	i;
+
+	memset(u->msgs, 0, sizeof(u->msgs));
+	for (i = 0; i < UDP_FLOW_BATCH; i++) {
+		u->iov[i].iov_base = u->bufs + (size_t)i * UDP_FLOW_BUFSZ;
+		u->iov[i].iov_len = UDP_FLOW_BUFSZ;
+		u->msgs[i].msg_hdr.msg_iov = &u->iov[i];
+		u->msgs[i].msg_hdr.msg_iovlen = 1;
+		u->msgs[i].msg_hdr.msg_name = &u->names[i];
+		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->names[i]);
+	}
+}
+
+/* Datagrams waiting on the listener, a few batches at a time. */
+static void
+udp_flow_listener_ready(struct udp_flow *u)
+{
+	int	i, n, round;
+
+	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
+		udp_flow_batch_reset(u);
+		n = recvmmsg(u->listen_fd, u->msgs, UDP_FLOW_BATCH,
+		    MSG_DONTWAIT, NULL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1) {
+			/* ICMP errors for earlier replies land here. */
+			log_conn_warn(LOG_V_ERRORS, "udp %d: recvmmsg", u->id);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				udp_flow_drop(u, &u->names[i].sa,
+				    "datagram too large");
+				continue;
+			}
+			udp_flow_datagram(u, u->iov[i].iov_base,
+			    u->msgs[i].msg_len, &u->names[i]);
+		}
+		if (n < UDP_FLOW_BATCH)
+			return;
+	}
+}
+
+/* Send n replies in the batch to the load balancer; drop what fails. */
+static void
+udp_flow_send_replies(struct udp_flow *u, int n)
+{
+	int	off = 0, r;
+
+	while (off < n) {
+		r = sendmmsg(u->listen_fd, u->msgs + off,
+		    (unsigned int)(n - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			/* The first message failed: drop it, go on. */
+			UDP_FLOW_INC(u, send_fail);
+			if (udp_flow_ratelog_due(u, &u->log_fail)) {
+				log_conn_warn(LOG_V_ERRORS, "udp %d: reply "
+				    "to load balancer (%" PRIu64 " failure(s) "
+				    "since the last line)", u->id,
+				    u->log_fail.pending);
+				u->log_fail.pending = 0;
+			}
+			off++;
+			continue;
+		}
+		UDP_FLOW_ADD(u, replies, (uint_fast64_t)r);
+		off += r;
+	}
+}
+
+/* Replies waiting on a flow socket go back out through the listener. */
+static void
+udp_flow_backend_ready(struct udp_flow *u, struct flow *f)
+{
+	socklen_t	slen = addr_len(&f->sender.sa);
+	int		i, n, round;
+
+	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
+		udp_flow_batch_reset(u);
+		n = recvmmsg(f->fd, u->msgs, UDP_FLOW_BATCH, MSG_DONTWAIT,
+		    NULL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1) {
+			/*
+			 * ECONNREFUSED: the backend port is closed. Reading
+			 * the error cleared it; the flow stays until idle.
+			 */
+			log_conn_warn(LOG_V_ERRORS, "udp %d: from backend",
+			    u->id);
+			return;
+		}
+		flow_table_touch(&u->table, f, u->now);
+		for (i = 0; i < n; i++) {
+			u->iov[i].iov_len = u->msgs[i].msg_len;
+			u->msgs[i].msg_hdr.msg_name = &f->sender;
+			u->msgs[i].msg_hdr.msg_namelen = slen;
+			u->msgs[i].msg_hdr.msg_flags = 0;
+		}
+		udp_flow_send_replies(u, n);
+		if (n < UDP_FLOW_BATCH)
+			return;
+	}
+}
+
+/* Close flows idle for close_ms; return ms until the next is due. */
+static int
+udp_flow_expire(struct udp_flow *u)
+{
+	struct flow	*f;
+	uint64_t	 due;
+
+	if (u->close_ms == 0)
+		return (-1);
+	if (u->now >= u->close_ms) {
+		while ((f = flow_table_expired(&u->table,
+		    u->now - u->close_ms)) != NULL) {
+			UDP_FLOW_INC(u, expired);
+			udp_flow_close(u, f, "idle");
+		}
+	}
+	if ((f = flow_table_oldest(&u->table)) == NULL)
+		return (-1);
+	due = f->last + u->close_ms;
+	if (due <= u->now)
+		return (0);
+	if (due - u->now > INT32_MAX)
+		return (INT32_MAX);
+	return ((int)(due - u->now));
+}
+
+static void *
+udp_flow_main(void *arg)
+{
+	struct udp_flow		*u = arg;
+	struct epoll_event	 evs[UDP_FLOW_EVENTS];
+	struct flow		*f;
+	uint64_t		 junk;
+	int			 i, n, timeout, listener, stop = 0;
+
+	log_info("udp %d: serving", u->id);
+	while (!stop) {
+		u->now = udp_flow_clock_ms();
+		timeout = udp_flow_expire(u);
+		n = epoll_wait(u->epfd, evs, UDP_FLOW_EVENTS, timeout);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			fatal("udp %d: epoll_wait", u->id);
+		u->now = udp_flow_clock_ms();
+
+		/*
+		 * Replies first: only the listener opens and evicts flows,
+		 * so every flow in evs is still alive while this runs.
+		 */
+		listener = 0;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &u->listen_fd)
+				listener = 1;
+			else if (evs[i].data.ptr == &u->evfd)
+				stop = 1;
+			else
+				udp_flow_backend_ready(u, evs[i].data.ptr);
+		}
+		if (listener && !stop)
+			udp_flow_listener_ready(u);
+	}
+
+	if (read(u->evfd, &junk, sizeof(junk)) == -1 && errno != EAGAIN)
+		log_warn("udp %d: read eventfd", u->id);
+	while ((f = flow_table_oldest(&u->table)) != NULL)
+		udp_flow_close(u, f, "stopping");
+	log_info("udp %d: stopped", u->id);
+	return (NULL);
+}
+
+/*
+ * -listeners N: SO_REUSEPORT would spread datagrams by the load balancer's
+ * address and port, so one client reaching us through two balancer ports
+ * would get a flow in two threads, both bound to its address: replies would
+ * go astray. Instead this classic BPF program, run by the kernel on each
+ * datagram's payload, picks the socket by the client address and port in
+ * the v2 header (a hash of the last address word and the port, modulo N).
+ * Anything else (LOCAL, garbage) returns an index out of range, and the
+ * kernel falls back to its own 4-tuple hash, which is stable for a LOCAL
+ * flow since that flow is keyed by the same 4-tuple.
+ */
+static int
+udp_flow_steer(int fd, int listeners)
+{
+	struct sock_filter	code[] = {
+		/* 0: the family nibble of the v2 header */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 4),
+		/* 3: INET: source address, source port */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 24),
+		BPF_JUMP(BPF_JMP | BPF_JA, 4, 0, 0),
+		/* 7: INET6: last word of the source address, source port */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 8),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 28),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 48),
+		/* 11: mix, then the socket's index */
+		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1U),
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)listeners),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		/* 16: not a v2 INET/INET6 header: the kernel's hash */
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffffU),
+	};
+	struct sock_fprog	prog = {
+		.len = sizeof(code) / sizeof(code[0]),
+		.filter = code,
+	};
+
+	return (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+	    sizeof(prog)));
+}
+
+static void
+udp_flow_free(struct udp_flow *u)
+{
+	if (u->epfd != -1)
+		(void)close(u->epfd);
+	if (u->evfd != -1)
+		(void)close(u->evfd);
+	flow_table_free(&u->table);
+	free(u->bufs);
+	free(u);
+}
+
+int
+udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
+    int listen_fd, struct udp_flow **out)
+{
+	struct udp_flow		*u;
+	struct epoll_event	 ev;
+	socklen_t		 slen;
+	uint8_t			 seed[16];
+	size_t			 got = 0;
+	ssize_t			 r;
+	int			 rc;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return (errno);
+	u->id = id;
+	u->cfg = cfg;
+	u->allow = allow;
+	u->listen_fd = listen_fd;
+	u->epfd = u->evfd = -1;
+	u->close_ms = cfg->close_after > 0 ?
+	    (uint64_t)cfg->close_after * 1000 : 0;
+
+	while (got < sizeof(seed)) {
+		r = getrandom(seed + got, sizeof(seed) - got, 0);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		got += (size_t)r;
+	}
+	if (flow_table_init(&u->table, cfg->max_flows > 0 ?
+	    (size_t)cfg->max_flows : CONFIG_DEFAULT_MAX_FLOWS, seed) == -1)
+		goto fail;
+	if ((u->bufs = malloc((size_t)UDP_FLOW_BATCH * UDP_FLOW_BUFSZ)) ==
+	    NULL)
+		goto fail;
+	if (id == 0 && cfg->listeners > 1 &&
+	    udp_flow_steer(listen_fd, cfg->listeners) == -1)
+		goto fail;
+	/* target_choose() takes the family for LOCAL from here. */
+	slen = sizeof(u->local);
+	if (getsockname(listen_fd, &u->local.sa, &slen) == -1)
+		goto fail;
+	if ((u->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		goto fail;
+	if ((u->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &u->listen_fd;
+	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+		goto fail;
+	ev.data.ptr = &u->evfd;
+	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->evfd, &ev) == -1)
+		goto fail;
+	if ((rc = pthread_create(&u->thread, NULL, udp_flow_main, u)) != 0) {
+		errno = rc;
+		goto fail;
+	}
+	*out = u;
+	return (0);
+
+fail:
+	rc = errno;
+	udp_flow_free(u);
+	return (rc);
+}
+
+void
+udp_flow_stop(struct udp_flow *u)
+{
+	uint64_t	one = 1;
+	ssize_t		n;
+
+	/* EAGAIN: the counter is full, so a stop is already pending. */
+	do
+		n = write(u->evfd, &one, sizeof(one));
+	while (n == -1 && errno == EINTR);
+}
+
+void
+udp_flow_join(struct udp_flow *u)
+{
+	int	rc;
+
+	if ((rc = pthread_join(u->thread, NULL)) != 0)
+		fatalx("udp %d: pthread_join: %s", u->id, strerror(rc));
+	if (close(u->listen_fd) == -1)
+		log_warn("udp %d: close listener", u->id);
+	udp_flow_free(u);
+}
+
+void
+udp_flow_get_stats(struct udp_flow *u, struct udp_flow_stats *st)
+{
+	st->datagrams = UDP_FLOW_GET(u, datagrams);
+	st->forwarded = UDP_FLOW_GET(u, forwarded);
+	st->replies = UDP_FLOW_GET(u, replies);
+	st->bad_header = UDP_FLOW_GET(u, bad_header);
+	st->denied = UDP_FLOW_GET(u, denied);
+	st->send_fail = UDP_FLOW_GET(u, send_fail);
+	st->flow_fail = UDP_FLOW_GET(u, flow_fail);
+	st->flows = UDP_FLOW_GET(u, flows);
+	st->opened = UDP_FLOW_GET(u, opened);
+	st->expired = UDP_FLOW_GET(u, expired);
+	st->evicted = UDP_FLOW_GET(u, evicted);
+}
+
+void
+udp_flow_log_stats(struct udp_flow *u, const char *when)
+{
+	struct udp_flow_stats	s;
+
+	udp_flow_get_stats(u, &s);
+	log_info("udp %d %s: %" PRIu64 " datagrams, %" PRIu64 " forwarded, "
+	    "%" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
+	    " denied, %" PRIu64 " send failed, %" PRIu64 " flow failed, "
+	    "%" PRIu64 " flows open, %" PRIu64 " opened, %" PRIu64
+	    " expired, %" PRIu64 " evicted", u->id, when, s.datagrams,
+	    s.forwarded, s.replies, s.bad_header, s.denied, s.send_fail,
+	    s.flow_fail, s.flows, s.opened, s.expired, s.evicted);
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# udp_bad.sh -- -p udp drops every datagram without a usable PROXY v2
+# header (none, v1, truncated v2, STREAM transport, version 3, UNSPEC
+# PROXY) without forwarding a byte or answering, counts them in one
+# rate-limited line at -v 1, and keeps serving good datagrams.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
+. "$TOP_SRCDIR/tests/functional/udp_lib.sh"
+
+mm_init udp_bad
+mm_netns NS ubad
+
+B="$MM_TMP/echo.log"
+udp_echo "$NS" "$B" 127.0.0.1:9000 '[::1]:9000'
+udp_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9000 -6 '[::1]:9000' -v 1
+D=$MM_PID
+L=$MM_LOG
+
+# Before, between and after the bad ones, a good client is served.
+good() {
+	local res
+	res=$(udp_send "$NS" --to 127.0.0.1:8443 --src 192.0.2.1:5001 \
+	    --seed "$1") || mm_fail "good datagram $1 ($2): $res"
+}
+good 1 "first"
+for kind in none v1 truncated stream badver unspec \
+    hex:0d0a0d0a000d0a515549540a 'hex:50524f5859'; do
+	res=$(udp_send "$NS" --to 127.0.0.1:8443 --kind "$kind" \
+	    --src 192.0.2.2:5002 --expect none --timeout 0.3 --count 3) ||
+	    mm_fail "bad datagram $kind was answered: $res"
+	good 2 "after $kind"
+	mm_alive "$D" mmproxyd
+done
+assert_eq "datagrams at the backend" 9 "$(wc -l <"$B")"
+assert_eq "bad client seen at the backend" 0 \
+    "$(udp_peer_count "$B" 192.0.2.2:5002)"
+
+# A burst of 200 bad datagrams: counted, but logged about once a second.
+res=$(udp_send "$NS" --to 127.0.0.1:8443 --kind v1 --expect none \
+    --timeout 0.005 --count 200) || mm_fail "burst answered: $res"
+good 3 "after the burst"
+lines=$(grep -c 'dropped .* datagram' "$L")
+assert_ge "lines about dropped datagrams" 1 "$lines"
+assert_lt "lines about dropped datagrams (rate-limited)" 15 "$lines"
+grep -q 'v1 header on udp' "$L" || mm_fail "no reason in the drop line"
+
+kill -USR1 "$D" 2>/dev/null
+mm_stop "$D" >"$MM_TMP/rc"
+assert_eq "daemon exit status" 0 "$(cat "$MM_TMP/rc")"
+grep -q '224 bad header' "$L" ||
+    mm_fail "exit counters do not show 224 bad headers: $(grep 'exit:' "$L")"
+mm_finish

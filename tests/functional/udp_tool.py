@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""
+udp_tool.py -- UDP test tools for mmproxyd's -p udp scenarios.
+
+  echo   a UDP echo server on one or more addresses: every datagram goes
+         back byte-exact to its sender, and one JSON line per datagram
+         (peer, local, len, sha256) goes to --log
+  send   plays the load balancer: from --bind, sends datagrams that carry
+         a PROXY header of --kind and a payload to --to, then checks the
+         reply (--expect echo: the same bytes; none: silence); prints one
+         JSON result line
+  wait   until a UDP socket is bound to --port (or --gone: none is)
+
+Every blocking call has a timeout. Exit status: 0 when the tool's own checks
+pass, 1 otherwise, 2 on usage errors.
+"""
+
+import argparse
+import hashlib
+import ipaddress
+import json
+import random
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def split_hostport(s):
+    """'1.2.3.4:80' or '[::1]:80' -> (host, port)."""
+    if s.startswith("["):
+        host, _, rest = s[1:].partition("]")
+        return host, int(rest.lstrip(":"))
+    host, _, port = s.rpartition(":")
+    return host, int(port)
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def addr_str(sa):
+    if ":" in sa[0]:
+        return "[%s]:%d" % (sa[0], sa[1])
+    return "%s:%d" % (sa[0], sa[1])
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def v2_header(src, dst, cmd=1, transport=2, version=2):
+    """A v2 header for src -> dst ('ip:port'); transport 1 STREAM, 2 DGRAM."""
+    sh, sp = split_hostport(src)
+    dh, dp = split_hostport(dst)
+    if ":" in sh:
+        addr = (ipaddress.IPv6Address(sh).packed +
+                ipaddress.IPv6Address(dh).packed + struct.pack("!HH", sp, dp))
+        fam = 0x20
+    else:
+        addr = (ipaddress.IPv4Address(sh).packed +
+                ipaddress.IPv4Address(dh).packed + struct.pack("!HH", sp, dp))
+        fam = 0x10
+    return (V2_SIG + bytes([(version << 4) | cmd, fam | transport]) +
+            struct.pack("!H", len(addr)) + addr)
+
+
+def make_header(kind, src, dst):
+    if kind == "proxy":
+        return v2_header(src, dst)
+    if kind == "local":
+        return V2_SIG + bytes([0x20, 0x00]) + struct.pack("!H", 0)
+    if kind == "stream":
+        return v2_header(src, dst, transport=1)
+    if kind == "badver":
+        return v2_header(src, dst, version=3)
+    if kind == "unspec":
+        return V2_SIG + bytes([0x21, 0x00]) + struct.pack("!H", 0)
+    if kind == "truncated":
+        # The header says 12 address bytes; only 6 are there.
+        return v2_header(src, dst)[:16 + 6]
+    if kind == "v1":
+        sh, sp = split_hostport(src)
+        dh, dp = split_hostport(dst)
+        proto = "TCP6" if ":" in sh else "TCP4"
+        return ("PROXY %s %s %s %d %d\r\n" % (proto, sh, dh, sp, dp)).encode()
+    if kind == "none":
+        return b""
+    if kind.startswith("hex:"):
+        return bytes.fromhex(kind[4:])
+    raise SystemExit("unknown header kind %r" % kind)
+
+
+# ------------------------------------------------------------------- echo
+
+def cmd_echo(args):
+    socks = []
+    for a in args.listen:
+        host, port = split_hostport(a)
+        s = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if ":" in host:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((host, port))
+        socks.append(s)
+    log = open(args.log, "a", buffering=1)
+    deadline = time.monotonic() + args.lifetime
+    while time.monotonic() < deadline:
+        r, _, _ = select.select(socks, [], [], 1.0)
+        for s in r:
+            try:
+                data, peer = s.recvfrom(65536)
+            except OSError:
+                continue
+            local = s.getsockname()
+            log.write(json.dumps({
+                "peer": addr_str(peer), "peer_ip": peer[0],
+                "local": addr_str(local), "len": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()},
+                sort_keys=True) + "\n")
+            if args.silent:
+                continue
+            try:
+                s.sendto(data, peer)
+            except OSError as e:
+                sys.stderr.write("echo: sendto %s: %s\n" % (peer, e))
+    return 0
+
+
+# ------------------------------------------------------------------- send
+
+def payload_for(args, i):
+    if args.kind == "truncated":
+        return b""      # else the payload would complete the header
+    if args.payload is not None:
+        return args.payload.encode()
+    return random.Random(args.seed * 1000003 + i).randbytes(args.bytes)
+
+
+def cmd_send(args):
+    th, tp = split_hostport(args.to)
+    fam = family_of(th)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if args.bind:
+        bh, bp = split_hostport(args.bind)
+        s.bind((bh, bp))
+    sh, sp = split_hostport(args.src)
+    res = {"sent": 0, "echoed": 0, "bad": 0, "silent": 0,
+           "local": addr_str(s.getsockname()) if args.bind else None}
+    ok = True
+    for i in range(args.count * args.clients):
+        # --clients N: N clients at consecutive ports, --count each.
+        src = addr_str((sh, sp + i // args.count))
+        hdr = make_header(args.kind, src, args.dst)
+        data = payload_for(args, i)
+        s.sendto(hdr + data, (th, tp))
+        res["sent"] += 1
+        deadline = time.monotonic() + args.timeout
+        got = None
+        while got is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                break
+            try:
+                rx, peer = s.recvfrom(65536)
+            except ConnectionRefusedError:
+                continue
+            if (peer[0], peer[1]) != (th, tp):
+                res.setdefault("strangers", []).append(addr_str(peer))
+                continue
+            got = rx
+        if args.expect == "echo":
+            if got == data:
+                res["echoed"] += 1
+            elif got is None:
+                res["silent"] += 1
+                ok = False
+            else:
+                res["bad"] += 1
+                res["bad_len"] = len(got)
+                ok = False
+        else:
+            if got is None:
+                res["silent"] += 1
+            else:
+                res["bad"] += 1
+                ok = False
+        if args.interval:
+            time.sleep(args.interval)
+    res["ok"] = ok
+    out(res)
+    return 0 if ok else 1
+
+
+# ------------------------------------------------------------------- wait
+
+def udp_bound(port, addr=None):
+    """Whether some UDP socket is bound to (addr:)port, per ss."""
+    filt = "sport = :%d" % port
+    p = subprocess.run(["ss", "-Hnua", filt], capture_output=True, text=True,
+                       timeout=10)
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) < 4:
+            continue
+        if addr is None:
+            return True
+        h, _ = split_hostport(f[3])
+        if h.strip("[]") == addr:
+            return True
+    return False
+
+
+def cmd_wait(args):
+    host = None
+    if args.addr:
+        host = args.addr
+    deadline = time.monotonic() + args.timeout
+    while True:
+        if udp_bound(args.port, host) != args.gone:
+            return 0
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    sys.stderr.write("wait: port %d still %s after %.1fs\n" % (
+        args.port, "bound" if args.gone else "unbound", args.timeout))
+    return 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    e = sub.add_parser("echo")
+    e.add_argument("--listen", action="append", required=True)
+    e.add_argument("--log", required=True)
+    e.add_argument("--silent", action="store_true",
+                   help="record but do not answer")
+    e.add_argument("--lifetime", type=float, default=600)
+
+    s = sub.add_parser("send")
+    s.add_argument("--to", required=True)
+    s.add_argument("--bind", help="the load balancer's address:port")
+    s.add_argument("--kind", default="proxy",
+                   help="proxy local stream badver unspec truncated v1 none "
+                   "hex:...")
+    s.add_argument("--src", default="192.0.2.1:5000")
+    s.add_argument("--dst", default="198.51.100.1:53")
+    s.add_argument("--payload")
+    s.add_argument("--bytes", type=int, default=100)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--clients", type=int, default=1)
+    s.add_argument("--interval", type=float, default=0)
+    s.add_argument("--expect", choices=["echo", "none"], default="echo")
+    s.add_argument("--timeout", type=float, default=2)
+
+    w = sub.add_parser("wait")
+    w.add_argument("--port", type=int, required=True)
+    w.add_argument("--addr")
+    w.add_argument("--gone", action="store_true")
+    w.add_argument("--timeout", type=float, default=10)
+
+    args = ap.parse_args()
+    return {"echo": cmd_echo, "send": cmd_send, "wait": cmd_wait}[args.cmd](
+        args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
