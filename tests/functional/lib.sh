@@ -209,22 +209,28 @@ mm_daemon() {
 	fi
 }
 
-# mm_stop PID [SECONDS]: SIGTERM, wait; prints the exit status, or
-# "timeout" (and kills it) when it did not exit in time.
+# mm_stop PID [SECONDS]: SIGTERM, wait; sets MM_RC to the exit status, or
+# to "timeout" (and kills it) when it did not exit in time. Not in $(...):
+# only this shell can wait for its children.
 mm_stop() {
-	local pid=$1 secs=${2:-10} i rc
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid"; echo $?; return; }
+	local pid=$1 secs=${2:-10} i
+	MM_RC=
+	if ! kill -TERM "$pid" 2>/dev/null; then
+		wait "$pid"
+		MM_RC=$?
+		return
+	fi
 	for ((i = 0; i < secs * 20; i++)); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid"
-			echo $?
+			MM_RC=$?
 			return
 		fi
 		sleep 0.05
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	echo timeout
+	MM_RC=timeout
 }
 
 # mm_backend NS LISTEN MODE LOG [ARGS...]: a pp_tool backend, waited for.
