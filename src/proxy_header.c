@@ -7,8 +7,9 @@
  * rejects as soon as the bytes seen so far cannot start a valid header,
  * so a sender learns of its mistake without waiting for a timeout. It
  * never looks past the header: what follows is the client's data, even
- * if it looks like another PROXY header. The policy is section 5 of
- * /work/shared/proxy-protocol.md.
+ * if it looks like another PROXY header. Where the spec leaves a choice
+ * (UNSPEC fallback, TLV strictness, split headers), this follows the
+ * receiver policy in section 5 of the project's PROXY spec digest.
  */
 
 #include "config.h"
