@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""stress_tool.py -- many-connection drivers for the hardening scenarios.
+
+Every subcommand is bounded in count and time and prints one JSON line.
+
+  stall   open N connections that send nothing (or half a header) and time
+          how long the daemon takes to close each one
+  flood   N clients, P at a time, each sends a v1 header and B bytes and
+          must get exactly those bytes echoed back
+  slow    one client trickling bytes over S seconds (for graceful shutdown)
+  hold    open N proxied connections, keep them open S seconds, then check
+          that every one still echoes
+  fuzz    random and mutated headers, each followed by a marker line; the
+          sink backend records which markers arrive
+  sink    a backend that records every marker line it receives, with the
+          peer it came from
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def split_hostport(s):
+    host, _, port = s.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def v1_header(i):
+    return b"PROXY TCP4 198.51.100.%d 192.0.2.1 %d 443\r\n" % (
+        1 + i % 250, 10000 + i % 50000)
+
+
+def v2_header(i, crc=False):
+    src = socket.inet_aton("198.51.100.%d" % (1 + i % 250))
+    dst = socket.inet_aton("192.0.2.1")
+    body = src + dst + struct.pack("!HH", 10000 + i % 50000, 443)
+    return V2_SIG + bytes([0x21, 0x11]) + struct.pack("!H", len(body)) + body
+
+
+async def open_conn(target, timeout):
+    host, port = split_hostport(target)
+    return await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+
+
+# -- stall ------------------------------------------------------------------
+
+async def stall_one(args, i, results):
+    try:
+        r, w = await open_conn(args.connect, 10)
+    except Exception as e:
+        results["connect_errors"] += 1
+        results.setdefault("errors", str(e))
+        return
+    if args.half:
+        w.write(v1_header(i)[:20])
+        await w.drain()
+    t0 = time.monotonic()
+    try:
+        data = await asyncio.wait_for(r.read(1), args.max_wait)
+        dt = time.monotonic() - t0
+        if data:
+            results["got_data"] += 1
+        results["closed"] += 1
+        results["close_times"].append(dt)
+    except (ConnectionResetError, BrokenPipeError):
+        results["closed"] += 1
+        results["close_times"].append(time.monotonic() - t0)
+    except asyncio.TimeoutError:
+        results["still_open"] += 1
+    finally:
+        w.close()
+
+
+async def stall(args):
+    results = {"closed": 0, "still_open": 0, "connect_errors": 0,
+               "got_data": 0, "close_times": []}
+    sem = asyncio.Semaphore(args.parallel)
+
+    async def limited(i):
+        async with sem:
+            await stall_one(args, i, results)
+
+    # Open them all up front (the semaphore only spaces the connects out).
+    tasks = [asyncio.create_task(limited(i)) for i in range(args.count)]
+    await asyncio.wait_for(asyncio.gather(*tasks), args.max_wait + 60)
+    times = sorted(results.pop("close_times")) or [0]
+    results["min_close"] = round(times[0], 3)
+    results["max_close"] = round(times[-1], 3)
+    results["median_close"] = round(times[len(times) // 2], 3)
+    return results
+
+
+# -- flood ------------------------------------------------------------------
+
+async def flood_one(args, i, results):
+    payload = os.urandom(args.bytes)
+    try:
+        r, w = await open_conn(args.connect, args.timeout)
+        w.write(v1_header(i) + payload)
+        await w.drain()
+        w.write_eof()
+        got = await asyncio.wait_for(r.read(), args.timeout)
+        w.close()
+    except ConnectionResetError:
+        results["reset"] += 1
+        return
+    except Exception as e:
+        results["failed"] += 1
+        results["last_error"] = repr(e)
+        return
+    if got == payload:
+        results["ok"] += 1
+    else:
+        results["mismatch"] += 1
+
+
+async def flood(args):
+    results = {"ok": 0, "failed": 0, "reset": 0, "mismatch": 0}
+    sem = asyncio.Semaphore(args.parallel)
+
+    async def limited(i):
+        async with sem:
+            await flood_one(args, i, results)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(limited(i) for i in range(args.count))),
+        args.total_timeout)
+    return results
+
+
+# -- hold -------------------------------------------------------------------
+
+async def hold(args):
+    conns = []
+    results = {"opened": 0, "echoed": 0, "failed": 0}
+    for i in range(args.count):
+        try:
+            r, w = await open_conn(args.connect, 10)
+            w.write(v1_header(i) + b"hello %d\n" % i)
+            await w.drain()
+            line = await asyncio.wait_for(r.readline(), 10)
+            if line == b"hello %d\n" % i:
+                results["opened"] += 1
+                conns.append((i, r, w))
+            else:
+                results["failed"] += 1
+        except Exception as e:
+            results["failed"] += 1
+            results["last_error"] = repr(e)
+    if args.ready_file:
+        with open(args.ready_file, "w") as f:
+            f.write("%d\n" % results["opened"])
+    await asyncio.sleep(args.seconds)
+    for i, r, w in conns:
+        try:
+            w.write(b"again %d\n" % i)
+            await w.drain()
+            line = await asyncio.wait_for(r.readline(), 10)
+            if line == b"again %d\n" % i:
+                results["echoed"] += 1
+        except Exception as e:
+            results["last_error"] = repr(e)
+        w.close()
+    return results
+
+
+# -- slow -------------------------------------------------------------------
+
+async def slow(args):
+    """One client that trickles B bytes over S seconds, then checks the echo."""
+    chunks = max(1, int(args.seconds / 0.1))
+    payload = os.urandom(args.bytes)
+    step = -(-len(payload) // chunks)
+    r, w = await open_conn(args.connect, 10)
+    w.write(v1_header(7))
+    got = bytearray()
+
+    async def reader():
+        while True:
+            d = await r.read(65536)
+            if not d:
+                return
+            got.extend(d)
+
+    rt = asyncio.create_task(reader())
+    for off in range(0, len(payload), step):
+        w.write(payload[off:off + step])
+        await w.drain()
+        await asyncio.sleep(0.1)
+    w.write_eof()
+    await asyncio.wait_for(rt, args.seconds + 30)
+    w.close()
+    return {"sent": len(payload), "echoed": len(got), "ok": bytes(got) == payload}
+
+
+# -- fuzz -------------------------------------------------------------------
+
+def mutate(rng, hdr):
+    b = bytearray(hdr)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(4)
+        if op == 0 and b:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif op == 1 and b:
+            del b[rng.randrange(len(b))]
+        elif op == 2:
+            b.insert(rng.randrange(len(b) + 1), rng.randrange(256))
+        elif b:
+            b = b[:rng.randrange(len(b))]
+    return bytes(b)
+
+
+def fuzz_header(rng, i):
+    kind = rng.randrange(5)
+    if kind == 0:
+        return os.urandom(rng.randint(1, 120))
+    if kind == 1:
+        return mutate(rng, v1_header(i))
+    if kind == 2:
+        return mutate(rng, v2_header(i))
+    if kind == 3:
+        return v1_header(i)       # valid: some must get through
+    return mutate(rng, b"PROXY UNKNOWN\r\n")
+
+
+async def fuzz_one(args, rng, i, out):
+    hdr = fuzz_header(rng, i)
+    try:
+        r, w = await open_conn(args.connect, 10)
+    except Exception:
+        out.append({"i": i, "lport": None})
+        return
+    lport = w.get_extra_info("sockname")[1]
+    out.append({"i": i, "lport": lport, "hdr": hdr.hex()})
+    try:
+        w.write(hdr + b"\nMARK-%d\n" % i)
+        await w.drain()
+        w.write_eof()
+        await asyncio.wait_for(r.read(), args.timeout)
+    except Exception:
+        pass
+    w.close()
+
+
+async def fuzz(args):
+    rng = random.Random(args.seed)
+    out = []
+    sem = asyncio.Semaphore(args.parallel)
+
+    async def limited(i):
+        async with sem:
+            await fuzz_one(args, rng, i, out)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(limited(i) for i in range(args.count))),
+        args.total_timeout)
+    with open(args.record, "w") as f:
+        for rec in out:
+            f.write(json.dumps(rec) + "\n")
+    return {"sent": len(out)}
+
+
+# -- sink -------------------------------------------------------------------
+
+async def sink(args):
+    log = open(args.log, "a", buffering=1)
+
+    async def handle(r, w):
+        peer = w.get_extra_info("peername")
+        data = b""
+        try:
+            data = await asyncio.wait_for(r.read(), 30)
+        except Exception:
+            pass
+        for line in data.split(b"\n"):
+            if line.startswith(b"MARK-"):
+                log.write(json.dumps({"peer": "%s:%d" % peer[:2],
+                                      "mark": line.decode(errors="replace")})
+                          + "\n")
+        w.close()
+
+    host, port = split_hostport(args.listen)
+    server = await asyncio.start_server(handle, host, port, backlog=1024)
+    async with server:
+        await server.serve_forever()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("stall")
+    s.add_argument("--connect", required=True)
+    s.add_argument("--count", type=int, default=100)
+    s.add_argument("--parallel", type=int, default=10000)
+    s.add_argument("--half", action="store_true")
+    s.add_argument("--max-wait", type=float, default=20)
+    f = sub.add_parser("flood")
+    f.add_argument("--connect", required=True)
+    f.add_argument("--count", type=int, default=200)
+    f.add_argument("--parallel", type=int, default=100)
+    f.add_argument("--bytes", type=int, default=100000)
+    f.add_argument("--timeout", type=float, default=60)
+    f.add_argument("--total-timeout", type=float, default=120)
+    h = sub.add_parser("hold")
+    h.add_argument("--connect", required=True)
+    h.add_argument("--count", type=int, default=100)
+    h.add_argument("--seconds", type=float, default=1)
+    h.add_argument("--ready-file")
+    w = sub.add_parser("slow")
+    w.add_argument("--connect", required=True)
+    w.add_argument("--bytes", type=int, default=1000000)
+    w.add_argument("--seconds", type=float, default=3)
+    z = sub.add_parser("fuzz")
+    z.add_argument("--connect", required=True)
+    z.add_argument("--count", type=int, default=500)
+    z.add_argument("--parallel", type=int, default=20)
+    z.add_argument("--seed", type=int, default=1)
+    z.add_argument("--record", required=True)
+    z.add_argument("--timeout", type=float, default=8)
+    z.add_argument("--total-timeout", type=float, default=120)
+    k = sub.add_parser("sink")
+    k.add_argument("--listen", required=True)
+    k.add_argument("--log", required=True)
+    args = ap.parse_args()
+    fn = {"stall": stall, "flood": flood, "hold": hold, "slow": slow,
+          "fuzz": fuzz, "sink": sink}[args.cmd]
+    print(json.dumps(asyncio.run(fn(args))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
