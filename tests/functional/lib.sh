@@ -210,27 +210,30 @@ mm_daemon() {
 }
 
 # mm_stop PID [SECONDS]: SIGTERM, wait; sets MM_RC to the exit status, or
-# to "timeout" (and kills it) when it did not exit in time. Not in $(...):
-# only this shell can wait for its children.
+# to "timeout" (and kills it) when it did not exit in time, and prints it
+# too. Never call it in $(...): only this shell can wait for its children,
+# so redirect it to a file or read MM_RC.
 mm_stop() {
 	local pid=$1 secs=${2:-10} i
-	MM_RC=
+	MM_RC=timeout
 	if ! kill -TERM "$pid" 2>/dev/null; then
 		wait "$pid"
 		MM_RC=$?
-		return
-	fi
-	for ((i = 0; i < secs * 20; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			MM_RC=$?
-			return
+	else
+		for ((i = 0; i < secs * 20; i++)); do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				wait "$pid"
+				MM_RC=$?
+				break
+			fi
+			sleep 0.05
+		done
+		if [ "$MM_RC" = timeout ]; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
 		fi
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	MM_RC=timeout
+	fi
+	echo "$MM_RC"
 }
 
 # mm_backend NS LISTEN MODE LOG [ARGS...]: a pp_tool backend, waited for.

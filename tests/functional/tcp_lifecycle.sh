@@ -35,7 +35,7 @@ for src in $srcs; do
 	assert_eq "summary lines for $src" 1 "$n"
 done
 assert_eq "summary lines in all" 3 "$(grep -c "closed after" "$DLOG")"
-mm_stop "$D" 5
+mm_stop "$D" 5 >/dev/null
 assert_eq "daemon exit status on SIGTERM (idle)" 0 "$MM_RC"
 
 # -v 0: no per-connection lines.
@@ -47,7 +47,7 @@ res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8444 --header v1 \
 sleep 0.3
 assert_eq "lines naming the client at -v 0" 0 \
     "$(grep -c -F 198.51.100.7:50010 "$DLOG")"
-mm_stop "$D" 5
+mm_stop "$D" 5 >/dev/null
 assert_eq "daemon exit status on SIGTERM (-v 0)" 0 "$MM_RC"
 
 # A connection still open: SIGTERM waits at most -shutdown-timeout.
@@ -62,7 +62,7 @@ MM_PIDS+=("$OPEN")
 mm_wait_until 5 grep -q "198.51.100.7:50020.*connected" "$MM_LOG" ||
     mm_fail "the open connection was not proxied"
 t0=$(date +%s.%N)
-mm_stop "$D" 8
+mm_stop "$D" 8 >/dev/null
 el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 assert_eq "daemon exit status on SIGTERM with a connection open" 0 "$MM_RC"
 assert_lt "seconds to exit with -shutdown-timeout 2" 4.5 "$el"
