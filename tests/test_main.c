@@ -52,8 +52,10 @@ main(void)
 	test_flow_table_register();
 	test_pipe_pool_register();
 	test_pool_register();
+	test_privdrop_register();
 	test_proxy_header_register();
 	test_sdnotify_register();
+	test_selfcheck_register();
 	test_subnet_register();
 	test_target_register();
 

@@ -13,8 +13,10 @@ void	test_crc32c_register(void);
 void	test_flow_table_register(void);
 void	test_pipe_pool_register(void);
 void	test_pool_register(void);
+void	test_privdrop_register(void);
 void	test_proxy_header_register(void);
 void	test_sdnotify_register(void);
+void	test_selfcheck_register(void);
 void	test_subnet_register(void);
 void	test_target_register(void);
 

@@ -1,0 +1,89 @@
+#!/bin/sh
+# privdrop.sh -- mmproxyd -user nobody: once listening, the daemon runs as
+# nobody (all four uids and gids, nobody's groups only) with CAP_NET_ADMIN
+# alone as effective, permitted and bounding set, nothing inheritable or
+# ambient, and no_new_privs; and it still spoofs, for IPv4 and IPv6 clients.
+# The relay threads, started after the drop, carry the same credentials.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
+
+mm_init privdrop
+getent passwd nobody >/dev/null || mm_skip "no user nobody"
+mm_need awk
+NUID=$(id -u nobody)
+NGID=$(id -g nobody)
+NET_ADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
+NONE=0000000000000000
+
+# field STATUSFILE KEY: the values of one line, separated by single spaces.
+field() {
+	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }' "$1"
+}
+
+# check_status WHAT STATUSFILE: the credentials one task must have.
+check_status() {
+	local what=$1 f=$2
+	assert_eq "$what Uid" "$NUID $NUID $NUID $NUID" "$(field "$f" Uid)"
+	assert_eq "$what Gid" "$NGID $NGID $NGID $NGID" "$(field "$f" Gid)"
+	assert_eq "$what Groups" "$(id -G nobody | tr ' ' '\n' | sort -n |
+	    tr '\n' ' ')" "$(field "$f" Groups | tr ' ' '\n' | sort -n |
+	    tr '\n' ' ')"
+	assert_eq "$what CapEff" $NET_ADMIN "$(field "$f" CapEff)"
+	assert_eq "$what CapPrm" $NET_ADMIN "$(field "$f" CapPrm)"
+	assert_eq "$what CapBnd" $NET_ADMIN "$(field "$f" CapBnd)"
+	assert_eq "$what CapInh" $NONE "$(field "$f" CapInh)"
+	assert_eq "$what CapAmb" $NONE "$(field "$f" CapAmb)"
+	assert_eq "$what NoNewPrivs" 1 "$(field "$f" NoNewPrivs)"
+}
+
+mm_netns NS priv
+B4="$MM_TMP/backend4.log"
+B6="$MM_TMP/backend6.log"
+mm_backend "$NS" 127.0.0.1:9001 echo "$B4"
+mm_backend "$NS" '[::1]:9001' echo "$B6"
+
+mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001' \
+    -user nobody -v 2
+D=$MM_PID
+# The drop happens before the listeners' threads start, and those exist
+# once the port listens: the main thread must already show it.
+check_status "main thread" "/proc/$D/status"
+
+# Spoofing needs CAP_NET_ADMIN at every connection: it must still work.
+port=42000
+for hdr in v1 v2; do
+	for fam in 4 6; do
+		port=$((port + 1))
+		if [ $fam = 4 ]; then
+			src="198.51.100.7:$port" dst=192.0.2.1:443 blog=$B4
+		else
+			src="[2001:db8::7]:$port" dst='[2001:db8::1]:443' blog=$B6
+		fi
+		what="$hdr client $src"
+		res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 \
+		    --header "$hdr" --src "$src" --dst "$dst" --mode echo \
+		    --bytes 20000) || mm_fail "$what: client: $res"
+		sha=$(printf '%s\n' "$res" | jget sent_sha256)
+		mm_wait_until 5 test "$(logq "$blog" --event close \
+		    --peer "$src")" = 1 ||
+		    { mm_fail "$what: backend never saw $src"; continue; }
+		assert_eq "$what: bytes at backend" "$sha" \
+		    "$(logq "$blog" --event close --peer "$src" \
+		    --field rx_sha256)"
+	done
+done
+
+# Threads made after the drop (acceptors, relays kept warm) inherited it.
+ntask=0
+for t in /proc/"$D"/task/*; do
+	[ -r "$t/status" ] || continue	# a relay that just left
+	cp "$t/status" "$MM_TMP/task.status" 2>/dev/null || continue
+	check_status "thread ${t##*/}" "$MM_TMP/task.status"
+	ntask=$((ntask + 1))
+done
+assert_ge "threads checked" 2 "$ntask"
+
+mm_alive "$D" "daemon"
+mm_stop "$D"
+assert_eq "exit status after SIGTERM" 0 "$MM_RC"
+mm_finish

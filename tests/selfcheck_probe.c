@@ -1,0 +1,81 @@
+/*
+ * selfcheck_probe.c -- runs one startup check for tests/functional/
+ * selfcheck.sh, which needs a fresh network namespace and so cannot run in
+ * the unprivileged CUnit runner.
+ *
+ *   selfcheck_probe route ADDR:PORT	prints "ok", or "missing: <advice>"
+ *   selfcheck_probe transparent 4|6	prints "ok", or "error: <message>"
+ *
+ * Exit status: 0 ok, 1 missing or refused, 2 the check could not be made
+ * or usage.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "selfcheck.h"
+
+static int
+probe_route(const char *arg)
+{
+	struct sockaddr_storage	ss;
+	char			buf[512];
+	int			rc;
+
+	if (addr_parse(arg, &ss, buf, sizeof(buf)) == -1) {
+		fprintf(stderr, "selfcheck_probe: %s: %s\n", arg, buf);
+		return (2);
+	}
+	rc = selfcheck_return_route((struct sockaddr *)&ss, buf, sizeof(buf));
+	if (rc == -1) {
+		printf("error: %s\n", strerror(errno));
+		return (2);
+	}
+	if (rc == 0) {
+		printf("missing: %s\n", buf);
+		return (1);
+	}
+	printf("ok\n");
+	return (0);
+}
+
+static int
+probe_transparent(const char *arg)
+{
+	char	err[512];
+	int	family;
+
+	if (strcmp(arg, "4") == 0)
+		family = AF_INET;
+	else if (strcmp(arg, "6") == 0)
+		family = AF_INET6;
+	else {
+		fprintf(stderr, "selfcheck_probe: family is 4 or 6\n");
+		return (2);
+	}
+	if (selfcheck_transparent(family, err, sizeof(err)) == -1) {
+		printf("error: %s\n", err);
+		return (1);
+	}
+	printf("ok\n");
+	return (0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc == 3 && strcmp(argv[1], "route") == 0)
+		return (probe_route(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "transparent") == 0)
+		return (probe_transparent(argv[2]));
+	fprintf(stderr, "usage: selfcheck_probe route ADDR:PORT | "
+	    "transparent 4|6\n");
+	return (2);
+}
