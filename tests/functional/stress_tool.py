@@ -54,6 +54,9 @@ async def open_conn(target, timeout):
 # -- stall ------------------------------------------------------------------
 
 async def stall_one(args, i, results):
+    # From before connect(): the daemon's deadline starts later, at accept,
+    # so a close sooner than the deadline from here is always a daemon bug.
+    t0 = time.monotonic()
     try:
         r, w = await open_conn(args.connect, 10)
     except Exception as e:
@@ -63,7 +66,6 @@ async def stall_one(args, i, results):
     if args.half:
         w.write(v1_header(i)[:20])
         await w.drain()
-    t0 = time.monotonic()
     try:
         data = await asyncio.wait_for(r.read(1), args.max_wait)
         dt = time.monotonic() - t0
