@@ -30,7 +30,9 @@
 #include "net.h"
 #include "pipe_pool.h"
 #include "pool.h"
+#include "privdrop.h"
 #include "sdnotify.h"
+#include "selfcheck.h"
 
 /*
  * Relay threads need little stack: a 1 KiB header buffer, a 16 KiB copy
@@ -95,21 +97,40 @@ main_max_conns(rlim_t nofile)
 	return ((size_t)cfg.max_conns);
 }
 
-/* Fail at startup, not on the first connection, when we may not spoof. */
+/*
+ * Fail at startup, not on the first connection, when we may not spoof; and
+ * warn when replies to spoofed clients would not come back to us, the most
+ * common reason a deployment of this kind of proxy "times out".
+ */
 static void
-main_check_transparent(void)
+main_selfcheck(void)
 {
-	int	fd, family = cfg.listen.ss_family;
+	const struct sockaddr_storage *targets[] = { &cfg.target4,
+		    &cfg.target6 };
+	char	 buf[ADDR_STRLEN], err[512];
+	size_t	 i;
 
-	if ((fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	if (net_set_transparent(fd, family) == -1) {
-		if (errno == EPERM || errno == EACCES)
-			fatalx("cannot set IP_TRANSPARENT: %s; run mmproxyd "
-			    "as root or grant it CAP_NET_ADMIN", strerror(errno));
-		fatal("cannot set IP_TRANSPARENT");
+	if (selfcheck_transparent(cfg.listen.ss_family, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	/* With -mark the replies are steered by the mark, elsewhere. */
+	if (cfg.mark != 0 || cfg.dynamic_destination)
+		return;
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		addr_format((const struct sockaddr *)targets[i], buf,
+		    sizeof(buf));
+		switch (selfcheck_return_route(
+		    (const struct sockaddr *)targets[i], err, sizeof(err))) {
+		case 0:
+			log_warnx("replies from %s to spoofed clients will not "
+			    "come back to mmproxyd; add the routes: %s", buf,
+			    err);
+			break;
+		case -1:
+			log_warn("cannot check the return route for %s", buf);
+			break;
+		}
 	}
-	(void)close(fd);
 }
 
 static void
@@ -253,7 +274,7 @@ main(int argc, char *argv[])
 		fatal("signal");
 	nofile = main_raise_nofile();
 	max_conns = main_max_conns(nofile);
-	main_check_transparent();
+	main_selfcheck();
 
 	if (allowlist_init(&allow, cfg.allowed_subnets_path,
 	    &cfg.allowed) == -1)
@@ -265,6 +286,10 @@ main(int argc, char *argv[])
 	    pipe_pool_init(&pipes, MAIN_PIPES_IDLE, MAIN_PIPE_SIZE) == -1)
 		fatal("out of memory");
 	main_open_listeners();
+	/* Bound now: the rest runs unprivileged, before any thread exists. */
+	if (cfg.user != NULL && privdrop_to_user(cfg.user, err,
+	    sizeof(err)) == -1)
+		fatalx("-user %s: %s", cfg.user, err);
 
 	/* Threads inherit the mask: only this thread takes signals. */
 	sigemptyset(&sigs);

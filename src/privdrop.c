@@ -36,11 +36,12 @@
 #include "privdrop.h"
 
 /*
- * The capabilities kept. Not CAP_NET_BIND_SERVICE: without it a client
- * whose source port is below 1024 cannot be spoofed (bind answers EACCES),
- * a trade made on purpose; add it here to change that.
+ * The capabilities kept: CAP_NET_ADMIN for IP_TRANSPARENT and SO_MARK, and
+ * CAP_NET_BIND_SERVICE because a client whose source port is below 1024
+ * must be spoofed too (bind answers EACCES without it).
  */
-#define PRIVDROP_KEEP_MASK	(UINT64_C(1) << CAP_NET_ADMIN)
+#define PRIVDROP_KEEP_MASK	((UINT64_C(1) << CAP_NET_ADMIN) | \
+	    (UINT64_C(1) << CAP_NET_BIND_SERVICE))
 #define PRIVDROP_PW_BUFSIZE	16384	/* when sysconf has no answer */
 #define PRIVDROP_PW_BUFMAX	(1024 * 1024)
 #define PRIVDROP_STATUS_MAX	16384	/* status is about 1.5 KiB */

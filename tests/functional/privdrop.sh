@@ -1,7 +1,7 @@
 #!/bin/sh
 # privdrop.sh -- mmproxyd -user nobody: once listening, the daemon runs as
 # nobody (all four uids and gids, nobody's groups only) with CAP_NET_ADMIN
-# alone as effective, permitted and bounding set, nothing inheritable or
+# and CAP_NET_BIND_SERVICE alone as effective, permitted and bounding set, nothing inheritable or
 # ambient, and no_new_privs; and it still spoofs, for IPv4 and IPv6 clients.
 # The relay threads, started after the drop, carry the same credentials.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -12,7 +12,7 @@ getent passwd nobody >/dev/null || mm_skip "no user nobody"
 mm_need awk
 NUID=$(id -u nobody)
 NGID=$(id -g nobody)
-NET_ADMIN=0000000000001000	# 1 << CAP_NET_ADMIN (12)
+NET_ADMIN=0000000000001400	# CAP_NET_ADMIN (12), CAP_NET_BIND_SERVICE (10)
 NONE=0000000000000000
 
 # field STATUSFILE KEY: the values of one line, separated by single spaces.
@@ -50,14 +50,17 @@ D=$MM_PID
 check_status "main thread" "/proc/$D/status"
 
 # Spoofing needs CAP_NET_ADMIN at every connection: it must still work.
-port=42000
+# v1 clients use ports below 1024: spoofing those needs CAP_NET_BIND_SERVICE.
+port=1000
 for hdr in v1 v2; do
 	for fam in 4 6; do
 		port=$((port + 1))
+		sport=$port
+		[ $hdr = v2 ] && sport=$((port + 41000))
 		if [ $fam = 4 ]; then
-			src="198.51.100.7:$port" dst=192.0.2.1:443 blog=$B4
+			src="198.51.100.7:$sport" dst=192.0.2.1:443 blog=$B4
 		else
-			src="[2001:db8::7]:$port" dst='[2001:db8::1]:443' blog=$B6
+			src="[2001:db8::7]:$sport" dst='[2001:db8::1]:443' blog=$B6
 		fi
 		what="$hdr client $src"
 		res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 \
