@@ -45,6 +45,6 @@ res=$(udp_send "$NS" --to 127.0.0.1:8443 --bind 127.0.0.2:0 \
 assert_eq "backend saw 192.0.2.4" 0 "$(udp_peer_count "$B" 192.0.2.4:5004)"
 mm_alive "$D" mmproxyd
 
-mm_stop "$D" >"$MM_TMP/rc"
-assert_eq "daemon exit status" 0 "$(cat "$MM_TMP/rc")"
+mm_stop "$D"
+assert_eq "daemon exit status" 0 "$MM_RC"
 mm_finish

@@ -87,9 +87,8 @@ res=$(udp_send "$NS" --to 127.0.0.1:8443 --src 192.0.2.99:5099 \
 
 mm_alive "$D4" "mmproxyd (IPv4)"
 mm_alive "$D6" "mmproxyd (IPv6)"
-# mm_stop in this shell, not in $(...): only the parent may wait.
-mm_stop "$D4" >"$MM_TMP/rc4"
-mm_stop "$D6" >"$MM_TMP/rc6"
-assert_eq "IPv4 daemon exit status" 0 "$(cat "$MM_TMP/rc4")"
-assert_eq "IPv6 daemon exit status" 0 "$(cat "$MM_TMP/rc6")"
+mm_stop "$D4"
+assert_eq "IPv4 daemon exit status" 0 "$MM_RC"
+mm_stop "$D6"
+assert_eq "IPv6 daemon exit status" 0 "$MM_RC"
 mm_finish

@@ -39,6 +39,6 @@ res=$(udp_send "$NS" --to 127.0.0.1:8443 --kind local) ||
 assert_eq "marked datagrams to the backend" 6 "$(packets marked)"
 assert_eq "unmarked datagrams to the backend" 0 "$(packets unmarked)"
 
-mm_stop "$D" >"$MM_TMP/rc"
-assert_eq "daemon exit status" 0 "$(cat "$MM_TMP/rc")"
+mm_stop "$D"
+assert_eq "daemon exit status" 0 "$MM_RC"
 mm_finish

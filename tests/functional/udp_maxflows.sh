@@ -53,6 +53,6 @@ kill -USR1 "$D"
 mm_wait_until 5 grep -q 'counters:' "$L" || mm_fail "no counters line"
 grep -q 'counters: .* 3 flows open, 505 opened, 0 expired, 502 evicted' "$L" ||
     mm_fail "counters: $(grep 'counters:' "$L")"
-mm_stop "$D" >"$MM_TMP/rc"
-assert_eq "daemon exit status" 0 "$(cat "$MM_TMP/rc")"
+mm_stop "$D"
+assert_eq "daemon exit status" 0 "$MM_RC"
 mm_finish
