@@ -33,6 +33,7 @@
 #include "privdrop.h"
 #include "sdnotify.h"
 #include "selfcheck.h"
+#include "udp_flow.h"
 
 /*
  * Relay threads need little stack: a 1 KiB header buffer, a 16 KiB copy
@@ -56,6 +57,8 @@ static struct listener	*listeners;
 static struct pool	 pool;
 static struct pipe_pool	 pipes;
 static struct allowlist	 allow;
+static struct udp_flow	**udp_flows;	/* -p udp: one per socket */
+static int		*udp_fds;
 
 /* Raise the soft fd limit to the hard one; returns the limit in force. */
 static rlim_t
@@ -157,6 +160,54 @@ main_open_listeners(void)
 	    cfg.listeners == 1 ? "" : "s");
 }
 
+/* -p udp: every socket is bound before any flow thread starts. */
+static void
+main_open_udp(void)
+{
+	char	buf[ADDR_STRLEN];
+	int	i;
+
+	if ((udp_flows = calloc((size_t)cfg.listeners,
+	    sizeof(*udp_flows))) == NULL ||
+	    (udp_fds = calloc((size_t)cfg.listeners, sizeof(*udp_fds))) == NULL)
+		fatal("calloc");
+	addr_format((struct sockaddr *)&cfg.listen, buf, sizeof(buf));
+	for (i = 0; i < cfg.listeners; i++) {
+		udp_fds[i] = net_listen((struct sockaddr *)&cfg.listen,
+		    SOCK_DGRAM, 1, cfg.listen_transparent);
+		if (udp_fds[i] == -1)
+			fatal("listen on %s (udp)", buf);
+	}
+	log_info("listening on %s (udp, %d socket%s, up to %d flows each)",
+	    buf, cfg.listeners, cfg.listeners == 1 ? "" : "s", cfg.max_flows);
+}
+
+static void
+main_start_udp(void)
+{
+	int	i, rc;
+
+	for (i = 0; i < cfg.listeners; i++)
+		if ((rc = udp_flow_start(&cfg, &allow, i, udp_fds[i],
+		    &udp_flows[i])) != 0)
+			fatalx("udp flow thread: %s", strerror(rc));
+}
+
+static void
+main_shutdown_udp(void)
+{
+	int	i;
+
+	for (i = 0; i < cfg.listeners; i++)
+		udp_flow_stop(udp_flows[i]);
+	for (i = 0; i < cfg.listeners; i++) {
+		udp_flow_log_stats(udp_flows[i], "exit");
+		udp_flow_join(udp_flows[i]);
+	}
+	free(udp_flows);
+	free(udp_fds);
+}
+
 /* SIGHUP: new connections see the new list; a bad file keeps the old. */
 static void
 main_reload(void)
@@ -181,8 +232,12 @@ main_log_stats(const char *when)
 {
 	int	i;
 
-	for (i = 0; i < cfg.listeners; i++)
-		listener_log_stats(&listeners[i], when);
+	for (i = 0; i < cfg.listeners; i++) {
+		if (cfg.proto == IPPROTO_UDP)
+			udp_flow_log_stats(udp_flows[i], when);
+		else
+			listener_log_stats(&listeners[i], when);
+	}
 }
 
 /* Wait up to ms for every connection to end; a signal in stop ends it. */
@@ -213,6 +268,10 @@ main_shutdown(const sigset_t *sigs)
 
 	if (sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
+	if (cfg.proto == IPPROTO_UDP) {
+		main_shutdown_udp();
+		goto out;
+	}
 	for (i = 0; i < cfg.listeners; i++) {
 		atomic_store(&listeners[i].stopping, 1);
 		(void)shutdown(listeners[i].fd, SHUT_RDWR);
@@ -241,6 +300,7 @@ main_shutdown(const sigset_t *sigs)
 		pipe_pool_destroy(&pipes);
 	}
 	free(listeners);
+out:
 	allowlist_free(&allow);
 	config_free(&cfg);
 	log_info("stopped");
@@ -266,14 +326,18 @@ main(int argc, char *argv[])
 		return (2);
 	}
 	log_init(cfg.verbosity);
-	if (cfg.proto != IPPROTO_TCP)
-		fatalx("-p udp is not available in this build yet");
 
 	/* splice() into a closed socket raises SIGPIPE: take EPIPE instead. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	max_conns = main_max_conns(nofile);
+	max_conns = cfg.proto == IPPROTO_TCP ? main_max_conns(nofile) : 0;
+	if (cfg.proto == IPPROTO_UDP && (rlim_t)cfg.max_flows *
+	    (rlim_t)cfg.listeners + MAIN_FD_RESERVE > nofile)
+		log_warnx("-max-flows %d on %d socket%s needs more file "
+		    "descriptors than the limit of %llu: new flows will fail "
+		    "once it is reached", cfg.max_flows, cfg.listeners,
+		    cfg.listeners == 1 ? "" : "s", (unsigned long long)nofile);
 	main_selfcheck();
 
 	if (allowlist_init(&allow, cfg.allowed_subnets_path,
@@ -282,10 +346,15 @@ main(int argc, char *argv[])
 	if (cfg.allowed_subnets_path != NULL && allowlist_size(&allow) == 0)
 		log_warnx("%s lists no subnet: every connection will be "
 		    "refused", cfg.allowed_subnets_path);
-	if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
-	    pipe_pool_init(&pipes, MAIN_PIPES_IDLE, MAIN_PIPE_SIZE) == -1)
-		fatal("out of memory");
-	main_open_listeners();
+	if (cfg.proto == IPPROTO_UDP)
+		main_open_udp();
+	else {
+		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
+		    pipe_pool_init(&pipes, MAIN_PIPES_IDLE,
+		    MAIN_PIPE_SIZE) == -1)
+			fatal("out of memory");
+		main_open_listeners();
+	}
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
 	if (cfg.user != NULL && privdrop_to_user(cfg.user, err,
 	    sizeof(err)) == -1)
@@ -299,11 +368,16 @@ main(int argc, char *argv[])
 	sigaddset(&sigs, SIGUSR1);
 	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0)
 		fatalx("pthread_sigmask: %s", strerror(rc));
-	for (i = 0; i < cfg.listeners; i++)
-		if ((rc = listener_start(&listeners[i])) != 0)
-			fatalx("pthread_create: %s", strerror(rc));
-	log_info("ready: up to %zu connections (fd limit %llu)", max_conns,
-	    (unsigned long long)nofile);
+	if (cfg.proto == IPPROTO_UDP) {
+		main_start_udp();
+		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
+	} else {
+		for (i = 0; i < cfg.listeners; i++)
+			if ((rc = listener_start(&listeners[i])) != 0)
+				fatalx("pthread_create: %s", strerror(rc));
+		log_info("ready: up to %zu connections (fd limit %llu)",
+		    max_conns, (unsigned long long)nofile);
+	}
 	if (sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");
 
