@@ -261,6 +261,7 @@ udp_flow_open(struct udp_flow *u, const struct flow_key *key,
 		return (NULL);
 	}
 	f->fd = fd;
+	memcpy(&f->target, dst, addr_len(dst));
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = f;
@@ -381,7 +382,17 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 		return;
 	}
 
-	if ((f = flow_table_lookup(&u->table, &key)) != NULL)
+	f = flow_table_lookup(&u->table, &key);
+	/*
+	 * -dynamic-destination: one flow per client, aimed where its latest
+	 * datagram goes; a client that changes destination gets a new socket.
+	 */
+	if (f != NULL && u->cfg->dynamic_destination &&
+	    !addr_equal(&f->target.sa, (struct sockaddr *)&dst)) {
+		udp_flow_close(u, f, "destination changed");
+		f = NULL;
+	}
+	if (f != NULL)
 		flow_table_touch(&u->table, f, u->now);
 	else if ((f = udp_flow_open(u, &key, (struct sockaddr *)&src, spoof,
 	    (struct sockaddr *)&dst)) == NULL)
