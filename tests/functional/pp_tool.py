@@ -81,7 +81,11 @@ def v2_header(src=None, dst=None, cmd=1, version=2, fam=None, tlvs=b"",
     if src is not None:
         sh, sp = split_hostport(src)
         dh, dp = split_hostport(dst)
-        if ":" in sh:
+        if fam == 0x31 or fam == 0x32:
+            addr = (sh.encode().ljust(108, b"\0") +
+                    dh.encode().ljust(108, b"\0"))
+            fb = fam
+        elif ":" in sh:
             addr = (ipaddress.IPv6Address(sh).packed +
                     ipaddress.IPv6Address(dh).packed + struct.pack("!HH", sp, dp))
             fb = 0x21
@@ -113,7 +117,18 @@ def make_header(args):
     if kind == "v1":
         return v1_header(args.src, args.dst)
     if kind == "v2":
-        return v2_header(args.src, args.dst, crc=args.crc)
+        tlvs = b""
+        for t in args.tlv or []:
+            typ, _, val = t.partition(":")
+            tlvs += tlv(int(typ, 0), bytes.fromhex(val))
+        if args.noop:
+            tlvs += tlv(0x04, b"\0" * args.noop)
+        fam = int(args.fam, 0) if args.fam else None
+        if fam == 0x00:     # UNSPEC: no address block at all
+            return v2_header(None, None, crc=args.crc, tlvs=tlvs, fam=0,
+                             cmd=args.v2cmd)
+        return v2_header(args.src, args.dst, crc=args.crc, tlvs=tlvs,
+                         fam=fam, cmd=args.v2cmd)
     if kind == "v2-local":
         return v2_header(cmd=0)
     if kind.startswith("hex:"):
@@ -330,10 +345,12 @@ def connect(args):
     return s
 
 
-def send_header(s, hdr, payload, split, delay):
+def send_header(s, hdr, payload, split, delay, deadline=None):
     """Header and the first payload bytes in one send unless split."""
     if split:
         for i in range(len(hdr)):
+            if deadline is not None and time.monotonic() > deadline:
+                raise OSError("deadline passed while splitting the header")
             s.sendall(hdr[i:i + 1])
             time.sleep(delay)
         if payload:
@@ -434,7 +451,8 @@ def cmd_client(args):
             # the daemon to close without our help.
             payload = args.payload.encode() if args.payload else b""
             try:
-                send_header(s, hdr, payload, args.split, args.delay)
+                send_header(s, hdr, payload, args.split, args.delay,
+                            deadline)
             except OSError as e:
                 res["send_error"] = str(e)
             got, how = recv_all(s, deadline)
@@ -694,6 +712,13 @@ def main():
         p.add_argument("--src", default="198.51.100.7:40000")
         p.add_argument("--dst", default="192.0.2.1:443")
         p.add_argument("--crc", action="store_true")
+        p.add_argument("--tlv", action="append",
+                       help="v2 TLV as TYPE:HEXVALUE (repeatable)")
+        p.add_argument("--noop", type=int, default=0,
+                       help="v2 NOOP TLV of this many bytes")
+        p.add_argument("--fam", help="v2 family/transport byte override")
+        p.add_argument("--v2-cmd", type=int, default=1, dest="v2cmd",
+                       help="v2 command nibble")
         p.add_argument("--timeout", type=float, default=10)
 
     c = sub.add_parser("client")

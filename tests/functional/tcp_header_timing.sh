@@ -2,9 +2,9 @@
 # tcp_header_timing.sh -- headers that arrive one byte per segment are
 # accepted (v1 and v2); a header that is complete is acted on without
 # waiting for payload (server-speaks-first backend); clients that stall
-# (nothing, half a v1 line, half a v2 header) are closed after
-# -header-timeout 3 while other clients are served meanwhile, and the backend
-# never sees the stalled ones.
+# (nothing, half a v1 line, half a v2 header, a header dribbled one byte
+# every 0.4 s) are closed after -header-timeout 3 while other clients are
+# served meanwhile, and the backend never sees the stalled ones.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 
@@ -26,11 +26,16 @@ declare -A STALL=(
 	[silent]=none
 	[halfv1]='text:PROXY TCP4 198.51'
 	[halfv2]="hex:$v2half"
+	[dribble]=v1
 )
 declare -A SPID
 for k in "${!STALL[@]}"; do
+	# dribble: a whole header, one byte every 0.4 s (20 s in all); the
+	# timeout runs from accept, so it must not restart with each byte.
+	extra=
+	[ "$k" = dribble ] && extra="--split --delay 0.4"
 	ip netns exec "$NS" "$PYTHON" "$PP_TOOL" client --connect 127.0.0.1:8443 \
-	    --header "${STALL[$k]}" --mode expect-close --timeout 12 \
+	    --header "${STALL[$k]}" --mode expect-close --timeout 12 $extra \
 	    >"$MM_TMP/stall-$k.json" 2>&1 &
 	SPID[$k]=$!
 	MM_PIDS+=("$!")
