@@ -12,6 +12,10 @@ MM_SKIP=77
 : "${TOP_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${TOP_BUILDDIR:=$TOP_SRCDIR}"
 : "${MMPROXYD:=$TOP_BUILDDIR/mmproxyd}"
+# The distribution's python3 starts faster than a version-manager shim.
+if [ -z "$PYTHON" ] && [ -x /usr/bin/python3 ]; then
+	PYTHON=/usr/bin/python3
+fi
 : "${PYTHON:=python3}"
 PP_TOOL="$TOP_SRCDIR/tests/functional/pp_tool.py"
 

@@ -262,6 +262,14 @@ class Backend:
                 c.sendall(resp)
                 tx.update(resp)
                 how = "eof"
+            elif mode == "rst":
+                # Take the first bytes, then abort the connection.
+                c.settimeout(max(0.01, deadline - time.monotonic()))
+                d = c.recv(CHUNK)
+                rx.update(d)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+                how = "rst"
             elif mode == "drain":
                 data, how = recv_all(c, deadline)
                 rx.update(data)
@@ -458,6 +466,14 @@ def cmd_client(args):
             got, how = recv_all(s, deadline)
             res.update(rx_bytes=len(got), how=how)
             res["ok"] = how in ("eof", "reset") and not got
+        elif mode == "rst":
+            # Send the header and a payload, then abort with a RST.
+            payload = pattern(args.bytes, 6)
+            send_header(s, hdr, payload, args.split, args.delay)
+            time.sleep(args.delay)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            res["ok"] = True
         elif mode == "request":
             # Send everything, keep our write side open, read to EOF.
             payload = (args.payload.encode().decode("unicode_escape")
@@ -702,7 +718,7 @@ def main():
     b.add_argument("--log", required=True)
     b.add_argument("--mode", default="echo",
                    choices=["echo", "reply-after-eof", "greet-halfclose",
-                            "stream", "http", "drain"])
+                            "stream", "http", "drain", "rst"])
     b.add_argument("--bytes", type=int, default=4096)
     b.add_argument("--conn-timeout", type=float, default=60)
 
@@ -725,7 +741,7 @@ def main():
     common_client(c)
     c.add_argument("--mode", default="echo",
                    choices=["echo", "halfclose", "recv-first", "stream",
-                            "expect-close", "request"])
+                            "expect-close", "request", "rst"])
     c.add_argument("--payload")
     c.add_argument("--bytes", type=int, default=4096)
     c.add_argument("--split", action="store_true",

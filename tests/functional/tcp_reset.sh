@@ -1,0 +1,43 @@
+#!/bin/sh
+# tcp_reset.sh -- aborts travel: a backend that resets the connection gets
+# the client's connection closed promptly, and a client that resets gets
+# the backend's connection closed promptly; nothing leaks.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+. "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
+
+mm_init tcp_reset
+mm_netns NS reset
+
+BR="$MM_TMP/rst.log"
+BD="$MM_TMP/drain.log"
+mm_backend "$NS" 127.0.0.1:9001 rst "$BR"
+mm_backend "$NS" '[::1]:9001' drain "$BD" --conn-timeout 20
+mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001' -v 2
+D=$MM_PID
+
+# Warm up once so lazily created descriptors are counted in the baseline.
+res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
+    --src 198.51.100.7:53000 --mode expect-close --payload x --timeout 8)
+sleep 0.3
+fd0=$(mm_fdcount "$D")
+
+for i in 1 2 3; do
+	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
+	    --src "198.51.100.7:5300$i" --mode expect-close --payload hello \
+	    --timeout 8) || mm_fail "backend reset $i: client not closed: $res"
+	assert_lt "backend reset $i: seconds until the client is closed" 2 \
+	    "$(printf '%s\n' "$res" | jget elapsed)"
+done
+
+for i in 1 2 3; do
+	src="[2001:db8::7]:5301$i"
+	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v2 \
+	    --src "$src" --dst '[2001:db8::1]:443' --mode rst --bytes 100000 \
+	    --delay 0.2) || mm_fail "client reset $i: $res"
+	mm_wait_until 3 test "$(logq "$BD" --event close --peer "$src")" = 1 ||
+	    mm_fail "client reset $i: backend connection still open after 3 s"
+done
+assert_ok "fd count back to $fd0 (now $(mm_fdcount "$D"))" \
+    mm_wait_until 5 test "$(mm_fdcount "$D")" -le "$fd0"
+mm_alive "$D" daemon
+mm_finish
