@@ -8,7 +8,7 @@ set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set yrange [0:*]
+set yrange [0:1.2<*]
 set ylabel "x no proxy"
 set grid ytics
 set xtics rotate by -30
