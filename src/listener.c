@@ -49,8 +49,10 @@ listener_open(struct listener *l, int id, const struct config *cfg,
 	    SOCK_STREAM, cfg->listeners > 1, cfg->listen_transparent);
 	if (l->fd == -1)
 		return (-1);
-	/* Accepted sockets inherit it: one setsockopt for all of them. */
+	/* Accepted sockets inherit these: one setsockopt for all of them. */
 	(void)setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
+	    sizeof(relay_idle_tv));
 	pthread_mutex_init(&l->conns_mtx, NULL);
 	return (0);
 }

@@ -11,10 +11,9 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -114,59 +113,41 @@ net_socket_transparent(const struct sockaddr *src, int socktype,
 	return (fd);
 }
 
-static long long
-net_now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 int
 net_connect_timeout(int fd, const struct sockaddr *dst, int timeout_ms)
 {
-	struct pollfd	pfd;
-	long long	deadline;
-	socklen_t	len;
-	int		flags, err, n;
+	struct timeval	tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t	len = sizeof(int);
+	int		err, n;
 
-	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+	/* A blocking connect gives up after SO_SNDTIMEO: one syscall. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
 		return (-1);
 	if (connect(fd, dst, addr_len(dst)) == 0)
-		goto done;
-	if (errno != EINPROGRESS && errno != EINTR)
+		return (0);
+	if (errno == EINPROGRESS) {
+		errno = ETIMEDOUT;
 		return (-1);
-
-	deadline = net_now_ms() + timeout_ms;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	for (;;) {
-		long long left = deadline - net_now_ms();
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return (-1);
-		}
-		n = poll(&pfd, 1, (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return (-1);
-		if (n == 1)
-			break;
 	}
-	len = sizeof(err);
+	if (errno != EINTR)
+		return (-1);
+	/* Interrupted: the handshake goes on; wait for it once more. */
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return (-1);
+	if (n == 0) {
+		errno = ETIMEDOUT;
+		return (-1);
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		return (-1);
 	if (err != 0) {
 		errno = err;
 		return (-1);
 	}
-done:
-	if (fcntl(fd, F_SETFL, flags) == -1)
-		return (-1);
 	return (0);
 }
 
@@ -179,7 +160,8 @@ net_write_all(int fd, const void *buf, size_t len)
 
 	while (off < len) {
 		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == EINTR)
+		/* EAGAIN: a send timeout (see net_connect_timeout) ran out. */
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1)
 			return (-1);

@@ -33,7 +33,10 @@ int	net_socket_transparent(const struct sockaddr *src, int socktype,
 /* A plain socket for dst's family, SO_MARK when mark is not 0. */
 int	net_socket_plain(int family, int socktype, unsigned int mark);
 
-/* connect() that gives up after timeout_ms; fd stays blocking. */
+/*
+ * connect() that gives up after timeout_ms; fd stays blocking, with
+ * SO_SNDTIMEO left at timeout_ms, so its writers retry EAGAIN.
+ */
 int	net_connect_timeout(int fd, const struct sockaddr *dst,
 	    int timeout_ms);
 

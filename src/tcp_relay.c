@@ -38,8 +38,12 @@
 
 #define RELAY_HDR_BUF		1024	/* any v1 line, most v2 headers */
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
-#define RELAY_CHUNK		(64 * 1024)	/* one splice, one pipe */
+#define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_COPY_BUF		(16 * 1024)	/* when no pipe can be had */
+#define RELAY_IDLE		(-2)	/* relay_copy: the idle timeout ran out */
+
+const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
+	(RELAY_IDLE_MS % 1000) * 1000 };
 
 static long long
 relay_now_ms(void)
@@ -174,7 +178,8 @@ relay_drain(int rfd, int out, size_t len)
 
 	while (len > 0) {
 		n = splice(rfd, NULL, out, NULL, len, SPLICE_F_MOVE);
-		if (n == -1 && errno == EINTR)
+		/* EAGAIN: the send timeout left from connect; keep waiting. */
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1)
 			return (-1);
@@ -187,18 +192,10 @@ relay_drain(int rfd, int out, size_t len)
 	return (0);
 }
 
-static int
-relay_readable(int fd)
-{
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
-
-	return (poll(&pfd, 1, 0) == 1);
-}
-
 /*
  * No pipe to be had (fd limit): copy one buffer's worth instead, so the
  * connection slows down rather than breaks. Returns bytes moved, 0 at
- * EOF, -1 on error.
+ * EOF, RELAY_IDLE when nothing came, -1 on error.
  */
 static ssize_t
 relay_copy(int in, int out)
@@ -209,6 +206,8 @@ relay_copy(int in, int out)
 	do
 		n = recv(in, buf, sizeof(buf), 0);
 	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return (RELAY_IDLE);
 	if (n <= 0)
 		return (n);
 	if (net_write_all(out, buf, (size_t)n) == -1)
@@ -218,8 +217,11 @@ relay_copy(int in, int out)
 
 /*
  * One direction, in to out, until EOF (then half-close out) or an error
- * (then end both). Waits for data without a pipe and holds one only while
- * bytes keep arriving.
+ * (then end both). An idle direction waits in poll() without a pipe; once
+ * bytes arrive it takes a pipe and keeps it while they keep coming: the
+ * socket's receive timeout (RELAY_IDLE_MS, set on the listener and the
+ * backend socket) ends a blocking splice that waited that long for nothing,
+ * and the pipe goes back to the pool.
  */
 static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
@@ -243,6 +245,8 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 				atomic_fetch_add(total, (uint64_t)n);
 				continue;
 			}
+			if (n == RELAY_IDLE)
+				continue;
 			if (n == 0)
 				break;
 			relay_fail(c, in == c->cfd ? "client error" :
@@ -251,11 +255,11 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 		}
 		for (;;) {
 			n = splice(in, NULL, p.wfd, NULL, RELAY_CHUNK,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			    SPLICE_F_MOVE);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n == -1 && errno == EAGAIN)
-				break;
+				break;		/* idle: give the pipe back */
 			if (n == -1) {
 				pipe_pool_put(pipes, &p, 0);
 				relay_fail(c, in == c->cfd ? "client error" :
@@ -274,9 +278,6 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			}
 			*count += (uint64_t)n;
 			atomic_fetch_add(total, (uint64_t)n);
-			/* A short read means the socket is drained. */
-			if (n < RELAY_CHUNK || !relay_readable(in))
-				break;
 		}
 		pipe_pool_put(pipes, &p, 0);
 	}
@@ -315,18 +316,6 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 	deadline = relay_now_ms() + (long long)cfg->header_timeout * 1000;
 	*filled = 0;
 	for (;;) {
-		if ((left = deadline - relay_now_ms()) <= 0 ||
-		    (n = poll(&pfd, 1, (int)left)) == 0) {
-			*why = "no complete PROXY header in time";
-			*timed_out = 1;
-			return (-1);
-		}
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			*why = "poll failed";
-			return (-1);
-		}
 		/* A v2 header may be larger than the first buffer. */
 		want = proxy_header_expected_len(*buf, *filled);
 		if (*filled == *cap && want > *cap) {
@@ -338,9 +327,23 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 			*buf = bigger;
 			*cap = want;
 		}
-		n = recv(c->cfd, *buf + *filled, *cap - *filled, 0);
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		/* The header usually came with the handshake: try first. */
+		n = recv(c->cfd, *buf + *filled, *cap - *filled, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && errno == EAGAIN) {
+			if ((left = deadline - relay_now_ms()) <= 0 ||
+			    (n = poll(&pfd, 1, (int)left)) == 0) {
+				*why = "no complete PROXY header in time";
+				*timed_out = 1;
+				return (-1);
+			}
+			if (n == -1 && errno != EINTR) {
+				*why = "poll failed";
+				return (-1);
+			}
+			continue;
+		}
 		if (n == -1) {
 			*why = "read error before the header";
 			return (-1);
@@ -379,10 +382,6 @@ tcp_relay_serve(void *arg)
 
 	relay_list_add(c);
 	addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
-	if (getsockname(c->cfd, (struct sockaddr *)&c->local, &slen) == -1) {
-		log_conn_warn(LOG_V_ERRORS, "%s: getsockname", pbuf);
-		goto done;
-	}
 
 	hlen = relay_read_header(c, &buf, &cap, &filled, &hdr, &why,
 	    &timed_out);
@@ -396,6 +395,15 @@ tcp_relay_serve(void *arg)
 		goto done;
 	}
 
+	/* A TCP proxy treats UDP families (0x12, 0x22) like UNSPEC. */
+	if (hdr.action == PP_ACTION_PROXY && hdr.transport != SOCK_STREAM)
+		hdr.action = PP_ACTION_LOCAL;
+	/* Only LOCAL needs to know which of our addresses was reached. */
+	if (hdr.action == PP_ACTION_LOCAL && getsockname(c->cfd,
+	    (struct sockaddr *)&c->local, &slen) == -1) {
+		log_conn_warn(LOG_V_ERRORS, "%s: getsockname", pbuf);
+		goto done;
+	}
 	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
 	    &spoof, &c->target, &why) == -1) {
 		atomic_fetch_add(&l->stats.bad_header, 1);
@@ -427,6 +435,9 @@ tcp_relay_serve(void *arg)
 	pthread_mutex_unlock(&l->conns_mtx);
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Lets relay_pump give its pipe back when this side goes idle. */
+	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
+	    sizeof(relay_idle_tv));
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
 	    RELAY_CONNECT_MS) == -1) {
 		atomic_fetch_add(&l->stats.backend_fail, 1);

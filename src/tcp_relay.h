@@ -9,9 +9,18 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 struct listener;
+
+/*
+ * A direction that waited this long for bytes gives its pipe back. Set
+ * as SO_RCVTIMEO on the listener (accepted sockets inherit it) and on
+ * each backend socket.
+ */
+#define RELAY_IDLE_MS	1000
+extern const struct timeval relay_idle_tv;
 
 struct conn {
 	struct listener		*l;
