@@ -36,7 +36,13 @@
 #include "target.h"
 #include "tcp_relay.h"
 
-#define RELAY_HDR_BUF		1024	/* any v1 line, most v2 headers */
+/*
+ * Any v1 line and the usual v2 header, on the stack: a larger v2 header
+ * moves to the heap. Kept small because a stack page touched once stays
+ * in the thread's RSS while the connection lives, and a worker that never
+ * calls malloc() never gets a per-thread malloc cache either.
+ */
+#define RELAY_HDR_BUF		256
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_COPY_BUF		(16 * 1024)	/* when no pipe can be had */
@@ -297,10 +303,11 @@ relay_backward(void *arg)
 }
 
 /*
- * Read until the header is complete. Returns its length with *buf and
- * *filled describing what was read (the surplus belongs to the backend);
- * *buf may be heap memory then, which the caller frees if it is not
- * stack. Returns -1 with *why set when the connection must be closed.
+ * Read until the header is complete into *buf (*cap bytes; replaced by a
+ * heap buffer, which the caller frees, when a v2 header needs more).
+ * Returns the header length with *filled saying how much was read (the
+ * surplus belongs to the backend), or -1 (-2 for a bad header) with *why
+ * set when the connection must be closed.
  */
 static ssize_t
 relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
