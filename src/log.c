@@ -70,89 +70,59 @@ log_vwrite(const char *prefix, const char *fmt, va_list ap, int errnum)
 	}
 }
 
+/* Format the caller's arguments; errno is the caller's on return. */
+#define LOG_EMIT(prefix, errnum) do {					\
+	va_list	ap;							\
+	int	saved = errno;						\
+									\
+	va_start(ap, fmt);						\
+	log_vwrite((prefix), fmt, ap, (errnum) ? saved : 0);		\
+	va_end(ap);							\
+	errno = saved;							\
+} while (0)
+
 void
 log_info(const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
+	LOG_EMIT("", 0);
 }
 
 void
 log_warn(const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, saved);
-	va_end(ap);
-	errno = saved;
+	LOG_EMIT("", 1);
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
+	LOG_EMIT("", 0);
 }
 
 void
 log_conn(int level, const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	if (log_level < level)
-		return;
-	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, 0);
-	va_end(ap);
-	errno = saved;
+	if (log_level >= level)
+		LOG_EMIT("", 0);
 }
 
 void
 log_conn_warn(int level, const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	if (log_level < level)
-		return;
-	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, saved);
-	va_end(ap);
-	errno = saved;
+	if (log_level >= level)
+		LOG_EMIT("", 1);
 }
 
 void
 fatal(const char *fmt, ...)
 {
-	va_list	ap;
-	int	saved = errno;
-
-	va_start(ap, fmt);
-	log_vwrite("fatal: ", fmt, ap, saved);
-	va_end(ap);
+	LOG_EMIT("fatal: ", 1);
 	exit(1);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite("fatal: ", fmt, ap, 0);
-	va_end(ap);
+	LOG_EMIT("fatal: ", 0);
 	exit(1);
 }
