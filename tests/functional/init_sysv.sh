@@ -21,6 +21,8 @@ cleanup() {
 	if [ -f "$tmp/pid" ]; then
 		kill -KILL "$(cat "$tmp/pid")" 2>/dev/null
 	fi
+	for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p"; done
+	sleep 0.2
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$tmp"
 }

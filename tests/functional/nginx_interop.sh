@@ -42,6 +42,9 @@ cleanup() {
 		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
 	sleep 0.2
+	for p in $(ip netns pids "$S" 2>/dev/null); do kill "$p"; done
+	for p in $(ip netns pids "$C" 2>/dev/null); do kill "$p"; done
+	sleep 0.2
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
 	rm -rf "$tmp"

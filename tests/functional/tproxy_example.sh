@@ -18,6 +18,9 @@ cleanup() {
 	for p in "$tmp"/*.pid; do
 		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
+	for p in $(ip netns pids "$S" 2>/dev/null); do kill "$p"; done
+	for p in $(ip netns pids "$L" 2>/dev/null); do kill "$p"; done
+	sleep 0.2
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$L" 2>/dev/null
 	rm -rf "$tmp"
