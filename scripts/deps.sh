@@ -2,7 +2,7 @@
 # Sourced by scripts/check, scripts/demo, bench/run and .ci/run.
 
 deps_build="autoconf automake libtool pkg-config make gcc libcunit1-dev"
-deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light"
+deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light libnginx-mod-stream util-linux"
 deps_bench="go-mmproxy gnuplot-nox"
 
 deps_install() {
