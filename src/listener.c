@@ -35,7 +35,7 @@
 
 int
 listener_open(struct listener *l, int id, const struct config *cfg,
-    struct pool *pool, struct pipe_pool *pipes, struct allowlist *allow)
+    struct pool *pool, struct kit_pool *kits, struct allowlist *allow)
 {
 	int	one = 1;
 
@@ -43,7 +43,7 @@ listener_open(struct listener *l, int id, const struct config *cfg,
 	l->id = id;
 	l->cfg = cfg;
 	l->pool = pool;
-	l->pipes = pipes;
+	l->kits = kits;
 	l->allow = allow;
 	l->fd = net_listen((const struct sockaddr *)&cfg->listen,
 	    SOCK_STREAM, cfg->listeners > 1, cfg->listen_transparent);

@@ -12,7 +12,7 @@
 
 struct allowlist;
 struct pool;
-struct pipe_pool;
+struct kit_pool;
 struct conn;
 
 /* Counters, bumped by any thread, read for the USR1 and exit lines. */
@@ -33,7 +33,7 @@ struct listener {
 	int			 fd;
 	const struct config	*cfg;
 	struct pool		*pool;
-	struct pipe_pool	*pipes;
+	struct kit_pool		*kits;
 	struct allowlist	*allow;
 	pthread_t		 thread;
 	int			 started;
@@ -46,7 +46,7 @@ struct listener {
 
 /* Bind and listen per cfg. Returns 0, or -1 with errno set. */
 int	listener_open(struct listener *l, int id, const struct config *cfg,
-	    struct pool *pool, struct pipe_pool *pipes,
+	    struct pool *pool, struct kit_pool *kits,
 	    struct allowlist *allow);
 /* Start the acceptor thread. Returns 0 or a pthread error. */
 int	listener_start(struct listener *l);

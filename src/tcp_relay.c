@@ -30,7 +30,7 @@
 #include "listener.h"
 #include "log.h"
 #include "net.h"
-#include "pipe_pool.h"
+#include "kit_pool.h"
 #include "pool.h"
 #include "proxy_header.h"
 #include "target.h"
@@ -45,8 +45,6 @@
 #define RELAY_HDR_BUF		256
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
-#define RELAY_COPY_BUF		(16 * 1024)	/* when no pipe can be had */
-#define RELAY_IDLE		(-2)	/* relay_copy: the idle timeout ran out */
 
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
@@ -198,45 +196,36 @@ relay_drain(int rfd, int out, size_t len)
 	return (0);
 }
 
-/*
- * No pipe to be had (fd limit): copy one buffer's worth instead, so the
- * connection slows down rather than breaks. Returns bytes moved, 0 at
- * EOF, RELAY_IDLE when nothing came, -1 on error.
- */
-static ssize_t
-relay_copy(int in, int out)
+/* Where the error was, for the connection's summary line. */
+static const char *
+relay_side(struct conn *c, int fd)
 {
-	char	buf[RELAY_COPY_BUF];
-	ssize_t	n;
-
-	do
-		n = recv(in, buf, sizeof(buf), 0);
-	while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN)
-		return (RELAY_IDLE);
-	if (n <= 0)
-		return (n);
-	if (net_write_all(out, buf, (size_t)n) == -1)
-		return (-1);
-	return (n);
+	return (fd == c->cfd ? "client error" : "backend error");
 }
 
 /*
  * One direction, in to out, until EOF (then half-close out) or an error
- * (then end both). An idle direction waits in poll() without a pipe; once
- * bytes arrive it takes a pipe and keeps it while they keep coming: the
- * socket's receive timeout (RELAY_IDLE_MS, set on the listener and the
- * backend socket) ends a blocking splice that waited that long for nothing,
- * and the pipe goes back to the pool.
+ * (then end both). An idle direction waits in poll() holding nothing;
+ * once bytes arrive it borrows a kit and keeps it while they keep coming:
+ * the socket's receive timeout (RELAY_IDLE_MS, set on the listener and the
+ * backend socket) ends a read that waited that long, and the kit goes
+ * back to the pool.
+ *
+ * Small reads are copied through the kit's buffer: for a few bytes that
+ * is cheaper than splice(), which pins a page per segment. A read that
+ * fills the buffer means bulk data, and from then on bytes move with
+ * splice() through the kit's pipe, until a short splice says the burst
+ * is over. Without a pipe (fd limit) everything is copied.
  */
 static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
     atomic_uint_fast64_t *total)
 {
-	struct pipe_pool *pipes = c->l->pipes;
-	struct pipe_pair  p;
-	struct pollfd	  pfd = { .fd = in, .events = POLLIN };
-	ssize_t		  n;
+	struct kit_pool	*kits = c->l->kits;
+	struct kit	 k;
+	struct pollfd	 pfd = { .fd = in, .events = POLLIN };
+	ssize_t		 n;
+	int		 use_splice;
 
 	for (;;) {
 		if (poll(&pfd, 1, -1) == -1) {
@@ -245,47 +234,46 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			relay_fail(c, "poll failed");
 			return;
 		}
-		if (pipe_pool_get(pipes, &p) == -1) {
-			if ((n = relay_copy(in, out)) > 0) {
-				*count += (uint64_t)n;
-				atomic_fetch_add(total, (uint64_t)n);
-				continue;
-			}
-			if (n == RELAY_IDLE)
-				continue;
-			if (n == 0)
-				break;
-			relay_fail(c, in == c->cfd ? "client error" :
-			    "backend error");
+		if (kit_pool_get(kits, &k) == -1) {
+			relay_fail(c, "out of memory");
 			return;
 		}
+		use_splice = 0;
 		for (;;) {
-			n = splice(in, NULL, p.wfd, NULL, RELAY_CHUNK,
-			    SPLICE_F_MOVE);
+			if (use_splice)
+				n = splice(in, NULL, k.wfd, NULL, RELAY_CHUNK,
+				    SPLICE_F_MOVE);
+			else
+				n = recv(in, k.buf, KIT_BUF_SIZE, 0);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n == -1 && errno == EAGAIN)
-				break;		/* idle: give the pipe back */
+				break;		/* idle: give the kit back */
 			if (n == -1) {
-				pipe_pool_put(pipes, &p, 0);
-				relay_fail(c, in == c->cfd ? "client error" :
-				    "backend error");
+				kit_pool_put(kits, &k, 0);
+				relay_fail(c, relay_side(c, in));
 				return;
 			}
 			if (n == 0) {
-				pipe_pool_put(pipes, &p, 0);
+				kit_pool_put(kits, &k, 0);
 				goto eof;
 			}
-			if (relay_drain(p.rfd, out, (size_t)n) == -1) {
-				pipe_pool_put(pipes, &p, 1);
-				relay_fail(c, out == c->cfd ? "client error" :
-				    "backend error");
+			if ((use_splice ?
+			    relay_drain(k.rfd, out, (size_t)n) :
+			    net_write_all(out, k.buf, (size_t)n)) == -1) {
+				kit_pool_put(kits, &k, use_splice);
+				relay_fail(c, relay_side(c, out));
 				return;
 			}
 			*count += (uint64_t)n;
 			atomic_fetch_add(total, (uint64_t)n);
+			if (use_splice)
+				use_splice = n >= KIT_BUF_SIZE;
+			else
+				use_splice = n == KIT_BUF_SIZE &&
+				    kit_pipe(kits, &k) == 0;
 		}
-		pipe_pool_put(pipes, &p, 0);
+		kit_pool_put(kits, &k, 0);
 	}
 eof:
 	/* Half-close: the other direction keeps flowing until its own end. */
@@ -442,7 +430,7 @@ tcp_relay_serve(void *arg)
 	pthread_mutex_unlock(&l->conns_mtx);
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Lets relay_pump give its pipe back when this side goes idle. */
+	/* Lets relay_pump give its kit back when this side goes idle. */
 	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,

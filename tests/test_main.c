@@ -50,7 +50,7 @@ main(void)
 	test_config_register();
 	test_crc32c_register();
 	test_flow_table_register();
-	test_pipe_pool_register();
+	test_kit_pool_register();
 	test_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();

@@ -11,7 +11,7 @@ void	test_allowlist_register(void);
 void	test_config_register(void);
 void	test_crc32c_register(void);
 void	test_flow_table_register(void);
-void	test_pipe_pool_register(void);
+void	test_kit_pool_register(void);
 void	test_pool_register(void);
 void	test_privdrop_register(void);
 void	test_proxy_header_register(void);

@@ -279,6 +279,10 @@ logq() { "$PYTHON" "$PP_TOOL" logq "$@"; }
 # mm_fdcount PID: open descriptors of PID.
 mm_fdcount() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 
+# mm_sockcount PID: open sockets of PID (pooled pipes and buffers are the
+# relays' working set, bounded by the pool; sockets must all come back).
+mm_sockcount() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+
 # mm_wait_until SECONDS cmd...: poll cmd every 50 ms until it succeeds.
 mm_wait_until() {
 	local secs=$1 i

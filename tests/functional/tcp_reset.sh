@@ -19,7 +19,7 @@ D=$MM_PID
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
     --src 198.51.100.7:53000 --mode expect-close --payload x --timeout 8)
 sleep 0.3
-fd0=$(mm_fdcount "$D")
+fd0=$(mm_sockcount "$D")
 
 for i in 1 2 3; do
 	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
@@ -37,7 +37,7 @@ for i in 1 2 3; do
 	mm_wait_until 3 test "$(logq "$BD" --event close --peer "$src")" = 1 ||
 	    mm_fail "client reset $i: backend connection still open after 3 s"
 done
-assert_ok "fd count back to $fd0 (now $(mm_fdcount "$D"))" \
-    mm_wait_until 5 test "$(mm_fdcount "$D")" -le "$fd0"
+assert_ok "socket count back to $fd0 (now $(mm_sockcount "$D"))" \
+    mm_wait_until 5 test "$(mm_sockcount "$D")" -le "$fd0"
 mm_alive "$D" daemon
 mm_finish

@@ -16,7 +16,7 @@ stool() { local secs=$1; shift; timeout -k 2 "$secs" ip netns exec "$NS" \
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -header-timeout 3 -v 1
 D=$MM_PID
 # Sockets must all be given back; idle pipes stay pooled (bounded).
-sockets() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+sockets() { mm_sockcount "$1"; }
 pipes() { find "/proc/$1/fd" -lname 'pipe:*' 2>/dev/null | wc -l; }
 fd0=$(sockets "$D")
 

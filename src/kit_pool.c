@@ -1,0 +1,127 @@
+/*
+ * kit_pool.c -- a mutex-guarded stack of clean kits. mtx guards idle and
+ * nidle; a kit handed out belongs to its caller until kit_pool_put().
+ * Buffers are mapped, not malloc'ed, so a kit freed after a burst gives
+ * its memory back to the system at once.
+ */
+
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kit_pool.h"
+
+int
+kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size)
+{
+	memset(kp, 0, sizeof(*kp));
+	if ((kp->idle = calloc(max_idle ? max_idle : 1,
+	    sizeof(*kp->idle))) == NULL)
+		return (-1);
+	kp->max_idle = max_idle;
+	kp->pipe_size = pipe_size;
+	pthread_mutex_init(&kp->mtx, NULL);
+	return (0);
+}
+
+static void
+kit_close_pipe(struct kit *k)
+{
+	if (k->rfd != -1)
+		(void)close(k->rfd);
+	if (k->wfd != -1)
+		(void)close(k->wfd);
+	k->rfd = k->wfd = -1;
+}
+
+static void
+kit_free(struct kit *k)
+{
+	kit_close_pipe(k);
+	if (k->buf != NULL)
+		(void)munmap(k->buf, KIT_BUF_SIZE);
+	k->buf = NULL;
+}
+
+int
+kit_pool_get(struct kit_pool *kp, struct kit *out)
+{
+	void	*p;
+
+	pthread_mutex_lock(&kp->mtx);
+	if (kp->nidle > 0) {
+		*out = kp->idle[--kp->nidle];
+		pthread_mutex_unlock(&kp->mtx);
+		return (0);
+	}
+	pthread_mutex_unlock(&kp->mtx);
+
+	p = mmap(NULL, KIT_BUF_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return (-1);
+	out->buf = p;
+	out->rfd = out->wfd = -1;
+	return (0);
+}
+
+int
+kit_pipe(struct kit_pool *kp, struct kit *k)
+{
+	int	fds[2];
+
+	if (k->rfd != -1)
+		return (0);
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return (-1);
+	/* A smaller or larger pipe is only a tuning choice: ignore failure. */
+	if (kp->pipe_size != 0)
+		(void)fcntl(fds[1], F_SETPIPE_SZ, (int)kp->pipe_size);
+	k->rfd = fds[0];
+	k->wfd = fds[1];
+	return (0);
+}
+
+void
+kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
+{
+	if (dirty)
+		kit_close_pipe(k);
+	pthread_mutex_lock(&kp->mtx);
+	if (kp->nidle < kp->max_idle) {
+		kp->idle[kp->nidle++] = *k;
+		pthread_mutex_unlock(&kp->mtx);
+		k->buf = NULL;
+		k->rfd = k->wfd = -1;
+		return;
+	}
+	pthread_mutex_unlock(&kp->mtx);
+	kit_free(k);
+}
+
+size_t
+kit_pool_idle(struct kit_pool *kp)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&kp->mtx);
+	n = kp->nidle;
+	pthread_mutex_unlock(&kp->mtx);
+	return (n);
+}
+
+void
+kit_pool_destroy(struct kit_pool *kp)
+{
+	while (kp->nidle > 0)
+		kit_free(&kp->idle[--kp->nidle]);
+	free(kp->idle);
+	pthread_mutex_destroy(&kp->mtx);
+}

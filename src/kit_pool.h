@@ -1,0 +1,46 @@
+/*
+ * kit_pool.h -- what a relay direction borrows while bytes move: a copy
+ * buffer and, made on first need, a pipe for splice(). Shared by all
+ * relays and held only while data flows, so an idle connection costs its
+ * two sockets and nothing else.
+ */
+#ifndef MMPROXYD_KIT_POOL_H
+#define MMPROXYD_KIT_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#define KIT_BUF_SIZE	(16 * 1024)
+
+struct kit {
+	char	*buf;		/* KIT_BUF_SIZE bytes */
+	int	 rfd;		/* pipe, or -1 until kit_pipe() */
+	int	 wfd;
+};
+
+struct kit_pool {
+	pthread_mutex_t	 mtx;
+	struct kit	*idle;		/* stack of clean kits */
+	size_t		 nidle, max_idle;
+	size_t		 pipe_size;	/* F_SETPIPE_SZ, 0 = kernel default */
+};
+
+int	kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size);
+
+/* A kit: a pooled one or a new one (no pipe yet). 0, or -1 (errno). */
+int	kit_pool_get(struct kit_pool *kp, struct kit *out);
+
+/* Give the kit a pipe if it has none. Returns 0, or -1 (EMFILE...). */
+int	kit_pipe(struct kit_pool *kp, struct kit *k);
+
+/*
+ * Give a kit back. A pipe that still holds bytes (dirty, after an error)
+ * is closed rather than reused, so no stale byte reaches another
+ * connection; a kit beyond max_idle is freed.
+ */
+void	kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty);
+
+size_t	kit_pool_idle(struct kit_pool *kp);
+void	kit_pool_destroy(struct kit_pool *kp);
+
+#endif

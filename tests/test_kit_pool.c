@@ -1,0 +1,141 @@
+/*
+ * test_kit_pool.c -- kits are reused when clean, their pipes closed when
+ * dirty, and the idle stack stays bounded.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kit_pool.h"
+#include "test_suites.h"
+
+static int
+fd_is_open(int fd)
+{
+	return (fcntl(fd, F_GETFD) != -1);
+}
+
+static void
+test_kit_pool_hands_out_a_buffer_and_a_pipe_on_demand(void)
+{
+	struct kit_pool	kp;
+	struct kit	k;
+	char		buf[4];
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
+	CU_ASSERT(k.rfd == -1 && k.wfd == -1);
+	memset(k.buf, 'x', KIT_BUF_SIZE);	/* all of it is writable */
+	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
+	CU_ASSERT(write(k.wfd, "abc", 3) == 3);
+	CU_ASSERT(read(k.rfd, buf, sizeof(buf)) == 3);
+	CU_ASSERT(fcntl(k.rfd, F_GETFD) & FD_CLOEXEC);
+	kit_pool_put(&kp, &k, 0);
+	kit_pool_destroy(&kp);
+}
+
+static void
+test_kit_pool_reuses_a_clean_kit_with_its_pipe(void)
+{
+	struct kit_pool	kp;
+	struct kit	a, b;
+	char		*buf;
+	int		rfd, wfd;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &a) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&kp, &a) == 0);
+	buf = a.buf;
+	rfd = a.rfd;
+	wfd = a.wfd;
+	kit_pool_put(&kp, &a, 0);
+	CU_ASSERT(a.buf == NULL && a.rfd == -1 && a.wfd == -1);
+	CU_ASSERT(kit_pool_idle(&kp) == 1);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &b) == 0);
+	CU_ASSERT(b.buf == buf && b.rfd == rfd && b.wfd == wfd);
+	/* A kit that has a pipe keeps it. */
+	CU_ASSERT(kit_pipe(&kp, &b) == 0);
+	CU_ASSERT(b.rfd == rfd);
+	CU_ASSERT(kit_pool_idle(&kp) == 0);
+	kit_pool_put(&kp, &b, 0);
+	kit_pool_destroy(&kp);
+}
+
+static void
+test_kit_pool_closes_a_pipe_that_still_holds_bytes(void)
+{
+	struct kit_pool	kp;
+	struct kit	k, again;
+	int		rfd, wfd;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
+	CU_ASSERT(write(k.wfd, "x", 1) == 1);
+	rfd = k.rfd;
+	wfd = k.wfd;
+	kit_pool_put(&kp, &k, 1);
+	CU_ASSERT(!fd_is_open(rfd));
+	CU_ASSERT(!fd_is_open(wfd));
+	/* The buffer is kept; the next user makes a fresh pipe. */
+	CU_ASSERT(kit_pool_idle(&kp) == 1);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &again) == 0);
+	CU_ASSERT(again.rfd == -1);
+	kit_pool_put(&kp, &again, 0);
+	kit_pool_destroy(&kp);
+}
+
+static void
+test_kit_pool_keeps_no_more_than_max_idle(void)
+{
+	struct kit_pool	kp;
+	struct kit	k[3];
+	int		i, extra_r;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 2, 0) == 0);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(kit_pool_get(&kp, &k[i]) == 0);
+		CU_ASSERT_FATAL(kit_pipe(&kp, &k[i]) == 0);
+	}
+	extra_r = k[2].rfd;
+	for (i = 0; i < 3; i++)
+		kit_pool_put(&kp, &k[i], 0);
+	CU_ASSERT(kit_pool_idle(&kp) == 2);
+	CU_ASSERT(!fd_is_open(extra_r));
+	kit_pool_destroy(&kp);
+}
+
+static void
+test_kit_pool_sets_the_requested_pipe_size(void)
+{
+	struct kit_pool	kp;
+	struct kit	k;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 1, 256 * 1024) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
+	CU_ASSERT(fcntl(k.wfd, F_GETPIPE_SZ) == 256 * 1024);
+	kit_pool_put(&kp, &k, 0);
+	kit_pool_destroy(&kp);
+}
+
+void
+test_kit_pool_register(void)
+{
+	CU_pSuite	s = test_suite_add("kit_pool");
+
+	test_add(s, "hands out a buffer and a pipe on demand",
+	    test_kit_pool_hands_out_a_buffer_and_a_pipe_on_demand);
+	test_add(s, "reuses a clean kit with its pipe",
+	    test_kit_pool_reuses_a_clean_kit_with_its_pipe);
+	test_add(s, "closes a pipe that still holds bytes",
+	    test_kit_pool_closes_a_pipe_that_still_holds_bytes);
+	test_add(s, "keeps no more than max idle",
+	    test_kit_pool_keeps_no_more_than_max_idle);
+	test_add(s, "sets the requested pipe size",
+	    test_kit_pool_sets_the_requested_pipe_size);
+}
