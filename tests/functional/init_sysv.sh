@@ -4,6 +4,7 @@
 # start changes nothing, stop (process, listener and routes gone), status 3.
 # Runs inside its own network namespace; needs root (exit 77 otherwise).
 set -u
+[ -z "${MMPROXYD_SKIP_FUNCTIONAL:-}" ] || { echo "skipped: MMPROXYD_SKIP_FUNCTIONAL"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 for t in ip ss start-stop-daemon; do
 	command -v $t >/dev/null 2>&1 || { echo "no $t"; exit 77; }

@@ -6,6 +6,7 @@
 # and port. Needs root, ip and nginx with the stream module (Debian:
 # libnginx-mod-stream or nginx-full); exits 77 without them.
 set -u
+[ -z "${MMPROXYD_SKIP_FUNCTIONAL:-}" ] || { echo "skipped: MMPROXYD_SKIP_FUNCTIONAL"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 for t in ip ss nginx python3; do
 	command -v $t >/dev/null 2>&1 || { echo "no $t"; exit 77; }

@@ -4,6 +4,7 @@
 # TPROXY hands both to one mmproxyd -listen-transparent, and the backend
 # sees the client named in the PROXY header. Root and nft, else exit 77.
 set -u
+[ -z "${MMPROXYD_SKIP_FUNCTIONAL:-}" ] || { echo "skipped: MMPROXYD_SKIP_FUNCTIONAL"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 for t in ip ss nft python3; do
 	command -v $t >/dev/null 2>&1 || { echo "no $t"; exit 77; }
