@@ -368,15 +368,18 @@ tcp_relay_serve(void *arg)
 	struct sockaddr_storage src;
 	socklen_t	 slen = sizeof(c->local);
 	char		 stackbuf[RELAY_HDR_BUF], *buf = stackbuf;
-	char		 pbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
-	char		 tbuf[ADDR_STRLEN];
+	char		 pbuf[ADDR_STRLEN] = "", cbuf[ADDR_STRLEN] = "";
+	char		 tbuf[ADDR_STRLEN] = "";
 	size_t		 cap = sizeof(stackbuf), filled;
 	const char	*why = NULL;
 	ssize_t		 hlen;
 	int		 spoof, timed_out = 0, one = 1, bfd;
+	/* At -v 0 nothing per connection is logged: format nothing either. */
+	int		 named = log_verbosity() >= LOG_V_ERRORS;
 
 	relay_list_add(c);
-	addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
+	if (named)
+		addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
 
 	hlen = relay_read_header(c, &buf, &cap, &filled, &hdr, &why,
 	    &timed_out);
@@ -407,11 +410,15 @@ tcp_relay_serve(void *arg)
 	}
 	if (spoof)
 		c->client = src;
-	if (spoof)
-		addr_format((struct sockaddr *)&src, cbuf, sizeof(cbuf));
-	else
-		strcpy(cbuf, "local");
-	addr_format((struct sockaddr *)&c->target, tbuf, sizeof(tbuf));
+	if (named) {
+		if (spoof)
+			addr_format((struct sockaddr *)&src, cbuf,
+			    sizeof(cbuf));
+		else
+			strcpy(cbuf, "local");
+		addr_format((struct sockaddr *)&c->target, tbuf,
+		    sizeof(tbuf));
+	}
 	log_conn(LOG_V_STATES, "%s via %s -> %s: PROXY v%d header, "
 	    "connecting", cbuf, pbuf, tbuf, hdr.version);
 
