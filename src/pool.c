@@ -2,8 +2,9 @@
  * pool.c -- bounded thread pool for the TCP relays.
  *
  * mtx guards every field. Tasks never wait in the queue for long: pool_run
- * queues a task only when an idle thread will take it or a new thread was
- * started for it. Threads are detached; nthreads counts them so that
+ * queues a task when an idle thread will take it, when a new thread was
+ * started for it, or at the thread cap, where a thread of a connection
+ * that just gave its slot back is about to return. Threads are detached; nthreads counts them so that
  * pool_destroy can wait until the last one has left.
  */
 
@@ -163,15 +164,15 @@ pool_run(struct pool *p, void (*fn)(void *), void *arg)
 		rc = EAGAIN;	/* more tasks than two per slot: a bug */
 		goto out;
 	}
-	/* Queued tasks each already have a thread coming for them. */
-	if (p->nidle <= p->len) {
-		if (p->nthreads >= p->max_threads) {
-			rc = EAGAIN;
-			goto out;
-		}
-		if ((rc = pool_spawn(p)) != 0)
-			goto out;
-	}
+	/*
+	 * Queued tasks each already have a thread coming for them. At the
+	 * thread cap the task waits in the queue: a connection gives its slot
+	 * back just before its last thread returns here, so a new
+	 * connection's task can arrive a moment before that thread is idle.
+	 */
+	if (p->nidle <= p->len && p->nthreads < p->max_threads &&
+	    (rc = pool_spawn(p)) != 0)
+		goto out;
 	p->queue[(p->head + p->len) % p->max_threads] =
 	    (struct pool_task){ fn, arg };
 	p->len++;

@@ -45,9 +45,10 @@ void	pool_conn_release(struct pool *p);
 size_t	pool_conns(struct pool *p);
 
 /*
- * Run fn(arg) on a pool thread: an idle one, or a new one. Never waits:
- * slots bound the tasks to two per connection. Returns 0, or -1 with the
- * pthread_create error in errno when no thread could take the task.
+ * Run fn(arg) on a pool thread: an idle one, a new one, or (at the thread
+ * cap) the next one to finish. Never waits: slots bound the tasks to two
+ * per connection. Returns 0, or -1 with errno set: the pthread_create
+ * error when no thread could take the task, EAGAIN when the queue is full.
  */
 int	pool_run(struct pool *p, void (*fn)(void *), void *arg);
 

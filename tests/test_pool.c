@@ -148,16 +148,33 @@ test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
 }
 
 static void
-test_pool_refuses_a_task_beyond_two_per_slot(void)
+test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
 {
 	struct pool	p;
 	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
-			    PTHREAD_COND_INITIALIZER, 2, 0, 0 };
+			    PTHREAD_COND_INITIALIZER, 3, 0, 0 };
+	size_t		threads;
+	int		i;
 
 	CU_ASSERT_FATAL(pool_init(&p, 1, 0) == 0);
-	/* Hold both threads until the third task has been refused. */
-	g.want = 3;
+	/* Two threads at most; both held until the third task is queued. */
 	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	for (i = 0; i < 500; i++) {
+		pthread_mutex_lock(&g.mtx);
+		if (g.running == 2) {
+			pthread_mutex_unlock(&g.mtx);
+			break;
+		}
+		pthread_mutex_unlock(&g.mtx);
+		sleep_ms(10);
+	}
+	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	pthread_mutex_lock(&p.mtx);
+	threads = p.nthreads;
+	pthread_mutex_unlock(&p.mtx);
+	CU_ASSERT(threads == 2);
+	/* The queue holds two tasks at most: a fourth and fifth... */
 	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
 	errno = 0;
 	CU_ASSERT(pool_run(&p, gather_task, &g) == -1);
@@ -166,9 +183,19 @@ test_pool_refuses_a_task_beyond_two_per_slot(void)
 	g.want = 2;
 	pthread_cond_broadcast(&g.cv);
 	pthread_mutex_unlock(&g.mtx);
+	for (i = 0; i < 500; i++) {
+		pthread_mutex_lock(&g.mtx);
+		if (g.finished == 4) {
+			pthread_mutex_unlock(&g.mtx);
+			break;
+		}
+		pthread_mutex_unlock(&g.mtx);
+		sleep_ms(10);
+	}
+	/* ...and the queued ones ran on the two threads once they came back. */
+	CU_ASSERT(g.finished == 4);
 	pool_stop(&p);
 	pool_destroy(&p);
-	CU_ASSERT(g.finished == 2);
 }
 
 static void
@@ -223,8 +250,8 @@ test_pool_register(void)
 	    test_pool_stop_wakes_a_waiting_acquirer_with_an_error);
 	test_add(s, "runs two tasks per slot at the same time",
 	    test_pool_runs_two_tasks_per_slot_at_the_same_time);
-	test_add(s, "refuses a task beyond two per slot",
-	    test_pool_refuses_a_task_beyond_two_per_slot);
+	test_add(s, "queues a task at the thread cap until a thread returns",
+	    test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns);
 	test_add(s, "reuses an idle thread and lets extra ones exit",
 	    test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit);
 }
