@@ -626,11 +626,12 @@ udp_flow_steer(int fd, int listeners)
 		/* 16: not a v2 INET/INET6 header: the kernel's hash */
 		BPF_STMT(BPF_RET | BPF_K, 0xffffffffU),
 	};
-	struct sock_fprog	prog = {
-		.len = sizeof(code) / sizeof(code[0]),
-		.filter = code,
-	};
+	struct sock_fprog	prog;
 
+	/* Zeroed whole: the padding after len reaches the kernel too. */
+	memset(&prog, 0, sizeof(prog));
+	prog.len = sizeof(code) / sizeof(code[0]);
+	prog.filter = code;
 	return (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
 	    sizeof(prog)));
 }
