@@ -73,7 +73,7 @@ tcp_relay_conn_new(struct listener *l, int cfd,
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->failed, 0);
 	atomic_init(&c->why, NULL);
-	(void)clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->start_ms = relay_now_ms();
 	return (c);
 }
 
@@ -155,8 +155,7 @@ relay_put(struct conn *c)
 	}
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		why = atomic_load(&c->why);
-		ms = relay_now_ms() - ((long long)c->start.tv_sec * 1000 +
-		    c->start.tv_nsec / 1000000);
+		ms = relay_now_ms() - c->start_ms;
 		log_conn(LOG_V_STATES, "%s via %s -> %s: closed after "
 		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
 		    c->client.ss_family != AF_UNSPEC ?

@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/time.h>
-#include <time.h>
 
 struct listener;
 
@@ -30,7 +29,7 @@ struct conn {
 	struct sockaddr_storage	 local;		/* where it connected */
 	struct sockaddr_storage	 client;	/* from the header */
 	struct sockaddr_storage	 target;
-	struct timespec		 start;
+	long long		 start_ms;	/* CLOCK_MONOTONIC */
 	atomic_int		 refs;		/* directions still running */
 	atomic_int		 failed;	/* an error ended it: reset */
 	_Atomic(const char *)	 why;		/* first reason it ended */
