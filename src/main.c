@@ -51,6 +51,12 @@
 #define MAIN_FDS_PER_CONN	2	/* two sockets; a pipe only while busy */
 #define MAIN_MAX_CONNS_DEFAULT	10000
 #define MAIN_KITS_IDLE		64
+/*
+ * A UDP listener's receive buffer: the default (about 200 KiB) holds only
+ * a couple of hundred small datagrams, so a burst that arrives while the
+ * flow thread is off the CPU would be dropped by the kernel.
+ */
+#define MAIN_UDP_RCVBUF		(4 * 1024 * 1024)
 #define MAIN_PIPE_SIZE		(64 * 1024)
 #define MAIN_ABORT_WAIT_MS	2000	/* after the grace period */
 
@@ -167,7 +173,7 @@ static void
 main_open_udp(void)
 {
 	char	buf[ADDR_STRLEN];
-	int	i;
+	int	i, got;
 
 	if ((udp_flows = calloc((size_t)cfg.listeners,
 	    sizeof(*udp_flows))) == NULL ||
@@ -179,6 +185,12 @@ main_open_udp(void)
 		    SOCK_DGRAM, 1, cfg.listen_transparent);
 		if (udp_fds[i] == -1)
 			fatal("listen on %s (udp)", buf);
+		/* The kernel reports twice what it counts as payload. */
+		if ((got = net_grow_rcvbuf(udp_fds[i], MAIN_UDP_RCVBUF)) == -1)
+			log_warn("%s (udp): receive buffer", buf);
+		else if (i == 0 && got / 2 < MAIN_UDP_RCVBUF)
+			log_info("%s (udp): receive buffer %d KiB (%d asked)",
+			    buf, got / 2 / 1024, MAIN_UDP_RCVBUF / 1024);
 	}
 	log_info("listening on %s (udp, %d socket%s, up to %d flows each)",
 	    buf, cfg.listeners, cfg.listeners == 1 ? "" : "s", cfg.max_flows);

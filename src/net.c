@@ -76,6 +76,19 @@ net_listen(const struct sockaddr *sa, int socktype, int reuseport,
 }
 
 int
+net_grow_rcvbuf(int fd, int bytes)
+{
+	socklen_t	len = sizeof(bytes);
+
+	if (net_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes) == -1 &&
+	    net_setopt(fd, SOL_SOCKET, SO_RCVBUF, bytes) == -1)
+		return (-1);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &len) == -1)
+		return (-1);
+	return (bytes);
+}
+
+int
 net_socket_plain(int family, int socktype, unsigned int mark)
 {
 	int	fd;

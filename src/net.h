@@ -40,6 +40,13 @@ int	net_socket_plain(int family, int socktype, unsigned int mark);
 int	net_connect_timeout(int fd, const struct sockaddr *dst,
 	    int timeout_ms);
 
+/*
+ * Ask for a receive buffer of bytes: SO_RCVBUFFORCE (CAP_NET_ADMIN, past
+ * net.core.rmem_max), else SO_RCVBUF (capped there by the kernel).
+ * Returns the size the kernel granted, or -1.
+ */
+int	net_grow_rcvbuf(int fd, int bytes);
+
 /* send() all of buf, retrying EINTR and short writes; no SIGPIPE. */
 int	net_write_all(int fd, const void *buf, size_t len);
 

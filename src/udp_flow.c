@@ -87,6 +87,18 @@ struct udp_flow_ratelog {
 	uint64_t	pending;	/* events since the last line */
 };
 
+/*
+ * Datagrams for one recvmmsg (from the listener) or, for replies, many
+ * recvmmsg (one per ready flow) and then a single sendmmsg.
+ */
+struct udp_flow_batch {
+	unsigned char		*bufs;	/* UDP_FLOW_BATCH x UDP_FLOW_BUFSZ */
+	int			 used;	/* replies waiting to go */
+	struct mmsghdr		 msgs[UDP_FLOW_BATCH];
+	struct iovec		 iov[UDP_FLOW_BATCH];
+	union flow_addr		 names[UDP_FLOW_BATCH];
+};
+
 struct udp_flow {
 	int				 id;
 	const struct config		*cfg;
@@ -100,11 +112,8 @@ struct udp_flow {
 	uint64_t			 close_ms;	/* 0: never */
 	uint64_t			 now;	/* ms, per wakeup */
 
-	/* Batch buffers, used by one recvmmsg/sendmmsg at a time. */
-	unsigned char			*bufs;
-	struct mmsghdr			 msgs[UDP_FLOW_BATCH];
-	struct iovec			 iov[UDP_FLOW_BATCH];
-	union flow_addr			 names[UDP_FLOW_BATCH];
+	struct udp_flow_batch		 in;	/* from the listener */
+	struct udp_flow_batch		 out;	/* replies, all flows */
 
 	struct udp_flow_ratelog		 log_bad;
 	struct udp_flow_ratelog		 log_denied;
@@ -401,20 +410,21 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	udp_flow_forward(u, f, buf + hlen, len - (size_t)hlen);
 }
 
-/* Point the batch at its buffers, ready for recvmmsg. */
+/* Point slots from..UDP_FLOW_BATCH-1 at their buffers, ready for recvmmsg. */
 static void
-udp_flow_batch_reset(struct udp_flow *u)
+udp_flow_batch_reset(struct udp_flow_batch *b, int from)
 {
 	int	i;
 
-	memset(u->msgs, 0, sizeof(u->msgs));
-	for (i = 0; i < UDP_FLOW_BATCH; i++) {
-		u->iov[i].iov_base = u->bufs + (size_t)i * UDP_FLOW_BUFSZ;
-		u->iov[i].iov_len = UDP_FLOW_BUFSZ;
-		u->msgs[i].msg_hdr.msg_iov = &u->iov[i];
-		u->msgs[i].msg_hdr.msg_iovlen = 1;
-		u->msgs[i].msg_hdr.msg_name = &u->names[i];
-		u->msgs[i].msg_hdr.msg_namelen = sizeof(u->names[i]);
+	memset(b->msgs + from, 0, (size_t)(UDP_FLOW_BATCH - from) *
+	    sizeof(b->msgs[0]));
+	for (i = from; i < UDP_FLOW_BATCH; i++) {
+		b->iov[i].iov_base = b->bufs + (size_t)i * UDP_FLOW_BUFSZ;
+		b->iov[i].iov_len = UDP_FLOW_BUFSZ;
+		b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msgs[i].msg_hdr.msg_iovlen = 1;
+		b->msgs[i].msg_hdr.msg_name = &b->names[i];
+		b->msgs[i].msg_hdr.msg_namelen = sizeof(b->names[i]);
 	}
 }
 
@@ -424,9 +434,11 @@ udp_flow_listener_ready(struct udp_flow *u)
 {
 	int	i, n, round;
 
+	struct udp_flow_batch	*b = &u->in;
+
 	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
-		udp_flow_batch_reset(u);
-		n = recvmmsg(u->listen_fd, u->msgs, UDP_FLOW_BATCH,
+		udp_flow_batch_reset(b, 0);
+		n = recvmmsg(u->listen_fd, b->msgs, UDP_FLOW_BATCH,
 		    MSG_DONTWAIT, NULL);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -438,32 +450,36 @@ udp_flow_listener_ready(struct udp_flow *u)
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				udp_flow_drop(u, &u->names[i].sa,
+			if (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				udp_flow_drop(u, &b->names[i].sa,
 				    "datagram too large");
 				continue;
 			}
-			udp_flow_datagram(u, u->iov[i].iov_base,
-			    u->msgs[i].msg_len, &u->names[i]);
+			udp_flow_datagram(u, b->iov[i].iov_base,
+			    b->msgs[i].msg_len, &b->names[i]);
 		}
 		if (n < UDP_FLOW_BATCH)
 			return;
 	}
 }
 
-/* Send n replies in the batch to the load balancer; drop what fails. */
+/*
+ * Send the collected replies to the load balancer in one sendmmsg (more
+ * if some fail: each failure drops that one reply), then empty the batch.
+ */
 static void
-udp_flow_send_replies(struct udp_flow *u, int n)
+udp_flow_flush_replies(struct udp_flow *u)
 {
-	int	off = 0, r;
+	struct udp_flow_batch	*b = &u->out;
+	int			 off = 0, r;
 
-	while (off < n) {
-		r = sendmmsg(u->listen_fd, u->msgs + off,
-		    (unsigned int)(n - off), MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (off < b->used) {
+		r = sendmmsg(u->listen_fd, b->msgs + off,
+		    (unsigned int)(b->used - off), MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
-			/* The first message failed: drop it, go on. */
 			UDP_FLOW_INC(u, send_fail);
 			if (udp_flow_ratelog_due(u, &u->log_fail)) {
 				log_conn_warn(LOG_V_ERRORS, "udp %d: reply "
@@ -478,19 +494,34 @@ udp_flow_send_replies(struct udp_flow *u, int n)
 		UDP_FLOW_ADD(u, replies, (uint_fast64_t)r);
 		off += r;
 	}
+	b->used = 0;
 }
 
-/* Replies waiting on a flow socket go back out through the listener. */
+/*
+ * Replies waiting on a flow socket join the batch, addressed to the
+ * client's sender; a full batch goes out at once, the rest when every
+ * ready flow of this wakeup has been read. One sendmmsg for many flows
+ * saves a syscall and a wakeup of the load balancer per reply.
+ *
+ * With several flows ready, each gives one reply per wakeup (epoll is
+ * level-triggered, so one with more comes back next time): a flow's
+ * recvmmsg for more would nearly always end in a failed read. A flow
+ * ready alone is drained, a batch at a time.
+ */
 static void
-udp_flow_backend_ready(struct udp_flow *u, struct flow *f)
+udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
 {
-	socklen_t	slen = addr_len(&f->sender.sa);
-	int		i, n, round;
+	struct udp_flow_batch	*b = &u->out;
+	socklen_t		 slen = addr_len(&f->sender.sa);
+	int			 i, n, want, round;
 
 	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
-		udp_flow_batch_reset(u);
-		n = recvmmsg(f->fd, u->msgs, UDP_FLOW_BATCH, MSG_DONTWAIT,
-		    NULL);
+		if (b->used == UDP_FLOW_BATCH)
+			udp_flow_flush_replies(u);
+		want = drain ? UDP_FLOW_BATCH - b->used : 1;
+		udp_flow_batch_reset(b, b->used);
+		n = recvmmsg(f->fd, b->msgs + b->used, (unsigned int)want,
+		    MSG_DONTWAIT, NULL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -505,14 +536,14 @@ udp_flow_backend_ready(struct udp_flow *u, struct flow *f)
 			return;
 		}
 		flow_table_touch(&u->table, f, u->now);
-		for (i = 0; i < n; i++) {
-			u->iov[i].iov_len = u->msgs[i].msg_len;
-			u->msgs[i].msg_hdr.msg_name = &f->sender;
-			u->msgs[i].msg_hdr.msg_namelen = slen;
-			u->msgs[i].msg_hdr.msg_flags = 0;
+		for (i = b->used; i < b->used + n; i++) {
+			b->iov[i].iov_len = b->msgs[i].msg_len;
+			memcpy(&b->names[i], &f->sender, slen);
+			b->msgs[i].msg_hdr.msg_namelen = slen;
+			b->msgs[i].msg_hdr.msg_flags = 0;
 		}
-		udp_flow_send_replies(u, n);
-		if (n < UDP_FLOW_BATCH)
+		b->used += n;
+		if (n < want || !drain)
 			return;
 	}
 }
@@ -574,8 +605,10 @@ udp_flow_main(void *arg)
 			else if (evs[i].data.ptr == &u->evfd)
 				stop = 1;
 			else
-				udp_flow_backend_ready(u, evs[i].data.ptr);
+				udp_flow_backend_ready(u, evs[i].data.ptr,
+				    n == 1);
 		}
+		udp_flow_flush_replies(u);
 		if (listener && !stop)
 			udp_flow_listener_ready(u);
 	}
@@ -644,7 +677,8 @@ udp_flow_free(struct udp_flow *u)
 	if (u->evfd != -1)
 		(void)close(u->evfd);
 	flow_table_free(&u->table);
-	free(u->bufs);
+	free(u->in.bufs);
+	free(u->out.bufs);
 	free(u);
 }
 
@@ -681,8 +715,9 @@ udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
 	if (flow_table_init(&u->table, cfg->max_flows > 0 ?
 	    (size_t)cfg->max_flows : CONFIG_DEFAULT_MAX_FLOWS, seed) == -1)
 		goto fail;
-	if ((u->bufs = malloc((size_t)UDP_FLOW_BATCH * UDP_FLOW_BUFSZ)) ==
-	    NULL)
+	if ((u->in.bufs = malloc((size_t)UDP_FLOW_BATCH * UDP_FLOW_BUFSZ)) ==
+	    NULL || (u->out.bufs = malloc((size_t)UDP_FLOW_BATCH *
+	    UDP_FLOW_BUFSZ)) == NULL)
 		goto fail;
 	if (id == 0 && cfg->listeners > 1 &&
 	    udp_flow_steer(listen_fd, cfg->listeners) == -1)

@@ -24,10 +24,15 @@ udp_wait_gone() {
 	    --port "$2" ${3:+--addr "$3"} --timeout "${4:-10}"
 }
 
-# udp_echo NS LOG ADDR:PORT...: the echo backend, waited for.
+# udp_echo NS LOG [--hold N] ADDR:PORT...: the echo backend, waited for;
+# --hold N answers in bursts of N datagrams.
 udp_echo() {
 	local ns=$1 log=$2 a args=()
 	shift 2
+	if [ "$1" = --hold ]; then
+		args+=(--hold "$2")
+		shift 2
+	fi
 	for a in "$@"; do args+=(--listen "$a"); done
 	: >"$log"
 	mm_bg "$ns" "$log.err" "$PYTHON" "$UDP_TOOL" echo --log "$log" \
@@ -62,6 +67,13 @@ udp_send() {
 	local ns=$1
 	shift
 	timeout -k 2 60 ip netns exec "$ns" "$PYTHON" "$UDP_TOOL" send "$@"
+}
+
+# udp_burst NS ARGS...: one udp_tool burst; prints its JSON line.
+udp_burst() {
+	local ns=$1
+	shift
+	timeout -k 2 60 ip netns exec "$ns" "$PYTHON" "$UDP_TOOL" burst "$@"
 }
 
 # udp_peer_count LOG PEER: datagrams the backend got from PEER.

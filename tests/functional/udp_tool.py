@@ -5,6 +5,10 @@ udp_tool.py -- UDP test tools for mmproxyd's -p udp scenarios.
   echo   a UDP echo server on one or more addresses: every datagram goes
          back byte-exact to its sender, and one JSON line per datagram
          (peer, local, len, sha256) goes to --log
+  burst  plays several load balancers at once: --lbs sockets send
+         --count datagrams for each of --clients clients without waiting,
+         then every reply must come back, byte-exact, to the socket that
+         sent its request; prints one JSON result line
   send   plays the load balancer: from --bind, sends datagrams that carry
          a PROXY header of --kind and a payload to --to, then checks the
          reply (--expect echo: the same bytes; none: silence); prints one
@@ -106,8 +110,11 @@ def cmd_echo(args):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if ":" in host:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        # Room for a held burst: nothing may drop here.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         s.bind((host, port))
         socks.append(s)
+    held = []
     log = open(args.log, "a", buffering=1)
     deadline = time.monotonic() + args.lifetime
     while time.monotonic() < deadline:
@@ -125,11 +132,23 @@ def cmd_echo(args):
                 sort_keys=True) + "\n")
             if args.silent:
                 continue
-            try:
-                s.sendto(data, peer)
-            except OSError as e:
-                sys.stderr.write("echo: sendto %s: %s\n" % (peer, e))
+            held.append((s, data, peer))
+            if len(held) >= args.hold:
+                answer(held)
+        if not r:
+            answer(held)      # a quiet second lets a short hold go
     return 0
+
+
+def answer(held):
+    """Echo what is held, all at once, so that many flows get a reply
+    in the same instant (and one flow gets several)."""
+    for s, data, peer in held:
+        try:
+            s.sendto(data, peer)
+        except OSError as e:
+            sys.stderr.write("echo: sendto %s: %s\n" % (peer, e))
+    del held[:]
 
 
 # ------------------------------------------------------------------- send
@@ -200,6 +219,49 @@ def cmd_send(args):
     return 0 if ok else 1
 
 
+# ------------------------------------------------------------------ burst
+
+def cmd_burst(args):
+    th, tp = split_hostport(args.to)
+    fam = family_of(th)
+    bh = args.bind.strip("[]")
+    socks = []
+    for _ in range(args.lbs):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind((bh, 0))
+        socks.append(s)
+    sh, sp = split_hostport(args.src)
+    rnd = random.Random(args.seed)
+    expect = {}         # payload -> index of the socket that sent it
+    for c in range(args.clients):
+        lb = c % args.lbs
+        hdr = make_header("proxy", addr_str((sh, sp + c)), args.dst)
+        for i in range(args.count):
+            data = b"%d/%d/%d " % (lb, c, i) + rnd.randbytes(args.bytes)
+            expect[data] = lb
+            socks[lb].sendto(hdr + data, (th, tp))
+    res = {"sent": len(expect), "echoed": 0, "misrouted": 0, "unknown": 0}
+    deadline = time.monotonic() + args.timeout
+    while expect and time.monotonic() < deadline:
+        r, _, _ = select.select(socks, [], [], deadline - time.monotonic())
+        for s in r:
+            data, peer = s.recvfrom(65536)
+            if (peer[0], peer[1]) != (th, tp):
+                res["unknown"] += 1
+            elif data not in expect:
+                res["unknown"] += 1     # never sent, or a duplicate
+            elif socks[expect.pop(data)] is not s:
+                res["misrouted"] += 1
+            else:
+                res["echoed"] += 1
+    res["missing"] = len(expect)
+    res["ok"] = (res["echoed"] == res["sent"] and not res["misrouted"] and
+                 not res["unknown"])
+    out(res)
+    return 0 if res["ok"] else 1
+
+
 # ------------------------------------------------------------------- wait
 
 def udp_bound(port, addr=None):
@@ -246,6 +308,21 @@ def main():
     e.add_argument("--silent", action="store_true",
                    help="record but do not answer")
     e.add_argument("--lifetime", type=float, default=600)
+    e.add_argument("--hold", type=int, default=1,
+                   help="answer in bursts of this many datagrams")
+
+    b = sub.add_parser("burst")
+    b.add_argument("--to", required=True)
+    b.add_argument("--bind", required=True,
+                   help="the load balancers' address (ports are picked)")
+    b.add_argument("--lbs", type=int, default=4)
+    b.add_argument("--src", default="192.0.2.1:5000")
+    b.add_argument("--dst", default="198.51.100.1:53")
+    b.add_argument("--clients", type=int, default=16)
+    b.add_argument("--count", type=int, default=10)
+    b.add_argument("--bytes", type=int, default=64)
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--timeout", type=float, default=10)
 
     s = sub.add_parser("send")
     s.add_argument("--to", required=True)
@@ -271,8 +348,8 @@ def main():
     w.add_argument("--timeout", type=float, default=10)
 
     args = ap.parse_args()
-    return {"echo": cmd_echo, "send": cmd_send, "wait": cmd_wait}[args.cmd](
-        args)
+    return {"echo": cmd_echo, "send": cmd_send, "burst": cmd_burst,
+            "wait": cmd_wait}[args.cmd](args)
 
 
 if __name__ == "__main__":
