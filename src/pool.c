@@ -52,8 +52,11 @@ pool_conn_acquire(struct pool *p)
 	int	rc = -1;
 
 	pthread_mutex_lock(&p->mtx);
-	while (p->conns == p->max_conns && !p->stopping)
+	while (p->conns == p->max_conns && !p->stopping) {
+		p->slot_waiters++;
 		pthread_cond_wait(&p->slot_free, &p->mtx);
+		p->slot_waiters--;
+	}
 	if (!p->stopping) {
 		p->conns++;
 		rc = 0;
@@ -65,10 +68,15 @@ pool_conn_acquire(struct pool *p)
 void
 pool_conn_release(struct pool *p)
 {
+	int	wake;
+
 	pthread_mutex_lock(&p->mtx);
 	p->conns--;
-	pthread_cond_signal(&p->slot_free);
+	wake = p->slot_waiters > 0;
 	pthread_mutex_unlock(&p->mtx);
+	/* After unlocking: the woken acceptor must not block on mtx. */
+	if (wake)
+		pthread_cond_signal(&p->slot_free);
 }
 
 size_t
@@ -157,7 +165,7 @@ out:
 int
 pool_run(struct pool *p, void (*fn)(void *), void *arg)
 {
-	int	rc = 0;
+	int	rc = 0, wake = 0;
 
 	pthread_mutex_lock(&p->mtx);
 	if (p->len == p->max_threads) {
@@ -176,9 +184,12 @@ pool_run(struct pool *p, void (*fn)(void *), void *arg)
 	p->queue[(p->head + p->len) % p->max_threads] =
 	    (struct pool_task){ fn, arg };
 	p->len++;
-	pthread_cond_signal(&p->work);
+	wake = p->nidle > 0;
 out:
 	pthread_mutex_unlock(&p->mtx);
+	/* After unlocking: the woken thread must not block on mtx. */
+	if (wake)
+		pthread_cond_signal(&p->work);
 	if (rc != 0)
 		errno = rc;
 	return (rc == 0 ? 0 : -1);

@@ -27,6 +27,7 @@ struct pool {
 	size_t			 max_threads;	/* 2 * max_conns */
 	size_t			 nthreads, nidle;
 	size_t			 max_conns, conns;
+	size_t			 slot_waiters;	/* acceptors in acquire */
 	size_t			 spare;		/* idle threads kept */
 	size_t			 stack_size;
 	int			 idle_seconds;
