@@ -558,6 +558,10 @@ proxy_header_expected_len(const void *buf, size_t len)
 	if (len >= PP_V2_FIXED_LEN &&
 	    memcmp(p, proxy_header_v2_sig, PP_V2_SIG_LEN) == 0)
 		return (PP_V2_FIXED_LEN + proxy_header_be16(p + 14));
+	/* A v2 start: the fixed part comes first, its length after. */
+	if (len > 0 && memcmp(p, proxy_header_v2_sig, len < PP_V2_SIG_LEN ?
+	    len : PP_V2_SIG_LEN) == 0)
+		return (PP_V2_FIXED_LEN);
 	return (PP_V1_MAX_LEN);
 }
 

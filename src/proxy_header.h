@@ -77,9 +77,10 @@ ssize_t		 proxy_header_parse(const void *buf, size_t len,
 		    struct pp_header *hdr);
 
 /*
- * How many bytes the header will take in all, as far as [buf, len) tells:
- * 16 + len for a v2 header once 16 bytes are there, else PP_V1_MAX_LEN.
- * Lets a reader size its buffer without reading past the header.
+ * How many bytes the header may take in all, as far as [buf, len) tells:
+ * 16 + len for a v2 header once 16 bytes are there, 16 while the bytes
+ * so far begin the v2 signature, else PP_V1_MAX_LEN (the most a v1 header
+ * may take). Lets a reader size its buffer before the header is complete.
  */
 size_t		 proxy_header_expected_len(const void *buf, size_t len);
 

@@ -1797,7 +1797,12 @@ test_proxy_header_expects_16_plus_len_for_v2(void)
 	uint8_t	buf[64];
 
 	test_v2(buf, 0x21, 0x11, test_inet_block, 12, 1);
-	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 15), PP_V1_MAX_LEN);
+	/* Before the length field: the fixed part, not a v1 line's worth. */
+	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 1), 16);
+	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 12), 16);
+	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 15), 16);
+	CU_ASSERT_EQUAL(proxy_header_expected_len("\r\n\r\nX", 5),
+	    PP_V1_MAX_LEN);
 	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 16), 35);
 	CU_ASSERT_EQUAL(proxy_header_expected_len(buf, 35), 35);
 }
