@@ -88,6 +88,8 @@ static const struct config_flag config_flags[] = {
 	{ "max-flows", CONFIG_K_INT, OFF(max_flows), 1, CONFIG_MAX_FLOWS, "N",
 	    "UDP flows at once (default "
 	    CONFIG_STR(CONFIG_DEFAULT_MAX_FLOWS) ")" },
+	{ "sched-batch", CONFIG_K_BOOL, OFF(sched_batch), 0, 0, NULL,
+	    "TCP threads never preempt on wakeup (default true)" },
 	{ "shutdown-timeout", CONFIG_K_INT, OFF(shutdown_timeout), 0,
 	    CONFIG_MAX_SECONDS, "SECONDS",
 	    "on SIGTERM wait for connections (default "
@@ -321,6 +323,7 @@ config_defaults(struct config *cfg, char *err, size_t errlen)
 	cfg->header_timeout = CONFIG_DEFAULT_HEADER_TIMEOUT;
 	cfg->max_flows = CONFIG_DEFAULT_MAX_FLOWS;
 	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
+	cfg->sched_batch = 1;
 	return (0);
 }
 

@@ -59,6 +59,7 @@ struct config {
 	int			 header_timeout;	/* seconds */
 	int			 max_flows;
 	int			 shutdown_timeout;	/* seconds */
+	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
 };
 

@@ -125,6 +125,7 @@ test_config_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.header_timeout == 5);
 	CU_ASSERT(cfg.max_flows == 65536);
 	CU_ASSERT(cfg.shutdown_timeout == 30);
+	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT(cfg.user == NULL);
 	config_free(&cfg);
 }
@@ -196,6 +197,10 @@ test_config_booleans_are_bare_or_take_go_values(void)
 	    "--listen-transparent=0", NULL) == CONFIG_OK);
 	CU_ASSERT(cfg.dynamic_destination == 0);
 	CU_ASSERT(cfg.listen_transparent == 0);
+	CU_ASSERT_FATAL(run(&cfg, "-sched-batch=false", NULL) == CONFIG_OK);
+	CU_ASSERT(cfg.sched_batch == 0);
+	CU_ASSERT_FATAL(run(&cfg, "--sched-batch", NULL) == CONFIG_OK);
+	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT_FATAL(run(&cfg, "--dynamic-destination=True",
 	    "-listen-transparent=t", NULL) == CONFIG_OK);
 	CU_ASSERT(cfg.dynamic_destination == 1);
