@@ -342,6 +342,21 @@ main(int argc, char *argv[])
 	}
 	log_init(cfg.verbosity);
 
+	/*
+	 * Blocked before any socket is open: a SIGHUP or SIGTERM sent as
+	 * soon as the port answers waits for the signal loop instead of
+	 * killing the daemon (under valgrind that window was wide enough
+	 * for a test's first SIGHUP). Threads inherit the mask, so only
+	 * the main thread ever takes these signals.
+	 */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0)
+		fatalx("pthread_sigmask: %s", strerror(rc));
+
 	/* splice() into a closed socket raises SIGPIPE: take EPIPE instead. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
@@ -387,14 +402,6 @@ main(int argc, char *argv[])
 	    sched_setscheduler(0, SCHED_BATCH,
 	    &(struct sched_param){ .sched_priority = 0 }) == -1)
 		log_warn("SCHED_BATCH (threads keep the normal policy)");
-	/* Threads inherit the mask: only this thread takes signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigaddset(&sigs, SIGUSR1);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0)
-		fatalx("pthread_sigmask: %s", strerror(rc));
 	if (cfg.proto == IPPROTO_UDP) {
 		main_start_udp();
 		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
