@@ -231,6 +231,21 @@ addr_set_port(struct sockaddr_storage *ss, int port)
 		    htons((uint16_t)port);
 }
 
+int
+addr_is_wildcard(const struct sockaddr *sa)
+{
+	switch (sa->sa_family) {
+	case AF_INET:
+		return (((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr == htonl(INADDR_ANY));
+	case AF_INET6:
+		return (IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr));
+	default:
+		return (0);
+	}
+}
+
 /* Flow labels are ignored; a scope id tells link-local addresses apart. */
 int
 addr_equal(const struct sockaddr *a, const struct sockaddr *b)

@@ -30,6 +30,9 @@ socklen_t addr_len(const struct sockaddr *sa);
 int	addr_port(const struct sockaddr *sa);
 void	addr_set_port(struct sockaddr_storage *ss, int port);
 
+/* The unspecified address of its family (0.0.0.0 or ::), any port. */
+int	addr_is_wildcard(const struct sockaddr *sa);
+
 /* Same family, address and port. */
 int	addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 

@@ -34,6 +34,7 @@ struct flow_key {
 struct flow {
 	struct flow_key	 key;
 	union flow_addr	 sender;	/* caller's: last peer to send */
+	union flow_addr	 reached;	/* caller's: where sender sent to */
 	union flow_addr	 target;	/* caller's: where fd is connected */
 	uint64_t	 last;		/* last activity, caller's ms */
 	int		 fd;		/* the caller's; -1 when new */

@@ -12,7 +12,8 @@
  * key a flow: a socket bound to that address with IP_TRANSPARENT,
  * connected to the backend, whose epoll data.ptr is its table entry.
  * Backend replies leave through the listener, without a header, to the
- * load balancer address that last sent for the flow. A v2 LOCAL datagram
+ * load balancer address that last sent for the flow (on a wildcard
+ * listener, from the address that sender reached). A v2 LOCAL datagram
  * (a health check) gets a flow too, keyed by the load balancer's own
  * address under a separate tag, on a plain socket: so its replies find
  * their way back like any other.
@@ -87,9 +88,17 @@ struct udp_flow_ratelog {
 	uint64_t	pending;	/* events since the last line */
 };
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+union udp_flow_ctl {
+	struct cmsghdr	align;
+	unsigned char	buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
 /*
  * Datagrams for one recvmmsg (from the listener) or, for replies, many
- * recvmmsg (one per ready flow) and then a single sendmmsg.
+ * recvmmsg (one per ready flow) and then a single sendmmsg. ctl carries
+ * the address each datagram reached (in) or the source each reply must
+ * leave from (out), on a wildcard listener only.
  */
 struct udp_flow_batch {
 	unsigned char		*bufs;	/* UDP_FLOW_BATCH x UDP_FLOW_BUFSZ */
@@ -97,6 +106,7 @@ struct udp_flow_batch {
 	struct mmsghdr		 msgs[UDP_FLOW_BATCH];
 	struct iovec		 iov[UDP_FLOW_BATCH];
 	union flow_addr		 names[UDP_FLOW_BATCH];
+	union udp_flow_ctl	 ctl[UDP_FLOW_BATCH];
 };
 
 struct udp_flow {
@@ -105,6 +115,7 @@ struct udp_flow {
 	struct allowlist		*allow;	/* NULL: everyone */
 	int				 listen_fd;
 	union flow_addr			 local;	/* the listener's */
+	int				 pktinfo;	/* local is a wildcard */
 	int				 epfd;
 	int				 evfd;
 	pthread_t			 thread;
@@ -321,10 +332,95 @@ udp_flow_forward(struct udp_flow *u, struct flow *f, const void *p,
 	}
 }
 
-/* One datagram from the load balancer at from: check, route, forward. */
+/*
+ * The address a datagram on a wildcard listener was sent to, from its
+ * IP_PKTINFO or IPV6_PKTINFO. Returns 0, or -1 when it carried none.
+ */
+static int
+udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
+    union flow_addr *to)
+{
+	struct cmsghdr		*cm;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)mh); cm != NULL;
+	    cm = CMSG_NXTHDR((struct msghdr *)mh, cm)) {
+		memset(to, 0, sizeof(*to));
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			to->sin.sin_family = AF_INET;
+			to->sin.sin_addr = pi.ipi_addr;
+			to->sin.sin_port = local->sin.sin_port;
+			return (0);
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+			memcpy(&pi6, CMSG_DATA(cm), sizeof(pi6));
+			to->sin6.sin6_family = AF_INET6;
+			to->sin6.sin6_addr = pi6.ipi6_addr;
+			to->sin6.sin6_port = local->sin6.sin6_port;
+			/* A link-local address only means something on its link. */
+			if (IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
+				to->sin6.sin6_scope_id = pi6.ipi6_ifindex;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/*
+ * The control message that makes a reply leave from the address its
+ * flow's sender reached. Returns its length, or 0 when the kernel's own
+ * choice must do (nothing known, or a multicast or broadcast address,
+ * which cannot be a source).
+ */
+static socklen_t
+udp_flow_reply_from(union udp_flow_ctl *ctl, const union flow_addr *reached)
+{
+	struct cmsghdr		*cm = &ctl->align;
+	struct in_pktinfo	 pi;
+	struct in6_pktinfo	 pi6;
+	in_addr_t		 a;
+
+	memset(ctl, 0, sizeof(*ctl));
+	if (reached->sa.sa_family == AF_INET) {
+		a = ntohl(reached->sin.sin_addr.s_addr);
+		if (IN_MULTICAST(a) || a == INADDR_BROADCAST)
+			return (0);
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = reached->sin.sin_addr;
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		return (CMSG_SPACE(sizeof(pi)));
+	}
+	if (reached->sa.sa_family == AF_INET6) {
+		if (IN6_IS_ADDR_MULTICAST(&reached->sin6.sin6_addr))
+			return (0);
+		memset(&pi6, 0, sizeof(pi6));
+		pi6.ipi6_addr = reached->sin6.sin6_addr;
+		pi6.ipi6_ifindex = reached->sin6.sin6_scope_id;
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi6));
+		memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
+		return (CMSG_SPACE(sizeof(pi6)));
+	}
+	return (0);
+}
+
+/*
+ * One datagram from the load balancer at from, sent to our address to:
+ * check, route, forward.
+ */
 static void
 udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
-    const union flow_addr *from)
+    const union flow_addr *from, const union flow_addr *to)
 {
 	struct pp_header	 hdr;
 	struct sockaddr_storage	 src, dst;
@@ -407,12 +503,16 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    (struct sockaddr *)&dst)) == NULL)
 		return;
 	f->sender = *from;
+	f->reached = *to;
 	udp_flow_forward(u, f, buf + hlen, len - (size_t)hlen);
 }
 
-/* Point slots from..UDP_FLOW_BATCH-1 at their buffers, ready for recvmmsg. */
+/*
+ * Point slots from..UDP_FLOW_BATCH-1 at their buffers, and at their
+ * control buffers when ctl is set, ready for recvmmsg.
+ */
 static void
-udp_flow_batch_reset(struct udp_flow_batch *b, int from)
+udp_flow_batch_reset(struct udp_flow_batch *b, int from, int ctl)
 {
 	int	i;
 
@@ -425,6 +525,10 @@ udp_flow_batch_reset(struct udp_flow_batch *b, int from)
 		b->msgs[i].msg_hdr.msg_iovlen = 1;
 		b->msgs[i].msg_hdr.msg_name = &b->names[i];
 		b->msgs[i].msg_hdr.msg_namelen = sizeof(b->names[i]);
+		if (ctl) {
+			b->msgs[i].msg_hdr.msg_control = &b->ctl[i];
+			b->msgs[i].msg_hdr.msg_controllen = sizeof(b->ctl[i]);
+		}
 	}
 }
 
@@ -432,12 +536,12 @@ udp_flow_batch_reset(struct udp_flow_batch *b, int from)
 static void
 udp_flow_listener_ready(struct udp_flow *u)
 {
-	int	i, n, round;
-
 	struct udp_flow_batch	*b = &u->in;
+	union flow_addr		 to;
+	int			 i, n, round;
 
 	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
-		udp_flow_batch_reset(b, 0);
+		udp_flow_batch_reset(b, 0, u->pktinfo);
 		n = recvmmsg(u->listen_fd, b->msgs, UDP_FLOW_BATCH,
 		    MSG_DONTWAIT, NULL);
 		if (n == -1 && errno == EINTR)
@@ -455,8 +559,11 @@ udp_flow_listener_ready(struct udp_flow *u)
 				    "datagram too large");
 				continue;
 			}
+			if (!u->pktinfo || udp_flow_reached(
+			    &b->msgs[i].msg_hdr, &u->local, &to) == -1)
+				to = u->local;
 			udp_flow_datagram(u, b->iov[i].iov_base,
-			    b->msgs[i].msg_len, &b->names[i]);
+			    b->msgs[i].msg_len, &b->names[i], &to);
 		}
 		if (n < UDP_FLOW_BATCH)
 			return;
@@ -519,7 +626,7 @@ udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
 		if (b->used == UDP_FLOW_BATCH)
 			udp_flow_flush_replies(u);
 		want = drain ? UDP_FLOW_BATCH - b->used : 1;
-		udp_flow_batch_reset(b, b->used);
+		udp_flow_batch_reset(b, b->used, 0);
 		n = recvmmsg(f->fd, b->msgs + b->used, (unsigned int)want,
 		    MSG_DONTWAIT, NULL);
 		if (n == -1 && errno == EINTR)
@@ -541,6 +648,9 @@ udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
 			memcpy(&b->names[i], &f->sender, slen);
 			b->msgs[i].msg_hdr.msg_namelen = slen;
 			b->msgs[i].msg_hdr.msg_flags = 0;
+			if (u->pktinfo && (b->msgs[i].msg_hdr.msg_controllen =
+			    udp_flow_reply_from(&b->ctl[i], &f->reached)) != 0)
+				b->msgs[i].msg_hdr.msg_control = &b->ctl[i];
 		}
 		b->used += n;
 		if (n < want || !drain)
@@ -692,7 +802,7 @@ udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
 	uint8_t			 seed[16];
 	size_t			 got = 0;
 	ssize_t			 r;
-	int			 rc;
+	int			 rc, one = 1;
 
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return (errno);
@@ -725,6 +835,17 @@ udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
 	/* target_choose() takes the family for LOCAL from here. */
 	slen = sizeof(u->local);
 	if (getsockname(listen_fd, &u->local.sa, &slen) == -1)
+		goto fail;
+	/*
+	 * On a wildcard listener the route back to the load balancer would
+	 * pick the reply's source address: a balancer that sent to another of
+	 * our addresses would then drop it. Learn each datagram's address.
+	 */
+	if ((u->pktinfo = addr_is_wildcard(&u->local.sa)) &&
+	    (u->local.sa.sa_family == AF_INET6 ?
+	    setsockopt(listen_fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+	    sizeof(one)) : setsockopt(listen_fd, IPPROTO_IP, IP_PKTINFO, &one,
+	    sizeof(one))) == -1)
 		goto fail;
 	if ((u->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto fail;

@@ -249,6 +249,27 @@ test_addr_equal_compares_family_address_and_port(void)
 	CU_ASSERT(!addr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
 }
 
+static void
+test_addr_is_wildcard_only_for_unspecified(void)
+{
+	struct sockaddr_storage	a;
+
+	CU_ASSERT_FATAL(parse("0.0.0.0:8443", &a) == 0);
+	CU_ASSERT(addr_is_wildcard((struct sockaddr *)&a));
+	CU_ASSERT_FATAL(parse("[::]:8443", &a) == 0);
+	CU_ASSERT(addr_is_wildcard((struct sockaddr *)&a));
+	CU_ASSERT_FATAL(parse("127.0.0.1:8443", &a) == 0);
+	CU_ASSERT(!addr_is_wildcard((struct sockaddr *)&a));
+	CU_ASSERT_FATAL(parse("[::1]:8443", &a) == 0);
+	CU_ASSERT(!addr_is_wildcard((struct sockaddr *)&a));
+	/* ::ffff:0.0.0.0 is a mapped address, not the IPv6 wildcard. */
+	CU_ASSERT_FATAL(parse("[::ffff:0.0.0.0]:8443", &a) == 0);
+	CU_ASSERT(!addr_is_wildcard((struct sockaddr *)&a));
+	memset(&a, 0, sizeof(a));
+	a.ss_family = AF_UNIX;
+	CU_ASSERT(!addr_is_wildcard((struct sockaddr *)&a));
+}
+
 void
 test_addr_register(void)
 {
@@ -281,4 +302,6 @@ test_addr_register(void)
 	    test_addr_len_port_and_set_port_follow_family);
 	test_add(s, "equal compares family, address and port",
 	    test_addr_equal_compares_family_address_and_port);
+	test_add(s, "is_wildcard only for 0.0.0.0 and ::",
+	    test_addr_is_wildcard_only_for_unspecified);
 }
