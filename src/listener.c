@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,11 @@
 #include "log.h"
 #include "net.h"
 #include "pool.h"
+#include "ratelog.h"
 #include "tcp_relay.h"
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
-#define LISTENER_WARN_EVERY	10	/* seconds between repeated warnings */
+#define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
 
 int
 listener_open(struct listener *l, int id, const struct config *cfg,
@@ -66,18 +68,6 @@ listener_sleep_ms(int ms)
 		;
 }
 
-/* Whether to report this accept error now (at most once per period). */
-static int
-listener_should_warn(time_t *last)
-{
-	time_t	now = time(NULL);
-
-	if (now - *last < LISTENER_WARN_EVERY)
-		return (0);
-	*last = now;
-	return (1);
-}
-
 static void *
 listener_thread(void *arg)
 {
@@ -85,7 +75,8 @@ listener_thread(void *arg)
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
 	socklen_t		 plen;
-	time_t			 last_warn = 0;
+	struct ratelog		 warn = { 0, 0 };
+	uint64_t		 n;
 	char			 pbuf[ADDR_STRLEN];
 	int			 fd;
 
@@ -108,14 +99,19 @@ listener_thread(void *arg)
 			case ENOBUFS:
 			case ENOMEM:
 				/* Out of something: wait, never die. */
-				if (listener_should_warn(&last_warn))
+				if ((n = ratelog_due(&warn, LISTENER_WARN_MS))
+				    != 0)
 					log_warn("listener %d: accept, backing "
-					    "off", l->id);
+					    "off (%" PRIu64 " since "
+					    "the last line)", l->id, n);
 				listener_sleep_ms(LISTENER_BACKOFF_MS);
 				break;
 			default:
-				if (listener_should_warn(&last_warn))
-					log_warn("listener %d: accept", l->id);
+				if ((n = ratelog_due(&warn, LISTENER_WARN_MS))
+				    != 0)
+					log_warn("listener %d: accept (%" PRIu64
+					    " since the last line)",
+					    l->id, n);
 				listener_sleep_ms(LISTENER_BACKOFF_MS);
 				break;
 			}

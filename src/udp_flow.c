@@ -48,6 +48,7 @@
 #include "log.h"
 #include "net.h"
 #include "proxy_header.h"
+#include "ratelog.h"
 #include "target.h"
 #include "udp_flow.h"
 
@@ -80,12 +81,6 @@ struct udp_flow_counters {
 	atomic_uint_fast64_t	opened;
 	atomic_uint_fast64_t	expired;
 	atomic_uint_fast64_t	evicted;
-};
-
-/* Lines about a repeated event, coalesced to one per UDP_FLOW_LOG_MS. */
-struct udp_flow_ratelog {
-	uint64_t	last_ms;
-	uint64_t	pending;	/* events since the last line */
 };
 
 /* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
@@ -126,10 +121,10 @@ struct udp_flow {
 	struct udp_flow_batch		 in;	/* from the listener */
 	struct udp_flow_batch		 out;	/* replies, all flows */
 
-	struct udp_flow_ratelog		 log_bad;
-	struct udp_flow_ratelog		 log_denied;
-	struct udp_flow_ratelog		 log_evict;
-	struct udp_flow_ratelog		 log_fail;
+	struct ratelog			 log_bad;
+	struct ratelog			 log_denied;
+	struct ratelog			 log_evict;
+	struct ratelog			 log_fail;
 	struct udp_flow_counters	 st;
 };
 
@@ -153,34 +148,30 @@ udp_flow_clock_ms(void)
 }
 
 /*
- * Count one event; say whether its line is due now (the caller then logs
- * rl->pending events and the count restarts).
+ * Count one event; the number of events its line stands for when one is
+ * due now (at most one per UDP_FLOW_LOG_MS), else 0.
  */
-static int
-udp_flow_ratelog_due(struct udp_flow *u, struct udp_flow_ratelog *rl)
+static uint64_t
+udp_flow_ratelog_due(struct udp_flow *u, struct ratelog *rl)
 {
-	rl->pending++;
 	if (log_verbosity() < LOG_V_ERRORS)
 		return (0);
-	if (rl->last_ms != 0 && u->now - rl->last_ms < UDP_FLOW_LOG_MS)
-		return (0);
-	rl->last_ms = u->now;
-	return (1);
+	return (ratelog_due_at(rl, u->now, UDP_FLOW_LOG_MS));
 }
 
 static void
 udp_flow_drop(struct udp_flow *u, const struct sockaddr *from,
     const char *why)
 {
-	char	buf[ADDR_STRLEN];
+	char		buf[ADDR_STRLEN];
+	uint64_t	n;
 
 	UDP_FLOW_INC(u, bad_header);
-	if (!udp_flow_ratelog_due(u, &u->log_bad))
+	if ((n = udp_flow_ratelog_due(u, &u->log_bad)) == 0)
 		return;
 	log_conn(LOG_V_ERRORS, "udp %d: dropped %" PRIu64 " datagram(s) "
 	    "without a usable PROXY v2 header, last from %s: %s", u->id,
-	    u->log_bad.pending, addr_format(from, buf, sizeof(buf)), why);
-	u->log_bad.pending = 0;
+	    n, addr_format(from, buf, sizeof(buf)), why);
 }
 
 /* Close and forget f. */
@@ -210,17 +201,16 @@ udp_flow_evict(struct udp_flow *u)
 	struct flow	*f;
 	union flow_addr	 client;
 	char		 buf[ADDR_STRLEN];
+	uint64_t	 n;
 
 	if ((f = flow_table_oldest(&u->table)) == NULL)
 		return;
 	UDP_FLOW_INC(u, evicted);
-	if (udp_flow_ratelog_due(u, &u->log_evict)) {
+	if ((n = udp_flow_ratelog_due(u, &u->log_evict)) != 0) {
 		flow_table_key_addr(&f->key, &client);
 		log_conn(LOG_V_ERRORS, "udp %d: flow table full (%d): evicted "
 		    "%" PRIu64 " flow(s), last %s", u->id, u->cfg->max_flows,
-		    u->log_evict.pending,
-		    addr_format(&client.sa, buf, sizeof(buf)));
-		u->log_evict.pending = 0;
+		    n, addr_format(&client.sa, buf, sizeof(buf)));
 	}
 	udp_flow_close(u, f, "evicted");
 }
@@ -229,17 +219,17 @@ static void
 udp_flow_fail(struct udp_flow *u, const char *what,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
-	char	sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
-	int	saved = errno;
+	char		sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	int		saved = errno;
+	uint64_t	n;
 
-	if (!udp_flow_ratelog_due(u, &u->log_fail))
+	if ((n = udp_flow_ratelog_due(u, &u->log_fail)) == 0)
 		return;
 	errno = saved;
 	log_conn_warn(LOG_V_ERRORS, "udp %d: %s %s -> %s (%" PRIu64
 	    " failure(s) since the last line)", u->id, what,
 	    addr_format(src, sbuf, sizeof(sbuf)),
-	    addr_format(dst, dbuf, sizeof(dbuf)), u->log_fail.pending);
-	u->log_fail.pending = 0;
+	    addr_format(dst, dbuf, sizeof(dbuf)), n);
 }
 
 /*
@@ -306,8 +296,9 @@ static void
 udp_flow_forward(struct udp_flow *u, struct flow *f, const void *p,
     size_t len)
 {
-	ssize_t	n;
-	int	tries;
+	ssize_t		n;
+	uint64_t	failures;
+	int		tries;
 
 	/*
 	 * A connected UDP socket reports an earlier ICMP error (the backend
@@ -324,12 +315,10 @@ udp_flow_forward(struct udp_flow *u, struct flow *f, const void *p,
 			break;
 	}
 	UDP_FLOW_INC(u, send_fail);
-	if (udp_flow_ratelog_due(u, &u->log_fail)) {
+	if ((failures = udp_flow_ratelog_due(u, &u->log_fail)) != 0)
 		log_conn_warn(LOG_V_ERRORS, "udp %d: send to backend "
 		    "(%" PRIu64 " failure(s) since the last line)", u->id,
-		    u->log_fail.pending);
-		u->log_fail.pending = 0;
-	}
+		    failures);
 }
 
 /*
@@ -430,17 +419,16 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	ssize_t			 hlen;
 	int			 spoof = 0, tag;
 	char			 buf1[ADDR_STRLEN];
+	uint64_t		 n;
 
 	UDP_FLOW_INC(u, datagrams);
 	if (u->allow != NULL && !allowlist_allows(u->allow, &from->sa)) {
 		UDP_FLOW_INC(u, denied);
-		if (udp_flow_ratelog_due(u, &u->log_denied)) {
+		if ((n = udp_flow_ratelog_due(u, &u->log_denied)) != 0)
 			log_conn(LOG_V_ERRORS, "udp %d: denied %" PRIu64
 			    " datagram(s) from outside the allow-list, "
-			    "last from %s", u->id, u->log_denied.pending,
+			    "last from %s", u->id, n,
 			    addr_format(&from->sa, buf1, sizeof(buf1)));
-			u->log_denied.pending = 0;
-		}
 		return;
 	}
 
@@ -578,6 +566,7 @@ static void
 udp_flow_flush_replies(struct udp_flow *u)
 {
 	struct udp_flow_batch	*b = &u->out;
+	uint64_t		 n;
 	int			 off = 0, r;
 
 	while (off < b->used) {
@@ -588,13 +577,10 @@ udp_flow_flush_replies(struct udp_flow *u)
 			continue;
 		if (r == -1) {
 			UDP_FLOW_INC(u, send_fail);
-			if (udp_flow_ratelog_due(u, &u->log_fail)) {
+			if ((n = udp_flow_ratelog_due(u, &u->log_fail)) != 0)
 				log_conn_warn(LOG_V_ERRORS, "udp %d: reply "
 				    "to load balancer (%" PRIu64 " failure(s) "
-				    "since the last line)", u->id,
-				    u->log_fail.pending);
-				u->log_fail.pending = 0;
-			}
+				    "since the last line)", u->id, n);
 			off++;
 			continue;
 		}

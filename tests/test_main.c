@@ -54,6 +54,7 @@ main(void)
 	test_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();
+	test_ratelog_register();
 	test_sdnotify_register();
 	test_selfcheck_register();
 	test_subnet_register();

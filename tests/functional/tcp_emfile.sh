@@ -30,9 +30,12 @@ res=$(stool 90 stall --connect 127.0.0.1:8443 --count 120 --max-wait 40) ||
 assert_json "stalled peers closed in the end" "$res" closed 120
 assert_json "stalled peers left open" "$res" still_open 0
 mm_alive "$D" mmproxyd
-n=$(grep -c "accept, backing off: Too many open files" "$MM_LOG")
+n=$(grep -c "accept, backing off (.*): Too many open files" "$MM_LOG")
 assert_ge "EMFILE reported" 1 "$n"
 assert_lt "EMFILE reports rate-limited" 4 "$n"
+# Each line counts what it stands for; the first stands for itself.
+assert_eq "first EMFILE line's count" "(1 since the last line)" \
+    "$(grep -m1 -o "backing off ([^)]*)" "$MM_LOG" | sed 's/^backing off //')"
 
 good=$(stool 60 flood --connect 127.0.0.1:8443 --count 20 --parallel 5 \
     --bytes 100000 --timeout 20) || mm_fail "good clients: $good"
