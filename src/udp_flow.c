@@ -323,9 +323,9 @@ udp_flow_forward(struct udp_flow *u, struct flow *f, const void *p,
 
 /*
  * The address a datagram on a wildcard listener was sent to, from its
- * IP_PKTINFO or IPV6_PKTINFO. Returns 0, or -1 when it carried none.
+ * IP_PKTINFO or IPV6_PKTINFO; AF_UNSPEC when it carried none.
  */
-static int
+static void
 udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
     union flow_addr *to)
 {
@@ -333,9 +333,9 @@ udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
 	struct in_pktinfo	 pi;
 	struct in6_pktinfo	 pi6;
 
+	memset(to, 0, sizeof(*to));
 	for (cm = CMSG_FIRSTHDR((struct msghdr *)mh); cm != NULL;
 	    cm = CMSG_NXTHDR((struct msghdr *)mh, cm)) {
-		memset(to, 0, sizeof(*to));
 		if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_PKTINFO &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(pi))) {
@@ -343,7 +343,7 @@ udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
 			to->sin.sin_family = AF_INET;
 			to->sin.sin_addr = pi.ipi_addr;
 			to->sin.sin_port = local->sin.sin_port;
-			return (0);
+			return;
 		}
 		if (cm->cmsg_level == IPPROTO_IPV6 &&
 		    cm->cmsg_type == IPV6_PKTINFO &&
@@ -355,10 +355,9 @@ udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
 			/* A link-local address only means something on its link. */
 			if (IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
 				to->sin6.sin6_scope_id = pi6.ipi6_ifindex;
-			return (0);
+			return;
 		}
 	}
-	return (-1);
 }
 
 /*
@@ -370,42 +369,46 @@ udp_flow_reached(const struct msghdr *mh, const union flow_addr *local,
 static socklen_t
 udp_flow_reply_from(union udp_flow_ctl *ctl, const union flow_addr *reached)
 {
-	struct cmsghdr		*cm = &ctl->align;
 	struct in_pktinfo	 pi;
 	struct in6_pktinfo	 pi6;
+	const void		*data;
+	size_t			 len;
 	in_addr_t		 a;
+	int			 level, type;
 
-	memset(ctl, 0, sizeof(*ctl));
+	memset(&pi, 0, sizeof(pi));
+	memset(&pi6, 0, sizeof(pi6));
 	if (reached->sa.sa_family == AF_INET) {
 		a = ntohl(reached->sin.sin_addr.s_addr);
 		if (IN_MULTICAST(a) || a == INADDR_BROADCAST)
 			return (0);
-		memset(&pi, 0, sizeof(pi));
 		pi.ipi_spec_dst = reached->sin.sin_addr;
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		return (CMSG_SPACE(sizeof(pi)));
-	}
-	if (reached->sa.sa_family == AF_INET6) {
+		level = IPPROTO_IP;
+		type = IP_PKTINFO;
+		data = &pi;
+		len = sizeof(pi);
+	} else if (reached->sa.sa_family == AF_INET6) {
 		if (IN6_IS_ADDR_MULTICAST(&reached->sin6.sin6_addr))
 			return (0);
-		memset(&pi6, 0, sizeof(pi6));
 		pi6.ipi6_addr = reached->sin6.sin6_addr;
 		pi6.ipi6_ifindex = reached->sin6.sin6_scope_id;
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi6));
-		memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
-		return (CMSG_SPACE(sizeof(pi6)));
-	}
-	return (0);
+		level = IPPROTO_IPV6;
+		type = IPV6_PKTINFO;
+		data = &pi6;
+		len = sizeof(pi6);
+	} else
+		return (0);
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->align.cmsg_level = level;
+	ctl->align.cmsg_type = type;
+	ctl->align.cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(&ctl->align), data, len);
+	return (CMSG_SPACE(len));
 }
 
 /*
- * One datagram from the load balancer at from, sent to our address to:
- * check, route, forward.
+ * One datagram from the load balancer at from: check, route, forward. to
+ * is the address it was sent to on a wildcard listener, else NULL.
  */
 static void
 udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
@@ -491,7 +494,8 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    (struct sockaddr *)&dst)) == NULL)
 		return;
 	f->sender = *from;
-	f->reached = *to;
+	if (to != NULL)
+		f->reached = *to;
 	udp_flow_forward(u, f, buf + hlen, len - (size_t)hlen);
 }
 
@@ -525,7 +529,7 @@ static void
 udp_flow_listener_ready(struct udp_flow *u)
 {
 	struct udp_flow_batch	*b = &u->in;
-	union flow_addr		 to;
+	union flow_addr		 reached;
 	int			 i, n, round;
 
 	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
@@ -547,11 +551,12 @@ udp_flow_listener_ready(struct udp_flow *u)
 				    "datagram too large");
 				continue;
 			}
-			if (!u->pktinfo || udp_flow_reached(
-			    &b->msgs[i].msg_hdr, &u->local, &to) == -1)
-				to = u->local;
+			if (u->pktinfo)
+				udp_flow_reached(&b->msgs[i].msg_hdr,
+				    &u->local, &reached);
 			udp_flow_datagram(u, b->iov[i].iov_base,
-			    b->msgs[i].msg_len, &b->names[i], &to);
+			    b->msgs[i].msg_len, &b->names[i],
+			    u->pktinfo ? &reached : NULL);
 		}
 		if (n < UDP_FLOW_BATCH)
 			return;
