@@ -6,8 +6,8 @@
 #include "config.h"
 
 #include <errno.h>
-#include <time.h>
 
+#include "monotonic.h"
 #include "ratelog.h"
 
 uint64_t
@@ -27,14 +27,11 @@ ratelog_due_at(struct ratelog *rl, uint64_t now_ms, uint64_t every_ms)
 uint64_t
 ratelog_due(struct ratelog *rl, uint64_t every_ms)
 {
-	struct timespec	ts;
-	uint64_t	now_ms = 0;
+	uint64_t	now_ms;
 	int		saved = errno;
 
 	/* A wall clock set back would silence the log: never use one. */
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
-		now_ms = (uint64_t)ts.tv_sec * 1000 +
-		    (uint64_t)ts.tv_nsec / 1000000;
+	now_ms = monotonic_ms();
 	/* The caller's line reports the error it is counting. */
 	errno = saved;
 	return (ratelog_due_at(rl, now_ms, every_ms));

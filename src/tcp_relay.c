@@ -29,6 +29,7 @@
 #include "addr.h"
 #include "listener.h"
 #include "log.h"
+#include "monotonic.h"
 #include "net.h"
 #include "kit_pool.h"
 #include "pool.h"
@@ -49,15 +50,6 @@
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
 
-static long long
-relay_now_ms(void)
-{
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 struct conn *
 tcp_relay_conn_new(struct listener *l, int cfd,
     const struct sockaddr_storage *peer)
@@ -73,7 +65,7 @@ tcp_relay_conn_new(struct listener *l, int cfd,
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->failed, 0);
 	atomic_init(&c->why, NULL);
-	c->start_ms = relay_now_ms();
+	c->start_ms = (long long)monotonic_ms();
 	return (c);
 }
 
@@ -155,7 +147,7 @@ relay_put(struct conn *c)
 	}
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		why = atomic_load(&c->why);
-		ms = relay_now_ms() - c->start_ms;
+		ms = (long long)monotonic_ms() - c->start_ms;
 		log_conn(LOG_V_STATES, "%s via %s -> %s: closed after "
 		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
 		    c->client.ss_family != AF_UNSPEC ?
@@ -307,7 +299,8 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 	ssize_t		 n;
 	char		*bigger;
 
-	deadline = relay_now_ms() + (long long)cfg->header_timeout * 1000;
+	deadline = (long long)monotonic_ms() +
+	    (long long)cfg->header_timeout * 1000;
 	*filled = 0;
 	for (;;) {
 		/* A v2 header may be larger than the first buffer. */
@@ -326,7 +319,7 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if ((left = deadline - relay_now_ms()) <= 0 ||
+			if ((left = deadline - (long long)monotonic_ms()) <= 0 ||
 			    (n = poll(&pfd, 1, (int)left)) == 0) {
 				*why = "no complete PROXY header in time";
 				*timed_out = 1;

@@ -39,13 +39,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "allowlist.h"
 #include "flow_table.h"
 #include "log.h"
+#include "monotonic.h"
 #include "net.h"
 #include "proxy_header.h"
 #include "ratelog.h"
@@ -136,16 +136,6 @@ struct udp_flow {
 	atomic_fetch_sub_explicit(&(u)->st.field, 1, memory_order_relaxed)
 #define UDP_FLOW_GET(u, field) \
 	atomic_load_explicit(&(u)->st.field, memory_order_relaxed)
-
-static uint64_t
-udp_flow_clock_ms(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-}
 
 /*
  * Count one event; the number of events its line stands for when one is
@@ -686,14 +676,14 @@ udp_flow_main(void *arg)
 
 	log_info("udp %d: serving", u->id);
 	while (!stop) {
-		u->now = udp_flow_clock_ms();
+		u->now = monotonic_ms();
 		timeout = udp_flow_expire(u);
 		n = epoll_wait(u->epfd, evs, UDP_FLOW_EVENTS, timeout);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			fatal("udp %d: epoll_wait", u->id);
-		u->now = udp_flow_clock_ms();
+		u->now = monotonic_ms();
 
 		/*
 		 * Replies first: only the listener opens and evicts flows,

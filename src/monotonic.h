@@ -1,0 +1,12 @@
+/*
+ * monotonic.h -- milliseconds on CLOCK_MONOTONIC, for header deadlines,
+ * flow expiry and log periods: a wall clock set back must stretch none.
+ */
+#ifndef MMPROXYD_MONOTONIC_H
+#define MMPROXYD_MONOTONIC_H
+
+#include <stdint.h>
+
+uint64_t	monotonic_ms(void);
+
+#endif
