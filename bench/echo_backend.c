@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * echo_backend.c -- the backend behind the proxy in the benchmarks.
  *
  * One thread, one epoll set. Listens on TCP and UDP on 127.0.0.1:PORT and

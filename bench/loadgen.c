@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * loadgen.c -- load generator for the mmproxyd benchmarks.
  *
  * One thread, one epoll set, non-blocking sockets, libc only. Each TCP

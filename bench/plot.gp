@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # bench/plot.gp -- throughput relative to no proxy, per workload and
 # placement. gnuplot -e "datafile='x.dat'; outfile='x.svg'; title='...'"
 if (!exists("title")) title = "mmproxyd benchmark"

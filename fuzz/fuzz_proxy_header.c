@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * fuzz_proxy_header.c -- libFuzzer target for proxy_header_parse().
  *
  * Besides memory safety (ASan, UBSan), it checks the contract: a header

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # scripts/deps.sh -- Debian packages by purpose, installed only when missing.
 # Sourced by scripts/check, scripts/demo, bench/run and .ci/run.
 

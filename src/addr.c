@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * addr.c -- socket addresses: "HOST:PORT" in, "HOST:PORT" out, and the
  * small comparisons the rest of the daemon needs.
  *

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * addr.h -- socket address parsing, formatting and comparison (pure).
  */
 #ifndef MMPROXYD_ADDR_H

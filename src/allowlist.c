@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * allowlist.c -- the allow-list behind a read-write lock: every accept (or
  * UDP datagram) takes the read side for one scan of a short list; SIGHUP
  * takes the write side only to swap in a list already read and parsed.

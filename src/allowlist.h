@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * allowlist.h -- the allowed load-balancer subnets, shared by every
  * listener and replaced as a whole on SIGHUP.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * crc32c.c -- CRC-32C (Castagnoli), table driven, one byte at a time.
  *
  * Reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF, as RFC

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * crc32c.h -- CRC-32C (Castagnoli), as the PROXY v2 CRC32C TLV uses it.
  */
 #ifndef MMPROXYD_CRC32C_H

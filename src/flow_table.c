@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * flow_table.c -- the UDP flow table: a chained hash table keyed by the
  * client's address and port, threaded on one LRU list.
  *

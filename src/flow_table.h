@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * flow_table.h -- the UDP flow table (pure: no sockets, no clock, no
  * locks). One table belongs to one UDP thread.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * kit_pool.c -- a mutex-guarded stack of clean kits. mtx guards idle and
  * nidle; a kit handed out belongs to its caller until kit_pool_put().
  * Buffers are mapped, not malloc'ed, so a kit freed after a burst gives

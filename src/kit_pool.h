@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * kit_pool.h -- what a relay direction borrows while bytes move: a copy
  * buffer and, made on first need, a pipe for splice(). Shared by all
  * relays and held only while data flows, so an idle connection costs its

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * listener.c -- the acceptor thread of one TCP listening socket.
  *
  * It takes a pool slot before it accepts, so when every slot is busy new
@@ -28,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "net.h"
+#include "options.h"
 #include "pool.h"
 #include "ratelog.h"
 #include "tcp_relay.h"
@@ -36,26 +41,28 @@
 #define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
 
 int
-listener_open(struct listener *l, int id, const struct config *cfg,
+listener_open(struct listener *l, int id, const struct options *opts,
     struct pool *pool, struct kit_pool *kits, struct allowlist *allow)
 {
 	int	one = 1;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
-	l->cfg = cfg;
-	l->pool = pool;
-	l->kits = kits;
 	l->allow = allow;
-	l->fd = net_listen((const struct sockaddr *)&cfg->listen,
-	    SOCK_STREAM, cfg->listeners > 1, cfg->listen_transparent);
+	l->fd = net_listen((const struct sockaddr *)&opts->listen,
+	    SOCK_STREAM, opts->listeners > 1, opts->listen_transparent);
 	if (l->fd == -1)
 		return (-1);
-	/* Accepted sockets inherit these: one setsockopt for all of them. */
+	/*
+	 * Accepted sockets inherit these: one setsockopt for all of them.
+	 * The receive timeout also ends an idle accept4() every
+	 * RELAY_IDLE_MS with EAGAIN, which the acceptor takes as the
+	 * normal wake-up it is.
+	 */
 	(void)setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
-	pthread_mutex_init(&l->conns_mtx, NULL);
+	tcp_shared_init(&l->sh, opts, pool, kits);
 	return (0);
 }
 
@@ -68,77 +75,86 @@ listener_sleep_ms(int ms)
 		;
 }
 
+/*
+ * accept4() with the slot already held. Returns the fd, or -1 when this
+ * round ended without one (the caller gives the slot back). Errors that
+ * mean the system is out of something back off a little, rate-limited in
+ * the log; the kernel keeps the pending connections in the backlog.
+ */
+static int
+listener_accept(struct listener *l, struct sockaddr_storage *peer,
+    struct ratelog *warn)
+{
+	socklen_t	plen;
+	uint64_t	n;
+	int		fd;
+
+	for (;;) {
+		plen = sizeof(*peer);
+		fd = accept4(l->fd, (struct sockaddr *)peer, &plen,
+		    SOCK_CLOEXEC);
+		if (fd != -1 || atomic_load(&l->stopping))
+			return (fd);
+		switch (errno) {
+		case EAGAIN:		/* the idle timeout: nothing came */
+		case EINTR:
+		case ECONNABORTED:	/* the peer gave up in the backlog */
+		case EPROTO:
+			continue;
+		}
+		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
+			log_warn("listener %d: accept, backing off %d ms (%"
+			    PRIu64 " since the last line)", l->id,
+			    LISTENER_BACKOFF_MS, n);
+		listener_sleep_ms(LISTENER_BACKOFF_MS);
+		return (-1);
+	}
+}
+
 static void *
 listener_thread(void *arg)
 {
 	struct listener		*l = arg;
+	struct tcp_shared	*sh = &l->sh;
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
-	socklen_t		 plen;
 	struct ratelog		 warn = { 0, 0 };
-	uint64_t		 n;
 	char			 pbuf[ADDR_STRLEN];
 	int			 fd;
 
-	while (pool_conn_acquire(l->pool) == 0) {
-		plen = sizeof(peer);
-		fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
-		    SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (atomic_load(&l->stopping)) {
-				pool_conn_release(l->pool);
+	while (pool_conn_acquire(sh->pool) == 0) {
+		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
+			pool_conn_release(sh->pool);
+			if (atomic_load(&l->stopping))
 				break;
-			}
-			switch (errno) {
-			case EINTR:
-			case ECONNABORTED:
-			case EPROTO:
-				break;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				/* Out of something: wait, never die. */
-				if ((n = ratelog_due(&warn, LISTENER_WARN_MS))
-				    != 0)
-					log_warn("listener %d: accept, backing "
-					    "off (%" PRIu64 " since "
-					    "the last line)", l->id, n);
-				listener_sleep_ms(LISTENER_BACKOFF_MS);
-				break;
-			default:
-				if ((n = ratelog_due(&warn, LISTENER_WARN_MS))
-				    != 0)
-					log_warn("listener %d: accept (%" PRIu64
-					    " since the last line)",
-					    l->id, n);
-				listener_sleep_ms(LISTENER_BACKOFF_MS);
-				break;
-			}
-			pool_conn_release(l->pool);
 			continue;
 		}
-		atomic_fetch_add(&l->stats.accepted, 1);
+		atomic_fetch_add(&sh->stats.accepted, 1);
 		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
-			atomic_fetch_add(&l->stats.denied, 1);
+			atomic_fetch_add(&sh->stats.denied, 1);
 			log_conn(LOG_V_ERRORS, "%s: not in the allowed subnets, "
 			    "closed", addr_format((struct sockaddr *)&peer,
 			    pbuf, sizeof(pbuf)));
 			(void)close(fd);
-			pool_conn_release(l->pool);
+			pool_conn_release(sh->pool);
 			continue;
 		}
-		if ((c = tcp_relay_conn_new(l, fd, &peer)) == NULL ||
-		    pool_run(l->pool, tcp_relay_serve, c) == -1) {
-			/* Logged, never silent; the peer sees a close. */
-			log_warn("listener %d: %s: cannot serve", l->id,
-			    addr_format((struct sockaddr *)&peer, pbuf,
-			    sizeof(pbuf)));
+		if ((c = tcp_relay_conn_new(sh, fd, &peer)) != NULL) {
+			/* Listed first: a queued connection can be aborted. */
+			tcp_shared_add(sh, c);
+			if (pool_run(sh->pool, tcp_relay_serve, c) == 0)
+				continue;
+			tcp_shared_remove(sh, c);
 			free(c);
-			(void)close(fd);
-			pool_conn_release(l->pool);
-			listener_sleep_ms(LISTENER_BACKOFF_MS);
 		}
+		/*
+		 * Logged, never silent; the peer sees a close. No sleep:
+		 * the next connection may well find a thread.
+		 */
+		log_warn("listener %d: %s: cannot serve", l->id,
+		    addr_format((struct sockaddr *)&peer, pbuf, sizeof(pbuf)));
+		(void)close(fd);
+		pool_conn_release(sh->pool);
 	}
 	return (NULL);
 }
@@ -168,15 +184,7 @@ listener_stop(struct listener *l)
 void
 listener_abort_conns(struct listener *l)
 {
-	struct conn	*c;
-
-	pthread_mutex_lock(&l->conns_mtx);
-	for (c = l->conns; c != NULL; c = c->next) {
-		(void)shutdown(c->cfd, SHUT_RDWR);
-		if (c->bfd != -1)
-			(void)shutdown(c->bfd, SHUT_RDWR);
-	}
-	pthread_mutex_unlock(&l->conns_mtx);
+	tcp_shared_abort_all(&l->sh);
 }
 
 void
@@ -185,13 +193,12 @@ listener_close(struct listener *l)
 	if (l->fd != -1)
 		(void)close(l->fd);
 	l->fd = -1;
-	pthread_mutex_destroy(&l->conns_mtx);
 }
 
 void
 listener_log_stats(struct listener *l, const char *when)
 {
-	struct listener_stats	*s = &l->stats;
+	struct tcp_stats	*s = &l->sh.stats;
 
 	log_info("%s: listener %d: accepted %llu, proxied %llu, denied %llu, "
 	    "bad header %llu, header timeout %llu, backend failed %llu, "

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * listener.h -- one acceptor thread per TCP listening socket.
  */
 #ifndef MMPROXYD_LISTENER_H
@@ -6,46 +10,25 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
-
-#include "config.h"
+#include "tcp_shared.h"
 
 struct allowlist;
-struct pool;
 struct kit_pool;
-struct conn;
-
-/* Counters, bumped by any thread, read for the USR1 and exit lines. */
-struct listener_stats {
-	atomic_uint_fast64_t	accepted;
-	atomic_uint_fast64_t	proxied;	/* reached a backend */
-	atomic_uint_fast64_t	denied;		/* not in the allow-list */
-	atomic_uint_fast64_t	bad_header;
-	atomic_uint_fast64_t	header_timeout;
-	atomic_uint_fast64_t	backend_fail;
-	atomic_uint_fast64_t	active;
-	atomic_uint_fast64_t	bytes_in;	/* client to backend */
-	atomic_uint_fast64_t	bytes_out;	/* backend to client */
-};
+struct options;
+struct pool;
 
 struct listener {
 	int			 id;
 	int			 fd;
-	const struct config	*cfg;
-	struct pool		*pool;
-	struct kit_pool		*kits;
 	struct allowlist	*allow;
 	pthread_t		 thread;
 	int			 started;
 	atomic_int		 stopping;
-	struct listener_stats	 stats;
-	/* Connections in flight, so shutdown can end them; mtx guards. */
-	pthread_mutex_t		 conns_mtx;
-	struct conn		*conns;
+	struct tcp_shared	 sh;	/* with this listener's relays */
 };
 
-/* Bind and listen per cfg. Returns 0, or -1 with errno set. */
-int	listener_open(struct listener *l, int id, const struct config *cfg,
+/* Bind and listen per opts. Returns 0, or -1 with errno set. */
+int	listener_open(struct listener *l, int id, const struct options *opts,
 	    struct pool *pool, struct kit_pool *kits,
 	    struct allowlist *allow);
 /* Start the acceptor thread. Returns 0 or a pthread error. */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * log.c -- logging to stderr.
  *
  * Each message is formatted into one buffer and written with one write(2),

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * log.h -- one line per event, timestamped, written whole to stderr.
  */
 #ifndef MMPROXYD_LOG_H

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * main.c -- startup order (parse, check privileges, bind, start threads),
  * the signal loop, and orderly shutdown.
  *
@@ -25,11 +29,12 @@
 
 #include "addr.h"
 #include "allowlist.h"
-#include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "monotonic.h"
 #include "net.h"
 #include "kit_pool.h"
+#include "options.h"
 #include "pool.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -60,8 +65,9 @@
 #define MAIN_UDP_RCVBUF		(4 * 1024 * 1024)
 #define MAIN_PIPE_SIZE		(64 * 1024)
 #define MAIN_ABORT_WAIT_MS	2000	/* after the grace period */
+#define MAIN_DRAIN_POLL_MS	100
 
-static struct config	 cfg;
+static struct options	 opts;
 static struct listener	*listeners;
 static struct pool	 pool;
 static struct kit_pool	 kits;
@@ -97,16 +103,16 @@ main_max_conns(rlim_t nofile)
 
 	if (nofile > MAIN_FD_RESERVE + MAIN_FDS_PER_CONN)
 		fit = (size_t)(nofile - MAIN_FD_RESERVE) / MAIN_FDS_PER_CONN;
-	if (cfg.max_conns == 0)
+	if (opts.max_conns == 0)
 		return (fit < MAIN_MAX_CONNS_DEFAULT ? fit :
 		    MAIN_MAX_CONNS_DEFAULT);
-	if ((size_t)cfg.max_conns > fit)
+	if ((size_t)opts.max_conns > fit)
 		log_warnx("-max-conns %d needs about %zu file descriptors "
 		    "but the limit is %llu: at most %zu connections fit "
 		    "(raise the limit with ulimit -n or LimitNOFILE=)",
-		    cfg.max_conns, (size_t)cfg.max_conns * MAIN_FDS_PER_CONN +
+		    opts.max_conns, (size_t)opts.max_conns * MAIN_FDS_PER_CONN +
 		    MAIN_FD_RESERVE, (unsigned long long)nofile, fit);
-	return ((size_t)cfg.max_conns);
+	return ((size_t)opts.max_conns);
 }
 
 /*
@@ -117,16 +123,16 @@ main_max_conns(rlim_t nofile)
 static void
 main_selfcheck(void)
 {
-	const struct sockaddr_storage *targets[] = { &cfg.target4,
-		    &cfg.target6 };
+	const struct sockaddr_storage *targets[] = { &opts.target4,
+		    &opts.target6 };
 	char	 buf[ADDR_STRLEN], err[512];
 	size_t	 i;
 
-	if (selfcheck_transparent(cfg.listen.ss_family, err,
+	if (selfcheck_transparent(opts.listen.ss_family, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* With -mark the replies are steered by the mark, elsewhere. */
-	if (cfg.mark != 0 || cfg.dynamic_destination)
+	if (opts.mark != 0 || opts.dynamic_destination)
 		return;
 	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		addr_format((const struct sockaddr *)targets[i], buf,
@@ -151,12 +157,12 @@ main_open_listeners(void)
 	char	buf[ADDR_STRLEN];
 	int	i;
 
-	if ((listeners = calloc((size_t)cfg.listeners,
+	if ((listeners = calloc((size_t)opts.listeners,
 	    sizeof(*listeners))) == NULL)
 		fatal("calloc");
-	addr_format((struct sockaddr *)&cfg.listen, buf, sizeof(buf));
-	for (i = 0; i < cfg.listeners; i++) {
-		if (listener_open(&listeners[i], i, &cfg, &pool, &kits,
+	addr_format((struct sockaddr *)&opts.listen, buf, sizeof(buf));
+	for (i = 0; i < opts.listeners; i++) {
+		if (listener_open(&listeners[i], i, &opts, &pool, &kits,
 		    &allow) == -1) {
 			if (errno == EPERM || errno == EACCES)
 				fatal("listen on %s (run as root or grant "
@@ -165,8 +171,8 @@ main_open_listeners(void)
 			fatal("listen on %s", buf);
 		}
 	}
-	log_info("listening on %s (tcp, %d listener%s)", buf, cfg.listeners,
-	    cfg.listeners == 1 ? "" : "s");
+	log_info("listening on %s (tcp, %d listener%s)", buf, opts.listeners,
+	    opts.listeners == 1 ? "" : "s");
 }
 
 /* -p udp: every socket is bound before any flow thread starts. */
@@ -176,14 +182,14 @@ main_open_udp(void)
 	char	buf[ADDR_STRLEN];
 	int	i, got;
 
-	if ((udp_flows = calloc((size_t)cfg.listeners,
+	if ((udp_flows = calloc((size_t)opts.listeners,
 	    sizeof(*udp_flows))) == NULL ||
-	    (udp_fds = calloc((size_t)cfg.listeners, sizeof(*udp_fds))) == NULL)
+	    (udp_fds = calloc((size_t)opts.listeners, sizeof(*udp_fds))) == NULL)
 		fatal("calloc");
-	addr_format((struct sockaddr *)&cfg.listen, buf, sizeof(buf));
-	for (i = 0; i < cfg.listeners; i++) {
-		udp_fds[i] = net_listen((struct sockaddr *)&cfg.listen,
-		    SOCK_DGRAM, 1, cfg.listen_transparent);
+	addr_format((struct sockaddr *)&opts.listen, buf, sizeof(buf));
+	for (i = 0; i < opts.listeners; i++) {
+		udp_fds[i] = net_listen((struct sockaddr *)&opts.listen,
+		    SOCK_DGRAM, 1, opts.listen_transparent);
 		if (udp_fds[i] == -1)
 			fatal("listen on %s (udp)", buf);
 		/* The kernel reports twice what it counts as payload. */
@@ -194,7 +200,7 @@ main_open_udp(void)
 			    buf, got / 2 / 1024, MAIN_UDP_RCVBUF / 1024);
 	}
 	log_info("listening on %s (udp, %d socket%s, up to %d flows each)",
-	    buf, cfg.listeners, cfg.listeners == 1 ? "" : "s", cfg.max_flows);
+	    buf, opts.listeners, opts.listeners == 1 ? "" : "s", opts.max_flows);
 }
 
 static void
@@ -202,8 +208,8 @@ main_start_udp(void)
 {
 	int	i, rc;
 
-	for (i = 0; i < cfg.listeners; i++)
-		if ((rc = udp_flow_start(&cfg, &allow, i, udp_fds[i],
+	for (i = 0; i < opts.listeners; i++)
+		if ((rc = udp_flow_start(&opts, &allow, i, udp_fds[i],
 		    &udp_flows[i])) != 0)
 			fatalx("udp flow thread: %s", strerror(rc));
 }
@@ -213,9 +219,9 @@ main_shutdown_udp(void)
 {
 	int	i;
 
-	for (i = 0; i < cfg.listeners; i++)
+	for (i = 0; i < opts.listeners; i++)
 		udp_flow_stop(udp_flows[i]);
-	for (i = 0; i < cfg.listeners; i++) {
+	for (i = 0; i < opts.listeners; i++) {
 		udp_flow_log_stats(udp_flows[i], "exit");
 		udp_flow_join(udp_flows[i]);
 	}
@@ -229,7 +235,7 @@ main_reload(void)
 {
 	char	err[512];
 
-	if (cfg.allowed_subnets_path == NULL) {
+	if (opts.allowed_subnets_path == NULL) {
 		log_info("SIGHUP: no -allowed-subnets file to reload");
 		return;
 	}
@@ -238,7 +244,7 @@ main_reload(void)
 		return;
 	}
 	log_info("SIGHUP: reloaded %s: %zu subnet%s",
-	    cfg.allowed_subnets_path, allowlist_size(&allow),
+	    opts.allowed_subnets_path, allowlist_size(&allow),
 	    allowlist_size(&allow) == 1 ? "" : "s");
 }
 
@@ -247,32 +253,47 @@ main_log_stats(const char *when)
 {
 	int	i;
 
-	for (i = 0; i < cfg.listeners; i++) {
-		if (cfg.proto == IPPROTO_UDP)
+	for (i = 0; i < opts.listeners; i++) {
+		if (opts.proto == IPPROTO_UDP)
 			udp_flow_log_stats(udp_flows[i], when);
 		else
 			listener_log_stats(&listeners[i], when);
 	}
 }
 
-/* Wait up to ms for every connection to end; a signal in stop ends it. */
+/*
+ * Wait up to ms for every connection to end. SIGHUP and SIGUSR1 are
+ * served meanwhile without shortening the wait; a second SIGTERM or
+ * SIGINT ends it. Returns 0 when none is left, else -1.
+ */
 static int
-main_wait_conns(long ms, const sigset_t *stop)
+main_wait_conns(long ms, const sigset_t *sigs)
 {
-	struct timespec	slice = { 0, 100 * 1000 * 1000 };
+	struct timespec	slice;
 	siginfo_t	info;
+	long long	deadline, left;
 	int		sig;
 
-	for (; ms > 0; ms -= 100) {
-		if (pool_conns(&pool) == 0)
-			return (0);
-		sig = sigtimedwait(stop, &info, &slice);
-		if (sig == SIGTERM || sig == SIGINT) {
+	deadline = (long long)monotonic_ms() + ms;
+	while (pool_conns(&pool) != 0) {
+		if ((left = deadline - (long long)monotonic_ms()) <= 0)
+			return (-1);
+		/* Polled: the last relay gives its slot back on its own. */
+		if (left > MAIN_DRAIN_POLL_MS)
+			left = MAIN_DRAIN_POLL_MS;
+		slice.tv_sec = 0;
+		slice.tv_nsec = left * 1000000L;
+		sig = sigtimedwait(sigs, &info, &slice);
+		if (sig == SIGUSR1)
+			main_log_stats("counters");
+		else if (sig == SIGHUP)
+			main_reload();
+		else if (sig == SIGTERM || sig == SIGINT) {
 			log_info("second signal: closing now");
 			return (-1);
 		}
 	}
-	return (pool_conns(&pool) == 0 ? 0 : -1);
+	return (0);
 }
 
 static void
@@ -283,41 +304,51 @@ main_shutdown(const sigset_t *sigs)
 
 	if (sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
-	if (cfg.proto == IPPROTO_UDP) {
+	if (opts.proto == IPPROTO_UDP) {
 		main_shutdown_udp();
 		goto out;
 	}
-	for (i = 0; i < cfg.listeners; i++) {
+	for (i = 0; i < opts.listeners; i++) {
 		atomic_store(&listeners[i].stopping, 1);
 		(void)shutdown(listeners[i].fd, SHUT_RDWR);
 	}
 	pool_stop(&pool);
-	for (i = 0; i < cfg.listeners; i++)
+	for (i = 0; i < opts.listeners; i++)
 		listener_stop(&listeners[i]);
 	/* Acceptors gave their slots back: what is left is in flight. */
 	left = pool_conns(&pool);
 	log_info("stopping: %zu connection%s in flight, grace %d s", left,
-	    left == 1 ? "" : "s", cfg.shutdown_timeout);
+	    left == 1 ? "" : "s", opts.shutdown_timeout);
 
-	if (main_wait_conns((long)cfg.shutdown_timeout * 1000, sigs) == -1) {
+	if (main_wait_conns((long)opts.shutdown_timeout * 1000, sigs) == -1) {
 		left = pool_conns(&pool);
 		log_info("closing %zu connection%s still open", left,
 		    left == 1 ? "" : "s");
-		for (i = 0; i < cfg.listeners; i++)
+		for (i = 0; i < opts.listeners; i++)
 			listener_abort_conns(&listeners[i]);
 		(void)main_wait_conns(MAIN_ABORT_WAIT_MS, sigs);
 	}
 	main_log_stats("exit");
-	for (i = 0; i < cfg.listeners; i++)
+	for (i = 0; i < opts.listeners; i++)
 		listener_close(&listeners[i]);
-	if (pool_conns(&pool) == 0) {
+	/*
+	 * A relay still running reaches its listener's list, the pool and
+	 * the kits: free them only when none is left. Otherwise exit with
+	 * them in place; the kernel closes what the relays held.
+	 */
+	if ((left = pool_conns(&pool)) == 0) {
+		for (i = 0; i < opts.listeners; i++)
+			tcp_shared_destroy(&listeners[i].sh);
 		pool_destroy(&pool);
 		kit_pool_destroy(&kits);
-	}
-	free(listeners);
+		free(listeners);
+		listeners = NULL;
+	} else
+		log_info("exiting with %zu connection%s still closing", left,
+		    left == 1 ? "" : "s");
 out:
 	allowlist_free(&allow);
-	config_free(&cfg);
+	options_free(&opts);
 	log_info("stopped");
 }
 
@@ -331,16 +362,16 @@ main(int argc, char *argv[])
 	size_t		 max_conns;
 	int		 i, rc, sig;
 
-	switch (config_parse(argc, argv, &cfg, stdout, err, sizeof(err))) {
-	case CONFIG_OK:
+	switch (options_parse(argc, argv, &opts, stdout, err, sizeof(err))) {
+	case OPTIONS_OK:
 		break;
-	case CONFIG_EXIT:
+	case OPTIONS_EXIT:
 		return (0);
-	case CONFIG_ERROR:
+	case OPTIONS_ERROR:
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
 		return (2);
 	}
-	log_init(cfg.verbosity);
+	log_init(opts.verbosity);
 
 	/*
 	 * Blocked before any socket is open: a SIGHUP or SIGTERM sent as
@@ -361,22 +392,22 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	max_conns = cfg.proto == IPPROTO_TCP ? main_max_conns(nofile) : 0;
-	if (cfg.proto == IPPROTO_UDP && (rlim_t)cfg.max_flows *
-	    (rlim_t)cfg.listeners + MAIN_FD_RESERVE > nofile)
+	max_conns = opts.proto == IPPROTO_TCP ? main_max_conns(nofile) : 0;
+	if (opts.proto == IPPROTO_UDP && (rlim_t)opts.max_flows *
+	    (rlim_t)opts.listeners + MAIN_FD_RESERVE > nofile)
 		log_warnx("-max-flows %d on %d socket%s needs more file "
 		    "descriptors than the limit of %llu: new flows will fail "
-		    "once it is reached", cfg.max_flows, cfg.listeners,
-		    cfg.listeners == 1 ? "" : "s", (unsigned long long)nofile);
+		    "once it is reached", opts.max_flows, opts.listeners,
+		    opts.listeners == 1 ? "" : "s", (unsigned long long)nofile);
 	main_selfcheck();
 
-	if (allowlist_init(&allow, cfg.allowed_subnets_path,
-	    &cfg.allowed) == -1)
+	if (allowlist_init(&allow, opts.allowed_subnets_path,
+	    &opts.allowed) == -1)
 		fatal("allow-list");
-	if (cfg.allowed_subnets_path != NULL && allowlist_size(&allow) == 0)
+	if (opts.allowed_subnets_path != NULL && allowlist_size(&allow) == 0)
 		log_warnx("%s lists no subnet: every connection will be "
-		    "refused", cfg.allowed_subnets_path);
-	if (cfg.proto == IPPROTO_UDP)
+		    "refused", opts.allowed_subnets_path);
+	if (opts.proto == IPPROTO_UDP)
 		main_open_udp();
 	else {
 		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
@@ -386,9 +417,9 @@ main(int argc, char *argv[])
 		main_open_listeners();
 	}
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
-	if (cfg.user != NULL && privdrop_to_user(cfg.user, err,
+	if (opts.user != NULL && privdrop_to_user(opts.user, err,
 	    sizeof(err)) == -1)
-		fatalx("-user %s: %s", cfg.user, err);
+		fatalx("-user %s: %s", opts.user, err);
 
 	/*
 	 * TCP: every thread made from here on inherits SCHED_BATCH, so a
@@ -398,15 +429,15 @@ main(int argc, char *argv[])
 	 * throughput when CPUs are shared; a little more latency when the
 	 * proxy's own CPU is saturated. UDP's one thread gains nothing.
 	 */
-	if (cfg.proto == IPPROTO_TCP && cfg.sched_batch &&
+	if (opts.proto == IPPROTO_TCP && opts.sched_batch &&
 	    sched_setscheduler(0, SCHED_BATCH,
 	    &(struct sched_param){ .sched_priority = 0 }) == -1)
 		log_warn("SCHED_BATCH (threads keep the normal policy)");
-	if (cfg.proto == IPPROTO_UDP) {
+	if (opts.proto == IPPROTO_UDP) {
 		main_start_udp();
 		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
 	} else {
-		for (i = 0; i < cfg.listeners; i++)
+		for (i = 0; i < opts.listeners; i++)
 			if ((rc = listener_start(&listeners[i])) != 0)
 				fatalx("pthread_create: %s", strerror(rc));
 		log_info("ready: up to %zu connections (fd limit %llu)",

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * monotonic.h -- milliseconds on CLOCK_MONOTONIC, for header deadlines,
  * flow expiry and log periods: a wall clock set back must stretch none.
  */

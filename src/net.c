@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * net.c -- socket helpers. Each returns -1 with errno set on failure and
  * closes whatever it opened; the caller logs with its own context.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * net.h -- socket helpers: listeners, transparent (spoofed-source) sockets,
  * connect with a deadline, write_all. They return -1 and leave errno set;
  * the caller logs with its own context.

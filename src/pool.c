@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * pool.c -- bounded thread pool for the TCP relays.
  *
  * mtx guards every field. Tasks never wait in the queue for long: pool_run

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * pool.h -- the bounded thread pool behind the TCP relays.
  *
  * A connection takes a slot (pool_conn_acquire, blocking while all

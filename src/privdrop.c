@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * privdrop.c -- give up root once the listeners are bound.
  *
  * The daemon keeps CAP_NET_ADMIN alone: IP_TRANSPARENT (binding a client's

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * privdrop.h -- become an unprivileged user that keeps CAP_NET_ADMIN only,
  * and check from /proc/self/status that it worked.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * proxy_header.h -- the PROXY protocol v1/v2 parser: pure, no I/O, no
  * allocation, no errno.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * ratelog.c -- rate-limited reporting of a repeated event. Not locked:
  * each struct ratelog belongs to one thread.
  */

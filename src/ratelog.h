@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * ratelog.h -- at most one log line per period for an event that repeats
  * (accept failures, dropped datagrams), with the count of events the line
  * stands for, so a flood costs a few lines and still says how big it was.

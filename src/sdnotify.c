@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * sdnotify.c -- the sd_notify(3) datagram, without libsystemd.
  *
  * systemd (Type=notify) passes the name of an AF_UNIX datagram socket in

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * sdnotify.h -- tell the service manager about state changes
  * (sd_notify(3) without libsystemd).
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * selfcheck.c -- startup checks: IP_TRANSPARENT, and the policy routing
  * that brings the backend's replies to spoofed clients back to us.
  *

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * selfcheck.h -- startup checks that turn "the first connection fails" into
  * one clear message: may we spoof, and do the backend's replies to spoofed
  * clients come back to us.

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * subnet.c -- CIDR parsing, the allow-list file, and matching a peer.
  *
  * Lists are short, so matching is a linear scan; it never allocates and

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * subnet.h -- CIDR parsing and matching (pure, but for reading the file).
  */
 #ifndef MMPROXYD_SUBNET_H

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * target.c -- from a PROXY header, the address to spoof and the backend to
  * connect to. Pure: the TCP relay and the UDP flows share it.
  */
@@ -15,7 +19,7 @@
 
 /* -4 or -6 by family; NULL for a family we cannot forward. */
 static const struct sockaddr_storage *
-target_by_family(const struct config *cfg, int family)
+target_by_family(const struct options *cfg, int family)
 {
 	if (family == AF_INET)
 		return (&cfg->target4);
@@ -25,7 +29,7 @@ target_by_family(const struct config *cfg, int family)
 }
 
 int
-target_choose(const struct config *cfg, const struct pp_header *hdr,
+target_choose(const struct options *cfg, const struct pp_header *hdr,
     const struct sockaddr *local, struct sockaddr_storage *src,
     int *spoof, struct sockaddr_storage *dst, const char **why)
 {

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * target.h -- where a proxied connection or datagram goes, and from where
  * (pure; shared by TCP and UDP).
  */
@@ -8,7 +12,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "options.h"
 #include "proxy_header.h"
 
 /*
@@ -19,7 +23,7 @@
  * local, the address the load balancer reached. Returns 0, or -1 with a
  * reason in *why when the two families cannot be joined.
  */
-int	target_choose(const struct config *cfg, const struct pp_header *hdr,
+int	target_choose(const struct options *cfg, const struct pp_header *hdr,
 	    const struct sockaddr *local, struct sockaddr_storage *src,
 	    int *spoof, struct sockaddr_storage *dst, const char **why);
 

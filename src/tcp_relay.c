@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * tcp_relay.c -- one proxied TCP connection: read the PROXY header under a
  * deadline, connect to the backend from the client's address, forward what
  * came with the header, then splice both ways.
@@ -7,8 +11,8 @@
  * it starts the partner thread; from then on both directions share it and
  * refs counts them. Each direction writes only its own byte counter; the
  * last one to finish (refs reaches 0) reads both, closes the sockets and
- * frees the conn. fds are published in the listener's list under its
- * conns_mtx so that shutdown can end a connection without racing close().
+ * frees the conn. fds are published in the shared list (tcp_shared.c) so that shutdown
+ * can end a connection without racing close().
  */
 
 #include "config.h"
@@ -27,7 +31,6 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "listener.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
@@ -36,6 +39,7 @@
 #include "proxy_header.h"
 #include "target.h"
 #include "tcp_relay.h"
+#include "tcp_shared.h"
 
 /*
  * Any v1 line and the usual v2 header, on the stack: a larger v2 header
@@ -51,14 +55,14 @@ const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
 
 struct conn *
-tcp_relay_conn_new(struct listener *l, int cfd,
+tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
     const struct sockaddr_storage *peer)
 {
 	struct conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
-	c->l = l;
+	c->sh = sh;
 	c->cfd = cfd;
 	c->bfd = -1;
 	c->peer = *peer;
@@ -89,40 +93,11 @@ relay_fail(struct conn *c, const char *why)
 		(void)shutdown(c->bfd, SHUT_RDWR);
 }
 
-static void
-relay_list_add(struct conn *c)
-{
-	struct listener	*l = c->l;
-
-	pthread_mutex_lock(&l->conns_mtx);
-	c->prev = NULL;
-	c->next = l->conns;
-	if (l->conns != NULL)
-		l->conns->prev = c;
-	l->conns = c;
-	pthread_mutex_unlock(&l->conns_mtx);
-}
-
-static void
-relay_list_remove(struct conn *c)
-{
-	struct listener	*l = c->l;
-
-	pthread_mutex_lock(&l->conns_mtx);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		l->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&l->conns_mtx);
-}
-
 /* The last direction out closes, counts, logs and frees. */
 static void
 relay_put(struct conn *c)
 {
-	struct listener	*l = c->l;
+	struct tcp_shared *sh = c->sh;
 	struct linger	 rst = { 1, 0 };
 	char		 cbuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
 	char		 tbuf[ADDR_STRLEN];
@@ -131,7 +106,7 @@ relay_put(struct conn *c)
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	relay_list_remove(c);
+	tcp_shared_remove(sh, c);
 	/* Pass a reset on as a reset rather than as a clean end. */
 	if (atomic_load(&c->failed)) {
 		(void)setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &rst,
@@ -143,7 +118,7 @@ relay_put(struct conn *c)
 	(void)close(c->cfd);
 	if (c->bfd != -1) {
 		(void)close(c->bfd);
-		atomic_fetch_sub(&l->stats.active, 1);
+		atomic_fetch_sub(&sh->stats.active, 1);
 	}
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		why = atomic_load(&c->why);
@@ -162,7 +137,7 @@ relay_put(struct conn *c)
 		    why != NULL ? why : "eof");
 	}
 	free(c);
-	pool_conn_release(l->pool);
+	pool_conn_release(sh->pool);
 }
 
 /* Move every byte of the pipe to out. Returns 0, or -1 (errno). */
@@ -212,7 +187,7 @@ static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
     atomic_uint_fast64_t *total)
 {
-	struct kit_pool	*kits = c->l->kits;
+	struct kit_pool	*kits = c->sh->kits;
 	struct kit	 k;
 	struct pollfd	 pfd = { .fd = in, .events = POLLIN };
 	ssize_t		 n;
@@ -277,7 +252,7 @@ relay_backward(void *arg)
 {
 	struct conn	*c = arg;
 
-	relay_pump(c, c->bfd, c->cfd, &c->bytes_out, &c->l->stats.bytes_out);
+	relay_pump(c, c->bfd, c->cfd, &c->bytes_out, &c->sh->stats.bytes_out);
 	relay_put(c);
 }
 
@@ -292,7 +267,7 @@ static ssize_t
 relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
     struct pp_header *hdr, const char **why, int *timed_out)
 {
-	const struct config *cfg = c->l->cfg;
+	const struct options *cfg = c->sh->opts;
 	struct pollfd	 pfd = { .fd = c->cfd, .events = POLLIN };
 	long long	 deadline, left;
 	size_t		 want;
@@ -354,8 +329,8 @@ void
 tcp_relay_serve(void *arg)
 {
 	struct conn	*c = arg;
-	struct listener	*l = c->l;
-	const struct config *cfg = l->cfg;
+	struct tcp_shared *sh = c->sh;
+	const struct options *cfg = sh->opts;
 	struct pp_header hdr;
 	struct sockaddr_storage src;
 	socklen_t	 slen = sizeof(c->local);
@@ -369,7 +344,6 @@ tcp_relay_serve(void *arg)
 	/* At -v 0 nothing per connection is logged: format nothing either. */
 	int		 named = log_verbosity() >= LOG_V_ERRORS;
 
-	relay_list_add(c);
 	if (named)
 		addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
 
@@ -377,9 +351,9 @@ tcp_relay_serve(void *arg)
 	    &timed_out);
 	if (hlen < 0) {
 		if (hlen == -2)
-			atomic_fetch_add(&l->stats.bad_header, 1);
+			atomic_fetch_add(&sh->stats.bad_header, 1);
 		else if (timed_out)
-			atomic_fetch_add(&l->stats.header_timeout, 1);
+			atomic_fetch_add(&sh->stats.header_timeout, 1);
 		log_conn(LOG_V_ERRORS, "%s: %s%s", pbuf,
 		    hlen == -2 ? "bad PROXY header: " : "", why);
 		goto done;
@@ -396,7 +370,7 @@ tcp_relay_serve(void *arg)
 	}
 	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
 	    &spoof, &c->target, &why) == -1) {
-		atomic_fetch_add(&l->stats.bad_header, 1);
+		atomic_fetch_add(&sh->stats.bad_header, 1);
 		log_conn(LOG_V_ERRORS, "%s: %s", pbuf, why);
 		goto done;
 	}
@@ -419,14 +393,12 @@ tcp_relay_serve(void *arg)
 	    cfg->mark) :
 	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
 	if (bfd == -1) {
-		atomic_fetch_add(&l->stats.backend_fail, 1);
+		atomic_fetch_add(&sh->stats.backend_fail, 1);
 		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: backend socket",
 		    cbuf, pbuf, tbuf);
 		goto done;
 	}
-	pthread_mutex_lock(&l->conns_mtx);
-	c->bfd = bfd;
-	pthread_mutex_unlock(&l->conns_mtx);
+	tcp_shared_set_backend(sh, c, bfd);
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Lets relay_pump give its kit back when this side goes idle. */
@@ -434,17 +406,15 @@ tcp_relay_serve(void *arg)
 	    sizeof(relay_idle_tv));
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
 	    RELAY_CONNECT_MS) == -1) {
-		atomic_fetch_add(&l->stats.backend_fail, 1);
+		atomic_fetch_add(&sh->stats.backend_fail, 1);
 		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: connect",
 		    cbuf, pbuf, tbuf);
-		pthread_mutex_lock(&l->conns_mtx);
-		c->bfd = -1;
-		pthread_mutex_unlock(&l->conns_mtx);
+		tcp_shared_set_backend(sh, c, -1);
 		(void)close(bfd);
 		goto done;
 	}
-	atomic_fetch_add(&l->stats.proxied, 1);
-	atomic_fetch_add(&l->stats.active, 1);
+	atomic_fetch_add(&sh->stats.proxied, 1);
+	atomic_fetch_add(&sh->stats.active, 1);
 	log_conn(LOG_V_STATES, "%s via %s -> %s: connected", cbuf, pbuf, tbuf);
 
 	/* What came with the header goes first, before any splice. */
@@ -455,7 +425,7 @@ tcp_relay_serve(void *arg)
 			goto done;
 		}
 		c->bytes_in += filled - (size_t)hlen;
-		atomic_fetch_add(&l->stats.bytes_in, filled - (size_t)hlen);
+		atomic_fetch_add(&sh->stats.bytes_in, filled - (size_t)hlen);
 	}
 	if (buf != stackbuf) {
 		free(buf);
@@ -463,14 +433,14 @@ tcp_relay_serve(void *arg)
 	}
 
 	atomic_store(&c->refs, 2);
-	if (pool_run(l->pool, relay_backward, c) == -1) {
+	if (pool_run(sh->pool, relay_backward, c) == -1) {
 		atomic_store(&c->refs, 1);
 		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: no thread for "
 		    "the reply direction", cbuf, pbuf, tbuf);
 		relay_fail(c, "no thread");
 		goto done;
 	}
-	relay_pump(c, c->cfd, bfd, &c->bytes_in, &l->stats.bytes_in);
+	relay_pump(c, c->cfd, bfd, &c->bytes_in, &sh->stats.bytes_in);
 done:
 	if (buf != stackbuf)
 		free(buf);

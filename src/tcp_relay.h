@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * tcp_relay.h -- one proxied TCP connection, from header to close.
  */
 #ifndef MMPROXYD_TCP_RELAY_H
@@ -11,7 +15,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-struct listener;
+struct tcp_shared;
 
 /*
  * A direction that waited this long for bytes gives its pipe back. Set
@@ -22,7 +26,7 @@ struct listener;
 extern const struct timeval relay_idle_tv;
 
 struct conn {
-	struct listener		*l;
+	struct tcp_shared	*sh;
 	int			 cfd;		/* from the load balancer */
 	int			 bfd;		/* to the backend, or -1 */
 	struct sockaddr_storage	 peer;		/* load balancer */
@@ -34,7 +38,7 @@ struct conn {
 	atomic_int		 failed;	/* an error ended it: reset */
 	_Atomic(const char *)	 why;		/* first reason it ended */
 	uint64_t		 bytes_in, bytes_out;
-	struct conn		*prev, *next;	/* listener's list */
+	struct conn		*prev, *next;	/* sh's list */
 };
 
 /*
@@ -45,7 +49,7 @@ struct conn {
 void	tcp_relay_serve(void *conn);
 
 /* Make a conn for an accepted fd; NULL if out of memory. */
-struct conn *tcp_relay_conn_new(struct listener *l, int cfd,
+struct conn *tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 	    const struct sockaddr_storage *peer);
 
 #endif

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * udp_flow.c -- the UDP thread: datagrams in, replies out, expiry.
  *
  * One thread per listening socket owns everything it touches: the
@@ -106,7 +110,7 @@ struct udp_flow_batch {
 
 struct udp_flow {
 	int				 id;
-	const struct config		*cfg;
+	const struct options		*cfg;
 	struct allowlist		*allow;	/* NULL: everyone */
 	int				 listen_fd;
 	union flow_addr			 local;	/* the listener's */
@@ -774,7 +778,7 @@ udp_flow_free(struct udp_flow *u)
 }
 
 int
-udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
+udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
     int listen_fd, struct udp_flow **out)
 {
 	struct udp_flow		*u;
@@ -804,7 +808,7 @@ udp_flow_start(const struct config *cfg, struct allowlist *allow, int id,
 		got += (size_t)r;
 	}
 	if (flow_table_init(&u->table, cfg->max_flows > 0 ?
-	    (size_t)cfg->max_flows : CONFIG_DEFAULT_MAX_FLOWS, seed) == -1)
+	    (size_t)cfg->max_flows : OPTIONS_DEFAULT_MAX_FLOWS, seed) == -1)
 		goto fail;
 	if ((u->in.bufs = malloc((size_t)UDP_FLOW_BATCH * UDP_FLOW_BUFSZ)) ==
 	    NULL || (u->out.bufs = malloc((size_t)UDP_FLOW_BATCH *

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * udp_flow.h -- one UDP thread per listening socket (-p udp): datagrams
  * from the load balancer in, one spoofed socket per client flow, replies
  * back out through the listener, idle flows expired.
@@ -8,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "options.h"
 
 struct allowlist;
 struct udp_flow;
@@ -40,7 +44,7 @@ struct udp_flow_stats {
  * load balancer port it comes through. Returns 0, or an errno value
  * (listen_fd then stays the caller's).
  */
-int	udp_flow_start(const struct config *cfg, struct allowlist *allow,
+int	udp_flow_start(const struct options *cfg, struct allowlist *allow,
 	    int id, int listen_fd, struct udp_flow **out);
 /*
  * Ask the thread to close its flows and exit. Only writes to an eventfd,

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * selfcheck_probe.c -- runs one startup check for tests/functional/
  * selfcheck.sh, which needs a fresh network namespace and so cannot run in
  * the unprivileged CUnit runner.

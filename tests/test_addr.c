@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_addr.c -- unit tests for src/addr.c: "HOST:PORT" parsing, the
  * forms it must refuse, formatting and the small helpers.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_crc32c.c -- unit tests for src/crc32c.c: the published check value,
  * RFC 3720 vectors, and chaining.
  */

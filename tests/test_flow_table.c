@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_flow_table.c -- the UDP flow table: hashing, LRU order, expiry,
  * eviction at capacity, and 100k flows.
  */

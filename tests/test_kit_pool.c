@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_kit_pool.c -- kits are reused when clean, their pipes closed when
  * dirty, and the idle stack stays bounded.
  */

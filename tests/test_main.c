@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_main.c -- the CUnit runner. Exits non-zero when a test fails, when
  * registration fails, or when no test ran at all.
  */
@@ -47,7 +51,7 @@ main(void)
 	}
 	test_addr_register();
 	test_allowlist_register();
-	test_config_register();
+	test_options_register();
 	test_crc32c_register();
 	test_flow_table_register();
 	test_kit_pool_register();

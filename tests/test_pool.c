@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_pool.c -- the bounded thread pool: slots, backpressure, two tasks
  * per slot, idle threads leaving, stop.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_privdrop.c -- unit tests for src/privdrop.c: the /proc/<pid>/status
  * parser, and the one failure of privdrop_to_user that changes nothing.
  * The drop itself needs root and is checked by tests/functional/

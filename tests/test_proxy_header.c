@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_proxy_header.c -- unit tests for src/proxy_header.c: the v1 grammar,
  * the v2 layout, TLVs and CRC32C, split headers and early rejection, all
  * against the policy in section 5 of the PROXY spec digest.

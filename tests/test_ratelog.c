@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_ratelog.c -- one line per period, counting what it stands for.
  */
 

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_sdnotify.c -- unit tests for src/sdnotify.c: a real AF_UNIX
  * datagram socket stands in for systemd and receives what was sent.
  */

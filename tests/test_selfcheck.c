@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_selfcheck.c -- unit tests for src/selfcheck.c that run without
  * privileges and without touching routing: the advice text, refusals, and
  * the answer for a backend that is not on this host. Missing and present

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_subnet.c -- unit tests for src/subnet.c: CIDR parsing, the
  * allow-list file (from mkstemp files) and matching peers.
  */

@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_suites.h -- each tests/test_<module>.c registers its suite here.
  */
 #ifndef MMPROXYD_TEST_SUITES_H
@@ -8,7 +12,7 @@
 
 void	test_addr_register(void);
 void	test_allowlist_register(void);
-void	test_config_register(void);
+void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_flow_table_register(void);
 void	test_kit_pool_register(void);

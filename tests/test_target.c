@@ -1,4 +1,8 @@
 /*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
  * test_target.c -- unit tests for src/target.c: which source is spoofed
  * and which backend is dialled for each kind of header.
  */
@@ -28,7 +32,7 @@ ss_of(const char *s)
 }
 
 static void
-setup(struct config *cfg, struct pp_header *h, const char *src,
+setup(struct options *cfg, struct pp_header *h, const char *src,
     const char *dst)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -56,7 +60,7 @@ same(const struct sockaddr_storage *a, const char *b)
 static void
 test_target_ipv4_client_goes_to_target4_and_is_spoofed(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -73,7 +77,7 @@ test_target_ipv4_client_goes_to_target4_and_is_spoofed(void)
 static void
 test_target_ipv6_client_goes_to_target6(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -90,7 +94,7 @@ test_target_ipv6_client_goes_to_target6(void)
 static void
 test_target_ipv6_client_behind_ipv4_balancer_goes_to_target6(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -107,7 +111,7 @@ test_target_ipv6_client_behind_ipv4_balancer_goes_to_target6(void)
 static void
 test_target_mapped_client_is_unmapped_and_goes_to_target4(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -124,7 +128,7 @@ test_target_mapped_client_is_unmapped_and_goes_to_target4(void)
 static void
 test_target_dynamic_destination_uses_header_destination(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -142,7 +146,7 @@ test_target_dynamic_destination_uses_header_destination(void)
 static void
 test_target_dynamic_destination_unmaps_both_ends(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -167,7 +171,7 @@ test_target_dynamic_destination_unmaps_both_ends(void)
 static void
 test_target_dynamic_destination_refuses_mixed_families(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;
@@ -184,7 +188,7 @@ test_target_dynamic_destination_refuses_mixed_families(void)
 static void
 local_case(const char *local, int dynamic, const char *want)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst, loc;
 	const char		*why = NULL;
@@ -231,7 +235,7 @@ test_target_local_with_dynamic_destination_still_uses_targets(void)
 static void
 test_target_local_without_local_address_fails(void)
 {
-	struct config		 cfg;
+	struct options		 cfg;
 	struct pp_header	 h;
 	struct sockaddr_storage	 src, dst;
 	const char		*why = NULL;

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # init_sysv.sh -- the SysV script drives the daemon: start (routes up,
 # pidfile, listener), status 0, reload (SIGHUP, process survives), a second
 # start changes nothing, stop (process, listener and routes gone), status 3.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # lib.sh -- shared helpers for mmproxyd's functional scenarios.
 #
 # Source it from a bash scenario, then call mm_init NAME. Everything a

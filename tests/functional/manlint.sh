@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # manlint.sh -- the man page must be clean for mandoc -Tlint (warnings and
 # up). Skips (77) where mandoc is not installed.
 command -v mandoc >/dev/null 2>&1 || { echo "mandoc not installed"; exit 77; }

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # nginx_interop.sh -- nginx's stream module (proxy_protocol on, built from
 # examples/nginx-stream.conf) in front of mmproxyd: a client in a second
 # network namespace connects over a veth pair, with IPv4 link-local and

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # privdrop.sh -- mmproxyd -user nobody: once listening, the daemon runs as
 # nobody (all four uids and gids, nobody's groups only) with CAP_NET_ADMIN
 # and CAP_NET_BIND_SERVICE alone as effective, permitted and bounding set, nothing inheritable or

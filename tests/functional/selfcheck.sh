@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # selfcheck.sh -- the startup checks against real routing: in a namespace
 # without the policy rules the return-route check reports them missing and
 # advises the right commands, for IPv4 and IPv6, loopback and non-loopback

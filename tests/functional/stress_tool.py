@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 """stress_tool.py -- many-connection drivers for the hardening scenarios.
 
 Every subcommand is bounded in count and time and prints one JSON line.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_allowlist.sh -- -allowed-subnets is matched against the load balancer
 # (the TCP peer: 127.0.0.1 or ::1), not the header's client. A list that
 # holds neither denies: the connection closes and the backend gets nothing.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_backend_refused.sh -- nothing listens on the target port: the client's
 # connection is closed promptly (< 3 s) and the daemon keeps serving.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_basic.sh -- v1 and v2 headers, IPv4 and IPv6 clients, behind IPv4 and
 # IPv6 load balancers: the backend sees exactly the header's source address
 # and port, the family picks -4 or -6, and the payload (sent in the same

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_bulk.sh -- 64 MiB each way at the same time through one connection,
 # sha256 checked at both ends, for an IPv4 and an IPv6 client; the -v 2
 # summary line counts the same bytes.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_dynamic_dest.sh -- with -dynamic-destination the header's destination
 # is dialled (127.0.0.2:9002, [::1]:9003), not -4/-6; without it, -4/-6.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"

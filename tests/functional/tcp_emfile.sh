@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_emfile.sh -- with a tiny fd limit, a flood makes accept() fail with
 # EMFILE: the daemon backs off, says so (rate-limited), never exits, closes
 # every stalled peer in turn, and serves normally once fds are free.

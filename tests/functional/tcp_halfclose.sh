@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_halfclose.sh -- half-close in both directions. The client sends and
 # shuts down its write side; the backend replies only after it has seen EOF,
 # and the client gets that reply. The mirror: the backend greets and

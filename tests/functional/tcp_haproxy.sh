@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_haproxy.sh -- interoperability with a real HAProxy. HAProxy listens on
 # a veth address and forwards to mmproxyd with send-proxy (v1, TCP mode)
 # and send-proxy-v2 (HTTP mode, with PROXY v2 health checks, which send

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_header_timing.sh -- headers that arrive one byte per segment are
 # accepted (v1 and v2); a header that is complete is acted on without
 # waiting for payload (server-speaks-first backend); clients that stall

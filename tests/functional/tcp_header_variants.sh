@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_header_variants.sh -- headers that are valid but unusual: v2 with
 # every kind of TLV (ALPN, authority, unique id, SSL with sub-TLVs, cloud
 # vendor TLVs) and a CRC; v2 headers far beyond 536 bytes up to the 65551

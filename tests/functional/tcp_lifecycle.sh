@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_lifecycle.sh -- at -v 2 every connection ends with one summary line
 # naming the client; at -v 0 the daemon is quiet per connection; SIGTERM
 # exits 0, promptly when idle and within -shutdown-timeout when a

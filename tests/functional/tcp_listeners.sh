@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_listeners.sh -- -listeners 4 opens four sockets on the port (ss), and
 # 400 connections, 32 at a time, are all served.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_malformed.sh -- malformed headers of many kinds, then 1000 garbage
 # connections in a row: each is closed promptly, the backend accepts
 # nothing, the daemon still serves a good connection afterwards and its fd

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_mark.sh -- -mark 0x2a sets SO_MARK on backend connections: an nftables
 # counter on "meta mark 0x2a" in the output hook counts packets after one
 # connection, and stays at 0 for a daemon without -mark.

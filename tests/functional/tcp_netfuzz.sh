@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_netfuzz.sh -- random and mutated headers at a running daemon: it never
 # dies, and no byte of a connection it rejected reaches the backend.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"

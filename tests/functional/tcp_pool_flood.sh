@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_pool_flood.sh -- with -max-conns 4 and 300 clients at once, every
 # accepted connection is served in full, none is reset by mmproxyd, and
 # threads and memory stay bounded by the pool, not by the load.

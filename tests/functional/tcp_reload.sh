@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_reload.sh -- SIGHUP re-reads the allow-list: under load no connection
 # is dropped by a reload; the new list applies to new connections; a file
 # with an error keeps the old list and says why.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_reset.sh -- aborts travel: a backend that resets the connection gets
 # the client's connection closed promptly, and a client that resets gets
 # the backend's connection closed promptly; nothing leaks.

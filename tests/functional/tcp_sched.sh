@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_sched.sh -- -sched-batch: by default every thread of a TCP daemon
 # (signals, acceptor, relays) runs as SCHED_BATCH; -sched-batch=false
 # keeps the normal policy; a UDP daemon keeps it too.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_shutdown.sh -- SIGTERM stops accepting at once, lets a transfer in
 # flight finish without losing a byte, and exits 0; the grace period is
 # bounded by -shutdown-timeout; a second SIGTERM ends it at once; SIGUSR1

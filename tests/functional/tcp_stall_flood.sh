@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_stall_flood.sh -- 5,000 peers that send nothing or half a header are
 # closed on time without reaching the backend, while good connections
 # opened meanwhile are served; the header-timeout counter says so.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tcp_tproxy.sh -- -listen-transparent behind an nftables TPROXY rule. A
 # client namespace reaches the daemon's namespace over a veth pair and
 # connects to addresses and ports the daemon does not bind (203.0.113.50 and

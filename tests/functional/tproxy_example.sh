@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # tproxy_example.sh -- examples/nftables-tproxy.nft works as documented:
 # a load balancer in another namespace connects to two ports of the range,
 # TPROXY hands both to one mmproxyd -listen-transparent, and the backend

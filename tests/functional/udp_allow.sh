@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_allow.sh -- -allowed-subnets: the datagram's sender (the load
 # balancer, not the client in the header) must be listed. Others are
 # dropped unanswered and counted; SIGHUP swaps the list while serving.

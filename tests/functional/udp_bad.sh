@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_bad.sh -- -p udp drops every datagram without a usable PROXY v2
 # header (none, v1, truncated v2, STREAM transport, version 3, UNSPEC
 # PROXY) without forwarding a byte or answering, counts them in one

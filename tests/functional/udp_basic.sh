@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_basic.sh -- -p udp: IPv4 and IPv6 clients behind IPv4 and IPv6 load
 # balancers (an IPv6 client inside an IPv4 datagram too). Each client gets
 # its own flow whose backend peer is exactly the header's source; replies

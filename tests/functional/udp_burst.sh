@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_burst.sh -- -p udp under bursts: the backend answers many flows in
 # the same instant (the daemon sends their replies in one batch) and one
 # flow many times at once (the daemon drains it). Every reply must reach

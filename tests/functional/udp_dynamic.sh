@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_dynamic.sh -- -p udp -dynamic-destination: datagrams go to the
 # header's destination, and a client that turns to another destination is
 # re-aimed there (its flow socket is replaced, not reused for the old one).

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_expiry.sh -- -close-after 2: a flow's socket (bound to the client's
 # address) lives while datagrams keep coming, is closed about 2 s after the
 # last one (not 1x..2x like a ticker), and a later datagram opens a new one.

@@ -1,3 +1,5 @@
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_lib.sh -- helpers for the -p udp scenarios, on top of lib.sh.
 #
 # Source after lib.sh. The backend is udp_tool.py echo: it answers every

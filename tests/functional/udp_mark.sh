@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_mark.sh -- -mark 77: every datagram a flow sends to the backend
 # (spoofed or LOCAL) carries fwmark 77, as an nftables counter sees it.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_maxflows.sh -- -max-flows 3: a fourth client evicts the least
 # recently used flow (its socket closes, a line at -v 1 says so), the
 # others keep theirs, and a flood of 500 clients never holds more than 3

@@ -1,4 +1,6 @@
 #!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 # udp_reply_source.sh -- -p udp on a wildcard listener (0.0.0.0, [::]) of a
 # host with several addresses: every reply leaves from the address the load
 # balancer sent its datagram to, not from whichever address the route back

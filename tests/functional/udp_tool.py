@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
 """
 udp_tool.py -- UDP test tools for mmproxyd's -p udp scenarios.
 

@@ -1,5 +1,9 @@
 /*
- * test_config.c -- unit tests for src/config.c: every flag with one and
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * test_options.c -- unit tests for src/options.c: every flag with one and
  * two dashes, both value forms, the defaults, and each way to fail.
  */
 
@@ -15,8 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* From tests/, "config.h" is autoconf's; struct config lives in src/. */
-#include "../src/config.h"
+#include "options.h"
 #include "addr.h"
 
 #include "test_suites.h"
@@ -27,17 +30,17 @@ static char	errbuf[512];
 static char	outbuf[8192];
 
 /*
- * config_parse() over the NULL-terminated arguments; errors land in
+ * options_parse() over the NULL-terminated arguments; errors land in
  * errbuf and help text in outbuf.
  */
-static enum config_result
-run(struct config *cfg, ...)
+static enum options_result
+run(struct options *cfg, ...)
 {
 	char			*argv[MAXARGS + 1], *text = NULL;
 	FILE			*out;
 	va_list			 ap;
 	size_t			 len;
-	enum config_result	 r;
+	enum options_result	 r;
 	int			 argc = 0;
 
 	argv[argc++] = "mmproxyd";
@@ -49,7 +52,7 @@ run(struct config *cfg, ...)
 	errbuf[0] = '\0';
 	out = open_memstream(&text, &len);
 	CU_ASSERT_FATAL(out != NULL);
-	r = config_parse(argc, argv, cfg, out, errbuf, sizeof(errbuf));
+	r = options_parse(argc, argv, cfg, out, errbuf, sizeof(errbuf));
 	fclose(out);
 	snprintf(outbuf, sizeof(outbuf), "%s", text);
 	free(text);
@@ -70,7 +73,7 @@ tmpfile_with(char *path, size_t len, const char *text)
 {
 	int	fd;
 
-	snprintf(path, len, "/tmp/test_config.XXXXXX");
+	snprintf(path, len, "/tmp/test_options.XXXXXX");
 	fd = mkstemp(path);
 	CU_ASSERT_FATAL(fd != -1);
 	CU_ASSERT_FATAL(write(fd, text, strlen(text)) ==
@@ -83,7 +86,7 @@ static void
 fails_with(const char *want, ...)
 {
 	char			*argv[MAXARGS + 1];
-	struct config		 cfg;
+	struct options		 cfg;
 	FILE			*out;
 	va_list			 ap;
 	int			 argc = 0;
@@ -96,19 +99,19 @@ fails_with(const char *want, ...)
 	errbuf[0] = '\0';
 	out = fopen("/dev/null", "w");
 	CU_ASSERT_FATAL(out != NULL);
-	CU_ASSERT(config_parse(argc, argv, &cfg, out, errbuf,
-	    sizeof(errbuf)) == CONFIG_ERROR);
+	CU_ASSERT(options_parse(argc, argv, &cfg, out, errbuf,
+	    sizeof(errbuf)) == OPTIONS_ERROR);
 	fclose(out);
 	CU_ASSERT_STRING_EQUAL(errbuf, want);
-	config_free(&cfg);
+	options_free(&cfg);
 }
 
 static void
-test_config_defaults_match_go_mmproxy(void)
+test_options_defaults_match_go_mmproxy(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "0.0.0.0:8443"));
 	CU_ASSERT(cfg.proto == IPPROTO_TCP);
 	CU_ASSERT(is_addr(&cfg.target4, "127.0.0.1:443"));
@@ -127,33 +130,33 @@ test_config_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.shutdown_timeout == 30);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT(cfg.user == NULL);
-	config_free(&cfg);
+	options_free(&cfg);
 }
 
 static void
-test_config_every_flag_takes_one_or_two_dashes_and_both_forms(void)
+test_options_every_flag_takes_one_or_two_dashes_and_both_forms(void)
 {
 	static const struct {
 		const char	*name, *value;
 		size_t		 off;
 		int		 want;	/* for int fields; -1: check apart */
 	} t[] = {
-		{ "l", "192.0.2.1:9", offsetof(struct config, listen), -1 },
-		{ "p", "udp", offsetof(struct config, proto), IPPROTO_UDP },
-		{ "4", "192.0.2.2:9", offsetof(struct config, target4), -1 },
-		{ "6", "[2001:db8::2]:9", offsetof(struct config, target6),
+		{ "l", "192.0.2.1:9", offsetof(struct options, listen), -1 },
+		{ "p", "udp", offsetof(struct options, proto), IPPROTO_UDP },
+		{ "4", "192.0.2.2:9", offsetof(struct options, target4), -1 },
+		{ "6", "[2001:db8::2]:9", offsetof(struct options, target6),
 		    -1 },
-		{ "listeners", "7", offsetof(struct config, listeners), 7 },
-		{ "close-after", "9", offsetof(struct config, close_after), 9 },
-		{ "v", "2", offsetof(struct config, verbosity), 2 },
-		{ "max-conns", "100", offsetof(struct config, max_conns), 100 },
+		{ "listeners", "7", offsetof(struct options, listeners), 7 },
+		{ "close-after", "9", offsetof(struct options, close_after), 9 },
+		{ "v", "2", offsetof(struct options, verbosity), 2 },
+		{ "max-conns", "100", offsetof(struct options, max_conns), 100 },
 		{ "header-timeout", "30",
-		    offsetof(struct config, header_timeout), 30 },
-		{ "max-flows", "10", offsetof(struct config, max_flows), 10 },
+		    offsetof(struct options, header_timeout), 30 },
+		{ "max-flows", "10", offsetof(struct options, max_flows), 10 },
 		{ "shutdown-timeout", "0",
-		    offsetof(struct config, shutdown_timeout), 0 },
+		    offsetof(struct options, shutdown_timeout), 0 },
 	};
-	struct config	cfg;
+	struct options	cfg;
 	char		a1[64], a2[64];
 	size_t		i;
 	int		form;
@@ -165,11 +168,11 @@ test_config_every_flag_takes_one_or_two_dashes_and_both_forms(void)
 			    form >= 2 ? "=" : "", form >= 2 ? t[i].value : "");
 			if (form >= 2) {
 				CU_ASSERT_FATAL(run(&cfg, a1, NULL) ==
-				    CONFIG_OK);
+				    OPTIONS_OK);
 			} else {
 				snprintf(a2, sizeof(a2), "%s", t[i].value);
 				CU_ASSERT_FATAL(run(&cfg, a1, a2, NULL) ==
-				    CONFIG_OK);
+				    OPTIONS_OK);
 			}
 			if (t[i].want != -1) {
 				CU_ASSERT(*(int *)(void *)((char *)&cfg +
@@ -179,30 +182,30 @@ test_config_every_flag_takes_one_or_two_dashes_and_both_forms(void)
 				    (void *)((char *)&cfg + t[i].off),
 				    t[i].value));
 			}
-			config_free(&cfg);
+			options_free(&cfg);
 		}
 	}
 }
 
 static void
-test_config_booleans_are_bare_or_take_go_values(void)
+test_options_booleans_are_bare_or_take_go_values(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, "-dynamic-destination",
-	    "--listen-transparent", NULL) == CONFIG_OK);
+	    "--listen-transparent", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.dynamic_destination == 1);
 	CU_ASSERT(cfg.listen_transparent == 1);
 	CU_ASSERT_FATAL(run(&cfg, "-dynamic-destination=false",
-	    "--listen-transparent=0", NULL) == CONFIG_OK);
+	    "--listen-transparent=0", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.dynamic_destination == 0);
 	CU_ASSERT(cfg.listen_transparent == 0);
-	CU_ASSERT_FATAL(run(&cfg, "-sched-batch=false", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-sched-batch=false", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 0);
-	CU_ASSERT_FATAL(run(&cfg, "--sched-batch", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "--sched-batch", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT_FATAL(run(&cfg, "--dynamic-destination=True",
-	    "-listen-transparent=t", NULL) == CONFIG_OK);
+	    "-listen-transparent=t", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.dynamic_destination == 1);
 	CU_ASSERT(cfg.listen_transparent == 1);
 	fails_with("-dynamic-destination: \"yes\" is not a boolean",
@@ -210,12 +213,12 @@ test_config_booleans_are_bare_or_take_go_values(void)
 }
 
 static void
-test_config_bare_boolean_does_not_take_next_argument(void)
+test_options_bare_boolean_does_not_take_next_argument(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, "-listen-transparent", "-v", "1",
-	    NULL) == CONFIG_OK);
+	    NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.listen_transparent == 1);
 	CU_ASSERT(cfg.verbosity == 1);
 	/* Go's rule: "-flag false" is a flag and a stray argument. */
@@ -224,20 +227,20 @@ test_config_bare_boolean_does_not_take_next_argument(void)
 }
 
 static void
-test_config_protocol_must_be_tcp_or_udp(void)
+test_options_protocol_must_be_tcp_or_udp(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-p", "tcp", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-p", "tcp", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.proto == IPPROTO_TCP);
 	fails_with("-p: \"sctp\" is neither tcp nor udp", "-p", "sctp", NULL);
 	fails_with("-p: \"TCP\" is neither tcp nor udp", "-p=TCP", NULL);
 }
 
 static void
-test_config_target4_must_be_ipv4_and_target6_ipv6(void)
+test_options_target4_must_be_ipv4_and_target6_ipv6(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	fails_with("-4: \"[::1]:443\" is not an IPv4 address", "-4",
 	    "[::1]:443", NULL);
@@ -245,32 +248,32 @@ test_config_target4_must_be_ipv4_and_target6_ipv6(void)
 	    "127.0.0.1:443", NULL);
 	/* A mapped address is IPv4, as Go's To4() has it. */
 	CU_ASSERT_FATAL(run(&cfg, "-4", "[::ffff:10.0.0.1]:80", NULL) ==
-	    CONFIG_OK);
+	    OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.target4, "10.0.0.1:80"));
 	fails_with("-6: \"[::ffff:10.0.0.1]:80\" is not an IPv6 address",
 	    "-6", "[::ffff:10.0.0.1]:80", NULL);
 }
 
 static void
-test_config_bad_address_names_the_flag(void)
+test_options_bad_address_names_the_flag(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT(run(&cfg, "-l", "0.0.0.0", NULL) == CONFIG_ERROR);
+	CU_ASSERT(run(&cfg, "-l", "0.0.0.0", NULL) == OPTIONS_ERROR);
 	CU_ASSERT(strncmp(errbuf, "-l: ", 4) == 0);
 	CU_ASSERT(strstr(errbuf, "0.0.0.0") != NULL);
-	config_free(&cfg);
-	CU_ASSERT(run(&cfg, "--l=[::1]:70000", NULL) == CONFIG_ERROR);
+	options_free(&cfg);
+	CU_ASSERT(run(&cfg, "--l=[::1]:70000", NULL) == OPTIONS_ERROR);
 	CU_ASSERT(strncmp(errbuf, "-l: ", 4) == 0);
-	config_free(&cfg);
+	options_free(&cfg);
 }
 
 static void
-test_config_listeners_range_is_1_to_1024(void)
+test_options_listeners_range_is_1_to_1024(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-listeners", "1024", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-listeners", "1024", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.listeners == 1024);
 	fails_with("-listeners: \"0\" is out of range 1..1024",
 	    "-listeners", "0", NULL);
@@ -281,7 +284,7 @@ test_config_listeners_range_is_1_to_1024(void)
 }
 
 static void
-test_config_numbers_reject_garbage_and_overflow(void)
+test_options_numbers_reject_garbage_and_overflow(void)
 {
 	fails_with("-listeners: \"abc\" is not a number", "-listeners",
 	    "abc", NULL);
@@ -301,19 +304,19 @@ test_config_numbers_reject_garbage_and_overflow(void)
 }
 
 static void
-test_config_mark_takes_decimal_or_hex_up_to_32_bits(void)
+test_options_mark_takes_decimal_or_hex_up_to_32_bits(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-mark", "42", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-mark", "42", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.mark == 42);
-	CU_ASSERT_FATAL(run(&cfg, "--mark=0x1F", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "--mark=0x1F", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.mark == 31);
-	CU_ASSERT_FATAL(run(&cfg, "-mark", "4294967295", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-mark", "4294967295", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.mark == 4294967295u);
-	CU_ASSERT_FATAL(run(&cfg, "-mark", "0xffffffff", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-mark", "0xffffffff", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.mark == 4294967295u);
-	CU_ASSERT_FATAL(run(&cfg, "-mark", "0", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-mark", "0", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.mark == 0);
 	fails_with("-mark: \"4294967296\" is out of range 0..4294967295",
 	    "-mark", "4294967296", NULL);
@@ -327,22 +330,22 @@ test_config_mark_takes_decimal_or_hex_up_to_32_bits(void)
 }
 
 static void
-test_config_close_after_must_be_positive(void)
+test_options_close_after_must_be_positive(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-close-after", "1", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-close-after", "1", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.close_after == 1);
 	fails_with("-close-after: \"0\" is out of range 1..2000000",
 	    "-close-after", "0", NULL);
 }
 
 static void
-test_config_verbosity_is_0_to_2(void)
+test_options_verbosity_is_0_to_2(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "--v", "1", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "--v", "1", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.verbosity == 1);
 	fails_with("-v: \"3\" is out of range 0..2", "-v", "3", NULL);
 	/* -v takes a value, as in go-mmproxy, so a flag after it is one. */
@@ -350,28 +353,28 @@ test_config_verbosity_is_0_to_2(void)
 }
 
 static void
-test_config_max_conns_is_0_or_up_to_a_million(void)
+test_options_max_conns_is_0_or_up_to_a_million(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-max-conns", "0", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-max-conns", "0", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.max_conns == 0);
 	CU_ASSERT_FATAL(run(&cfg, "-max-conns", "1000000", NULL) ==
-	    CONFIG_OK);
+	    OPTIONS_OK);
 	CU_ASSERT(cfg.max_conns == 1000000);
 	fails_with("-max-conns: \"1000001\" is out of range 0..1000000",
 	    "-max-conns", "1000001", NULL);
 }
 
 static void
-test_config_header_timeout_is_3_to_3600_seconds(void)
+test_options_header_timeout_is_3_to_3600_seconds(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-header-timeout", "3", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-header-timeout", "3", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.header_timeout == 3);
 	CU_ASSERT_FATAL(run(&cfg, "-header-timeout", "3600", NULL) ==
-	    CONFIG_OK);
+	    OPTIONS_OK);
 	fails_with("-header-timeout: \"2\" is out of range 3..3600",
 	    "-header-timeout", "2", NULL);
 	fails_with("-header-timeout: \"3601\" is out of range 3..3600",
@@ -379,7 +382,7 @@ test_config_header_timeout_is_3_to_3600_seconds(void)
 }
 
 static void
-test_config_max_flows_and_shutdown_timeout_bounds(void)
+test_options_max_flows_and_shutdown_timeout_bounds(void)
 {
 	fails_with("-max-flows: \"0\" is out of range 1..10000000",
 	    "-max-flows", "0", NULL);
@@ -388,45 +391,45 @@ test_config_max_flows_and_shutdown_timeout_bounds(void)
 }
 
 static void
-test_config_user_is_kept_by_pointer(void)
+test_options_user_is_kept_by_pointer(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 	char		name[] = "nobody";
 
-	CU_ASSERT_FATAL(run(&cfg, "-user", name, NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "-user", name, NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.user == name);
-	CU_ASSERT_FATAL(run(&cfg, "--user=daemon", NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, "--user=daemon", NULL) == OPTIONS_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.user, "daemon");
 	fails_with("-user: empty value", "-user=", NULL);
 }
 
 static void
-test_config_allowed_subnets_file_is_loaded(void)
+test_options_allowed_subnets_file_is_loaded(void)
 {
-	struct config		cfg;
+	struct options		cfg;
 	char			path[64], arg[128];
 	struct sockaddr_storage	ss;
 
 	tmpfile_with(path, sizeof(path), "192.0.2.0/24\n# lb\n2001:db8::/32\n");
 	CU_ASSERT_FATAL(run(&cfg, "-allowed-subnets", path, NULL) ==
-	    CONFIG_OK);
+	    OPTIONS_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.allowed_subnets_path, path);
 	CU_ASSERT(cfg.allowed.n == 2);
 	CU_ASSERT_FATAL(addr_parse("192.0.2.5:1", &ss, errbuf,
 	    sizeof(errbuf)) == 0);
 	CU_ASSERT(subnet_list_match(&cfg.allowed, (struct sockaddr *)&ss));
-	config_free(&cfg);
+	options_free(&cfg);
 	CU_ASSERT(cfg.allowed.n == 0 && cfg.allowed.v == NULL);
 
 	snprintf(arg, sizeof(arg), "--allowed-subnets=%s", path);
-	CU_ASSERT_FATAL(run(&cfg, arg, NULL) == CONFIG_OK);
+	CU_ASSERT_FATAL(run(&cfg, arg, NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.allowed.n == 2);
-	config_free(&cfg);
+	options_free(&cfg);
 	unlink(path);
 }
 
 static void
-test_config_allowed_subnets_error_names_file_and_line(void)
+test_options_allowed_subnets_error_names_file_and_line(void)
 {
 	char	path[64], want[256];
 
@@ -440,7 +443,7 @@ test_config_allowed_subnets_error_names_file_and_line(void)
 }
 
 static void
-test_config_help_prints_every_flag_and_exits(void)
+test_options_help_prints_every_flag_and_exits(void)
 {
 	static const char	*flags[] = { "-l ", "-p ", "-4 ", "-6 ",
 				    "-listeners ", "-mark ", "-allowed-subnets ",
@@ -450,12 +453,12 @@ test_config_help_prints_every_flag_and_exits(void)
 				    "-max-flows ", "-shutdown-timeout ",
 				    "-user ", "-help ", "-version " };
 	static const char	*how[] = { "-h", "-help", "--help" };
-	struct config		 cfg;
+	struct options		 cfg;
 	const char		*line, *nl;
 	size_t			 i, j;
 
 	for (j = 0; j < sizeof(how) / sizeof(how[0]); j++) {
-		CU_ASSERT_FATAL(run(&cfg, how[j], NULL) == CONFIG_EXIT);
+		CU_ASSERT_FATAL(run(&cfg, how[j], NULL) == OPTIONS_EXIT);
 		CU_ASSERT_FATAL(strlen(outbuf) < sizeof(outbuf) - 1);
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 			CU_ASSERT(strstr(outbuf, flags[i]) != NULL);
@@ -466,34 +469,34 @@ test_config_help_prints_every_flag_and_exits(void)
 			CU_ASSERT_FATAL((nl = strchr(line, '\n')) != NULL);
 			CU_ASSERT(nl - line <= 80);
 		}
-		config_free(&cfg);
+		options_free(&cfg);
 	}
 }
 
 static void
-test_config_help_stops_before_later_errors(void)
+test_options_help_stops_before_later_errors(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT(run(&cfg, "-help", "-nonsense", NULL) == CONFIG_EXIT);
-	config_free(&cfg);
+	CU_ASSERT(run(&cfg, "-help", "-nonsense", NULL) == OPTIONS_EXIT);
+	options_free(&cfg);
 	fails_with("unknown flag -nonsense", "-nonsense", "-help", NULL);
 }
 
 static void
-test_config_version_prints_name_and_version(void)
+test_options_version_prints_name_and_version(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "--version", NULL) == CONFIG_EXIT);
+	CU_ASSERT_FATAL(run(&cfg, "--version", NULL) == OPTIONS_EXIT);
 	CU_ASSERT_STRING_EQUAL(outbuf, "mmproxyd " PACKAGE_VERSION "\n");
-	CU_ASSERT_FATAL(run(&cfg, "-version", NULL) == CONFIG_EXIT);
+	CU_ASSERT_FATAL(run(&cfg, "-version", NULL) == OPTIONS_EXIT);
 	CU_ASSERT_STRING_EQUAL(outbuf, "mmproxyd " PACKAGE_VERSION "\n");
 	fails_with("-version: takes no value", "-version=1", NULL);
 }
 
 static void
-test_config_unknown_flag_is_an_error(void)
+test_options_unknown_flag_is_an_error(void)
 {
 	fails_with("unknown flag -foo", "-foo", NULL);
 	fails_with("unknown flag -foo", "--foo=bar", NULL);
@@ -503,7 +506,7 @@ test_config_unknown_flag_is_an_error(void)
 }
 
 static void
-test_config_missing_value_is_an_error(void)
+test_options_missing_value_is_an_error(void)
 {
 	fails_with("-l: missing value", "-l", NULL);
 	fails_with("-listeners: missing value", "-v", "1", "--listeners",
@@ -513,38 +516,38 @@ test_config_missing_value_is_an_error(void)
 }
 
 static void
-test_config_stray_argument_is_an_error(void)
+test_options_stray_argument_is_an_error(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	fails_with("unexpected argument \"extra\"", "-v", "1", "extra", NULL);
 	fails_with("unexpected argument \"-\"", "-", NULL);
 	fails_with("unexpected argument \"x\"", "--", "x", NULL);
-	CU_ASSERT(run(&cfg, "-v", "2", "--", NULL) == CONFIG_OK);
+	CU_ASSERT(run(&cfg, "-v", "2", "--", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.verbosity == 2);
 }
 
 static void
-test_config_last_repeated_flag_wins(void)
+test_options_last_repeated_flag_wins(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, "-l", "192.0.2.1:1", "--l=[::]:2",
-	    "-listeners", "2", "-listeners", "3", NULL) == CONFIG_OK);
+	    "-listeners", "2", "-listeners", "3", NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "[::]:2"));
 	CU_ASSERT(cfg.listeners == 3);
 }
 
 static void
-test_config_go_mmproxy_command_line_parses(void)
+test_options_go_mmproxy_command_line_parses(void)
 {
-	struct config	cfg;
+	struct options	cfg;
 
 	/* The example from go-mmproxy's README. */
 	CU_ASSERT_FATAL(run(&cfg, "-l", "0.0.0.0:25577", "-4",
 	    "127.0.0.1:25578", "-6", "[::1]:25578", "-p", "udp",
 	    "-listeners", "4", "-mark", "123", "-close-after", "30", "-v",
-	    "2", NULL) == CONFIG_OK);
+	    "2", NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "0.0.0.0:25577"));
 	CU_ASSERT(is_addr(&cfg.target4, "127.0.0.1:25578"));
 	CU_ASSERT(is_addr(&cfg.target6, "[::1]:25578"));
@@ -553,63 +556,63 @@ test_config_go_mmproxy_command_line_parses(void)
 	CU_ASSERT(cfg.mark == 123);
 	CU_ASSERT(cfg.close_after == 30);
 	CU_ASSERT(cfg.verbosity == 2);
-	config_free(&cfg);
+	options_free(&cfg);
 }
 
 void
-test_config_register(void)
+test_options_register(void)
 {
 	CU_pSuite	s = test_suite_add("config");
 
 	test_add(s, "defaults match go-mmproxy",
-	    test_config_defaults_match_go_mmproxy);
+	    test_options_defaults_match_go_mmproxy);
 	test_add(s, "every flag takes one or two dashes and both forms",
-	    test_config_every_flag_takes_one_or_two_dashes_and_both_forms);
+	    test_options_every_flag_takes_one_or_two_dashes_and_both_forms);
 	test_add(s, "booleans are bare or take Go values",
-	    test_config_booleans_are_bare_or_take_go_values);
+	    test_options_booleans_are_bare_or_take_go_values);
 	test_add(s, "bare boolean does not take next argument",
-	    test_config_bare_boolean_does_not_take_next_argument);
+	    test_options_bare_boolean_does_not_take_next_argument);
 	test_add(s, "protocol must be tcp or udp",
-	    test_config_protocol_must_be_tcp_or_udp);
+	    test_options_protocol_must_be_tcp_or_udp);
 	test_add(s, "-4 must be IPv4 and -6 IPv6",
-	    test_config_target4_must_be_ipv4_and_target6_ipv6);
+	    test_options_target4_must_be_ipv4_and_target6_ipv6);
 	test_add(s, "bad address names the flag",
-	    test_config_bad_address_names_the_flag);
+	    test_options_bad_address_names_the_flag);
 	test_add(s, "listeners range is 1 to 1024",
-	    test_config_listeners_range_is_1_to_1024);
+	    test_options_listeners_range_is_1_to_1024);
 	test_add(s, "numbers reject garbage and overflow",
-	    test_config_numbers_reject_garbage_and_overflow);
+	    test_options_numbers_reject_garbage_and_overflow);
 	test_add(s, "mark takes decimal or hex up to 32 bits",
-	    test_config_mark_takes_decimal_or_hex_up_to_32_bits);
+	    test_options_mark_takes_decimal_or_hex_up_to_32_bits);
 	test_add(s, "close-after must be positive",
-	    test_config_close_after_must_be_positive);
-	test_add(s, "verbosity is 0 to 2", test_config_verbosity_is_0_to_2);
+	    test_options_close_after_must_be_positive);
+	test_add(s, "verbosity is 0 to 2", test_options_verbosity_is_0_to_2);
 	test_add(s, "max-conns is 0 or up to a million",
-	    test_config_max_conns_is_0_or_up_to_a_million);
+	    test_options_max_conns_is_0_or_up_to_a_million);
 	test_add(s, "header-timeout is 3 to 3600 seconds",
-	    test_config_header_timeout_is_3_to_3600_seconds);
+	    test_options_header_timeout_is_3_to_3600_seconds);
 	test_add(s, "max-flows and shutdown-timeout bounds",
-	    test_config_max_flows_and_shutdown_timeout_bounds);
+	    test_options_max_flows_and_shutdown_timeout_bounds);
 	test_add(s, "user is kept by pointer",
-	    test_config_user_is_kept_by_pointer);
+	    test_options_user_is_kept_by_pointer);
 	test_add(s, "allowed-subnets file is loaded",
-	    test_config_allowed_subnets_file_is_loaded);
+	    test_options_allowed_subnets_file_is_loaded);
 	test_add(s, "allowed-subnets error names file and line",
-	    test_config_allowed_subnets_error_names_file_and_line);
+	    test_options_allowed_subnets_error_names_file_and_line);
 	test_add(s, "help prints every flag and exits",
-	    test_config_help_prints_every_flag_and_exits);
+	    test_options_help_prints_every_flag_and_exits);
 	test_add(s, "help stops before later errors",
-	    test_config_help_stops_before_later_errors);
+	    test_options_help_stops_before_later_errors);
 	test_add(s, "version prints name and version",
-	    test_config_version_prints_name_and_version);
+	    test_options_version_prints_name_and_version);
 	test_add(s, "unknown flag is an error",
-	    test_config_unknown_flag_is_an_error);
+	    test_options_unknown_flag_is_an_error);
 	test_add(s, "missing value is an error",
-	    test_config_missing_value_is_an_error);
+	    test_options_missing_value_is_an_error);
 	test_add(s, "stray argument is an error",
-	    test_config_stray_argument_is_an_error);
+	    test_options_stray_argument_is_an_error);
 	test_add(s, "last repeated flag wins",
-	    test_config_last_repeated_flag_wins);
+	    test_options_last_repeated_flag_wins);
 	test_add(s, "go-mmproxy command line parses",
-	    test_config_go_mmproxy_command_line_parses);
+	    test_options_go_mmproxy_command_line_parses);
 }

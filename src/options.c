@@ -1,5 +1,9 @@
 /*
- * config.c -- the command line into one struct config.
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * options.c -- the command line into one struct options.
  *
  * The flags are go-mmproxy's, with Go's flag package rules, so that
  * mmproxyd can replace it in an existing unit file: one or two dashes,
@@ -22,119 +26,120 @@
 #include <string.h>
 
 #include "addr.h"
+#include "options.h"
 #include "subnet.h"
 
-#define CONFIG_STR(x)	CONFIG_STR1(x)
-#define CONFIG_STR1(x)	#x
+#define OPTIONS_STR(x)	OPTIONS_STR1(x)
+#define OPTIONS_STR1(x)	#x
 
-enum config_kind {
-	CONFIG_K_BOOL,		/* int, 0 or 1 */
-	CONFIG_K_INT,		/* int within [min, max] */
-	CONFIG_K_MARK,		/* unsigned int, decimal or 0x hex */
-	CONFIG_K_ADDR,		/* struct sockaddr_storage */
-	CONFIG_K_ADDR4,		/* ... that must be IPv4 */
-	CONFIG_K_ADDR6,		/* ... that must be IPv6 */
-	CONFIG_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
-	CONFIG_K_STRING,	/* const char *, not empty */
-	CONFIG_K_HELP,
-	CONFIG_K_VERSION
+enum options_kind {
+	OPTIONS_K_BOOL,		/* int, 0 or 1 */
+	OPTIONS_K_INT,		/* int within [min, max] */
+	OPTIONS_K_MARK,		/* unsigned int, decimal or 0x hex */
+	OPTIONS_K_ADDR,		/* struct sockaddr_storage */
+	OPTIONS_K_ADDR4,		/* ... that must be IPv4 */
+	OPTIONS_K_ADDR6,		/* ... that must be IPv6 */
+	OPTIONS_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
+	OPTIONS_K_STRING,	/* const char *, not empty */
+	OPTIONS_K_HELP,
+	OPTIONS_K_VERSION
 };
 
-struct config_flag {
+struct options_flag {
 	const char		*name;
-	enum config_kind	 kind;
-	size_t			 off;	/* into struct config */
+	enum options_kind	 kind;
+	size_t			 off;	/* into struct options */
 	long			 min, max;
 	const char		*arg;	/* what the value looks like */
 	const char		*help;	/* one line, with its default */
 };
 
-#define OFF(m)	offsetof(struct config, m)
+#define OFF(m)	offsetof(struct options, m)
 
 /* In go-mmproxy's order: alphabetical, then our own additions. */
-static const struct config_flag config_flags[] = {
-	{ "4", CONFIG_K_ADDR4, OFF(target4), 0, 0, "ADDR:PORT",
-	    "IPv4 traffic goes here (default " CONFIG_DEFAULT_TARGET4 ")" },
-	{ "6", CONFIG_K_ADDR6, OFF(target6), 0, 0, "ADDR:PORT",
-	    "IPv6 traffic goes here (default " CONFIG_DEFAULT_TARGET6 ")" },
-	{ "allowed-subnets", CONFIG_K_STRING, OFF(allowed_subnets_path), 0, 0,
+static const struct options_flag options_flags[] = {
+	{ "4", OPTIONS_K_ADDR4, OFF(target4), 0, 0, "ADDR:PORT",
+	    "IPv4 traffic goes here (default " OPTIONS_DEFAULT_TARGET4 ")" },
+	{ "6", OPTIONS_K_ADDR6, OFF(target6), 0, 0, "ADDR:PORT",
+	    "IPv6 traffic goes here (default " OPTIONS_DEFAULT_TARGET6 ")" },
+	{ "allowed-subnets", OPTIONS_K_STRING, OFF(allowed_subnets_path), 0, 0,
 	    "FILE", "accept clients only from these CIDRs (default all)" },
-	{ "close-after", CONFIG_K_INT, OFF(close_after), 1,
-	    CONFIG_MAX_SECONDS, "SECONDS",
+	{ "close-after", OPTIONS_K_INT, OFF(close_after), 1,
+	    OPTIONS_MAX_SECONDS, "SECONDS",
 	    "drop a UDP flow idle this long (default "
-	    CONFIG_STR(CONFIG_DEFAULT_CLOSE_AFTER) ")" },
-	{ "dynamic-destination", CONFIG_K_BOOL, OFF(dynamic_destination), 0, 0,
+	    OPTIONS_STR(OPTIONS_DEFAULT_CLOSE_AFTER) ")" },
+	{ "dynamic-destination", OPTIONS_K_BOOL, OFF(dynamic_destination), 0, 0,
 	    NULL, "dial the header's destination (default false)" },
-	{ "l", CONFIG_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT",
-	    "listen here (default " CONFIG_DEFAULT_LISTEN ")" },
-	{ "listen-transparent", CONFIG_K_BOOL, OFF(listen_transparent), 0, 0,
+	{ "l", OPTIONS_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT",
+	    "listen here (default " OPTIONS_DEFAULT_LISTEN ")" },
+	{ "listen-transparent", OPTIONS_K_BOOL, OFF(listen_transparent), 0, 0,
 	    NULL, "listen with IP_TRANSPARENT (default false)" },
-	{ "listeners", CONFIG_K_INT, OFF(listeners), 1, CONFIG_MAX_LISTENERS,
+	{ "listeners", OPTIONS_K_INT, OFF(listeners), 1, OPTIONS_MAX_LISTENERS,
 	    "N", "listening sockets sharing the port (default "
-	    CONFIG_STR(CONFIG_DEFAULT_LISTENERS) ")" },
-	{ "mark", CONFIG_K_MARK, OFF(mark), 0, 0, "N",
+	    OPTIONS_STR(OPTIONS_DEFAULT_LISTENERS) ")" },
+	{ "mark", OPTIONS_K_MARK, OFF(mark), 0, 0, "N",
 	    "fwmark for backend traffic, 0 for none (default 0)" },
-	{ "p", CONFIG_K_PROTO, OFF(proto), 0, 0, "tcp|udp",
+	{ "p", OPTIONS_K_PROTO, OFF(proto), 0, 0, "tcp|udp",
 	    "protocol to proxy (default tcp)" },
-	{ "v", CONFIG_K_INT, OFF(verbosity), 0, 2, "0|1|2",
+	{ "v", OPTIONS_K_INT, OFF(verbosity), 0, 2, "0|1|2",
 	    "log 1 failed or 2 all connections (default 0)" },
-	{ "header-timeout", CONFIG_K_INT, OFF(header_timeout),
-	    CONFIG_MIN_HEADER_TIMEOUT, CONFIG_MAX_HEADER_TIMEOUT, "SECONDS",
+	{ "header-timeout", OPTIONS_K_INT, OFF(header_timeout),
+	    OPTIONS_MIN_HEADER_TIMEOUT, OPTIONS_MAX_HEADER_TIMEOUT, "SECONDS",
 	    "wait this long for the PROXY header (default "
-	    CONFIG_STR(CONFIG_DEFAULT_HEADER_TIMEOUT) ")" },
-	{ "max-conns", CONFIG_K_INT, OFF(max_conns), 0, CONFIG_MAX_CONNS, "N",
+	    OPTIONS_STR(OPTIONS_DEFAULT_HEADER_TIMEOUT) ")" },
+	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "open TCP connections, 0 = by fd limit (default "
-	    CONFIG_STR(CONFIG_DEFAULT_MAX_CONNS) ")" },
-	{ "max-flows", CONFIG_K_INT, OFF(max_flows), 1, CONFIG_MAX_FLOWS, "N",
+	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
+	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 1, OPTIONS_MAX_FLOWS, "N",
 	    "UDP flows at once (default "
-	    CONFIG_STR(CONFIG_DEFAULT_MAX_FLOWS) ")" },
-	{ "sched-batch", CONFIG_K_BOOL, OFF(sched_batch), 0, 0, NULL,
+	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
+	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
-	{ "shutdown-timeout", CONFIG_K_INT, OFF(shutdown_timeout), 0,
-	    CONFIG_MAX_SECONDS, "SECONDS",
+	{ "shutdown-timeout", OPTIONS_K_INT, OFF(shutdown_timeout), 0,
+	    OPTIONS_MAX_SECONDS, "SECONDS",
 	    "on SIGTERM wait for connections (default "
-	    CONFIG_STR(CONFIG_DEFAULT_SHUTDOWN_TIMEOUT) ")" },
-	{ "user", CONFIG_K_STRING, OFF(user), 0, 0, "NAME",
+	    OPTIONS_STR(OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT) ")" },
+	{ "user", OPTIONS_K_STRING, OFF(user), 0, 0, "NAME",
 	    "run as this user once bound (default: as started)" },
-	{ "h", CONFIG_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
-	{ "help", CONFIG_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
-	{ "version", CONFIG_K_VERSION, 0, 0, 0, NULL,
+	{ "h", OPTIONS_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
+	{ "help", OPTIONS_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
+	{ "version", OPTIONS_K_VERSION, 0, 0, 0, NULL,
 	    "print the version and exit" },
 };
 
-#define CONFIG_NFLAGS	(sizeof(config_flags) / sizeof(config_flags[0]))
+#define OPTIONS_NFLAGS	(sizeof(options_flags) / sizeof(options_flags[0]))
 
 static void
-config_usage(FILE *out)
+options_usage(FILE *out)
 {
-	const struct config_flag	*f;
+	const struct options_flag	*f;
 	char				 left[64];
 	size_t				 i;
 
 	fprintf(out, "usage: mmproxyd [flags]\n");
-	for (i = 0; i < CONFIG_NFLAGS; i++) {
-		f = &config_flags[i];
+	for (i = 0; i < OPTIONS_NFLAGS; i++) {
+		f = &options_flags[i];
 		snprintf(left, sizeof(left), "-%s%s%s", f->name,
 		    f->arg != NULL ? " " : "", f->arg != NULL ? f->arg : "");
 		fprintf(out, "  %-26s %s\n", left, f->help);
 	}
 }
 
-static const struct config_flag *
-config_lookup(const char *name, size_t len)
+static const struct options_flag *
+options_lookup(const char *name, size_t len)
 {
 	size_t	i;
 
-	for (i = 0; i < CONFIG_NFLAGS; i++)
-		if (strlen(config_flags[i].name) == len &&
-		    strncmp(config_flags[i].name, name, len) == 0)
-			return (&config_flags[i]);
+	for (i = 0; i < OPTIONS_NFLAGS; i++)
+		if (strlen(options_flags[i].name) == len &&
+		    strncmp(options_flags[i].name, name, len) == 0)
+			return (&options_flags[i]);
 	return (NULL);
 }
 
 /* Go's strconv.ParseBool. */
 static int
-config_bool(const char *v)
+options_bool(const char *v)
 {
 	static const char	*yes[] = { "1", "t", "T", "TRUE", "true",
 				    "True" };
@@ -152,7 +157,7 @@ config_bool(const char *v)
 }
 
 static int
-config_is_digit(char c)
+options_is_digit(char c)
 {
 	return (c >= '0' && c <= '9');
 }
@@ -162,13 +167,13 @@ config_is_digit(char c)
  * blanks, a '+' and trailing bytes, so check around it.
  */
 static int
-config_int(const struct config_flag *f, const char *v, int *out, char *err,
+options_int(const struct options_flag *f, const char *v, int *out, char *err,
     size_t errlen)
 {
 	char	*end;
 	long	 n;
 
-	if (!config_is_digit(v[0]) && !(v[0] == '-' && config_is_digit(v[1])))
+	if (!options_is_digit(v[0]) && !(v[0] == '-' && options_is_digit(v[1])))
 		goto nan;
 	errno = 0;
 	n = strtol(v, &end, 10);
@@ -188,7 +193,7 @@ nan:
 
 /* 0..2^32-1, decimal or 0x hex (a fwmark is often written in hex). */
 static int
-config_mark(const struct config_flag *f, const char *v, unsigned int *out,
+options_mark(const struct options_flag *f, const char *v, unsigned int *out,
     char *err, size_t errlen)
 {
 	const char		*digits = v;
@@ -224,7 +229,7 @@ config_mark(const struct config_flag *f, const char *v, unsigned int *out,
 }
 
 static int
-config_addr(const struct config_flag *f, const char *v,
+options_addr(const struct options_flag *f, const char *v,
     struct sockaddr_storage *out, char *err, size_t errlen)
 {
 	struct sockaddr_storage	ss;
@@ -235,14 +240,14 @@ config_addr(const struct config_flag *f, const char *v,
 		return (-1);
 	}
 	/* Like Go's To4(): [::ffff:127.0.0.1] is fine for -4. */
-	if (f->kind == CONFIG_K_ADDR4 || f->kind == CONFIG_K_ADDR6)
+	if (f->kind == OPTIONS_K_ADDR4 || f->kind == OPTIONS_K_ADDR6)
 		addr_unmap(&ss);
-	if (f->kind == CONFIG_K_ADDR4 && ss.ss_family != AF_INET) {
+	if (f->kind == OPTIONS_K_ADDR4 && ss.ss_family != AF_INET) {
 		snprintf(err, errlen, "-%s: \"%s\" is not an IPv4 address",
 		    f->name, v);
 		return (-1);
 	}
-	if (f->kind == CONFIG_K_ADDR6 && ss.ss_family != AF_INET6) {
+	if (f->kind == OPTIONS_K_ADDR6 && ss.ss_family != AF_INET6) {
 		snprintf(err, errlen, "-%s: \"%s\" is not an IPv6 address",
 		    f->name, v);
 		return (-1);
@@ -253,23 +258,23 @@ config_addr(const struct config_flag *f, const char *v,
 
 /* Store the value v of flag f into cfg. */
 static int
-config_set(struct config *cfg, const struct config_flag *f, const char *v,
+options_set(struct options *cfg, const struct options_flag *f, const char *v,
     char *err, size_t errlen)
 {
 	char	*p = (char *)cfg + f->off;
 
 	switch (f->kind) {
-	case CONFIG_K_INT:
-		return (config_int(f, v, (int *)(void *)p, err, errlen));
-	case CONFIG_K_MARK:
-		return (config_mark(f, v, (unsigned int *)(void *)p, err,
+	case OPTIONS_K_INT:
+		return (options_int(f, v, (int *)(void *)p, err, errlen));
+	case OPTIONS_K_MARK:
+		return (options_mark(f, v, (unsigned int *)(void *)p, err,
 		    errlen));
-	case CONFIG_K_ADDR:
-	case CONFIG_K_ADDR4:
-	case CONFIG_K_ADDR6:
-		return (config_addr(f, v, (struct sockaddr_storage *)
+	case OPTIONS_K_ADDR:
+	case OPTIONS_K_ADDR4:
+	case OPTIONS_K_ADDR6:
+		return (options_addr(f, v, (struct sockaddr_storage *)
 		    (void *)p, err, errlen));
-	case CONFIG_K_PROTO:
+	case OPTIONS_K_PROTO:
 		if (strcmp(v, "tcp") == 0)
 			cfg->proto = IPPROTO_TCP;
 		else if (strcmp(v, "udp") == 0)
@@ -280,15 +285,15 @@ config_set(struct config *cfg, const struct config_flag *f, const char *v,
 			return (-1);
 		}
 		return (0);
-	case CONFIG_K_STRING:
+	case OPTIONS_K_STRING:
 		if (*v == '\0') {
 			snprintf(err, errlen, "-%s: empty value", f->name);
 			return (-1);
 		}
 		*(const char **)(void *)p = v;
 		return (0);
-	case CONFIG_K_BOOL:
-		if ((*(int *)(void *)p = config_bool(v)) == -1) {
+	case OPTIONS_K_BOOL:
+		if ((*(int *)(void *)p = options_bool(v)) == -1) {
 			snprintf(err, errlen, "-%s: \"%s\" is not a boolean",
 			    f->name, v);
 			return (-1);
@@ -301,47 +306,47 @@ config_set(struct config *cfg, const struct config_flag *f, const char *v,
 }
 
 static int
-config_defaults(struct config *cfg, char *err, size_t errlen)
+options_defaults(struct options *cfg, char *err, size_t errlen)
 {
 	char	why[256];
 
 	memset(cfg, 0, sizeof(*cfg));
 	/* Numeric literals: no name lookup, so these cannot block or fail. */
-	if (addr_parse(CONFIG_DEFAULT_LISTEN, &cfg->listen, why,
+	if (addr_parse(OPTIONS_DEFAULT_LISTEN, &cfg->listen, why,
 	    sizeof(why)) == -1 ||
-	    addr_parse(CONFIG_DEFAULT_TARGET4, &cfg->target4, why,
+	    addr_parse(OPTIONS_DEFAULT_TARGET4, &cfg->target4, why,
 	    sizeof(why)) == -1 ||
-	    addr_parse(CONFIG_DEFAULT_TARGET6, &cfg->target6, why,
+	    addr_parse(OPTIONS_DEFAULT_TARGET6, &cfg->target6, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "default address: %s", why);
 		return (-1);
 	}
 	cfg->proto = IPPROTO_TCP;
-	cfg->listeners = CONFIG_DEFAULT_LISTENERS;
-	cfg->close_after = CONFIG_DEFAULT_CLOSE_AFTER;
-	cfg->max_conns = CONFIG_DEFAULT_MAX_CONNS;
-	cfg->header_timeout = CONFIG_DEFAULT_HEADER_TIMEOUT;
-	cfg->max_flows = CONFIG_DEFAULT_MAX_FLOWS;
-	cfg->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
+	cfg->listeners = OPTIONS_DEFAULT_LISTENERS;
+	cfg->close_after = OPTIONS_DEFAULT_CLOSE_AFTER;
+	cfg->max_conns = OPTIONS_DEFAULT_MAX_CONNS;
+	cfg->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
+	cfg->shutdown_timeout = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT;
 	cfg->sched_batch = 1;
 	return (0);
 }
 
 /*
- * On CONFIG_EXIT and CONFIG_ERROR cfg holds no allow-list, so
- * config_free() is safe after any result.
+ * On OPTIONS_EXIT and OPTIONS_ERROR cfg holds no allow-list, so
+ * options_free() is safe after any result.
  */
-enum config_result
-config_parse(int argc, char *argv[], struct config *cfg, FILE *out,
+enum options_result
+options_parse(int argc, char *argv[], struct options *cfg, FILE *out,
     char *err, size_t errlen)
 {
-	const struct config_flag	*f;
+	const struct options_flag	*f;
 	const char			*arg, *name, *eq, *v;
 	size_t				 nlen;
 	int				 i;
 
-	if (config_defaults(cfg, err, errlen) == -1)
-		return (CONFIG_ERROR);
+	if (options_defaults(cfg, err, errlen) == -1)
+		return (OPTIONS_ERROR);
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
@@ -350,41 +355,41 @@ config_parse(int argc, char *argv[], struct config *cfg, FILE *out,
 			if (i + 1 < argc) {
 				snprintf(err, errlen,
 				    "unexpected argument \"%s\"", argv[i + 1]);
-				return (CONFIG_ERROR);
+				return (OPTIONS_ERROR);
 			}
 			break;
 		}
 		if (arg[0] != '-' || arg[1] == '\0') {
 			snprintf(err, errlen, "unexpected argument \"%s\"", arg);
-			return (CONFIG_ERROR);
+			return (OPTIONS_ERROR);
 		}
 		name = arg[1] == '-' ? arg + 2 : arg + 1;
 		if (*name == '-' || *name == '=') {
 			snprintf(err, errlen, "bad flag syntax: %s", arg);
-			return (CONFIG_ERROR);
+			return (OPTIONS_ERROR);
 		}
 		eq = strchr(name, '=');
 		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		if ((f = config_lookup(name, nlen)) == NULL) {
+		if ((f = options_lookup(name, nlen)) == NULL) {
 			snprintf(err, errlen, "unknown flag -%.*s", (int)nlen,
 			    name);
-			return (CONFIG_ERROR);
+			return (OPTIONS_ERROR);
 		}
 
 		switch (f->kind) {
-		case CONFIG_K_HELP:
-		case CONFIG_K_VERSION:
+		case OPTIONS_K_HELP:
+		case OPTIONS_K_VERSION:
 			if (eq != NULL) {
 				snprintf(err, errlen, "-%s: takes no value",
 				    f->name);
-				return (CONFIG_ERROR);
+				return (OPTIONS_ERROR);
 			}
-			if (f->kind == CONFIG_K_HELP)
-				config_usage(out);
+			if (f->kind == OPTIONS_K_HELP)
+				options_usage(out);
 			else
 				fprintf(out, "mmproxyd %s\n", PACKAGE_VERSION);
-			return (CONFIG_EXIT);
-		case CONFIG_K_BOOL:
+			return (OPTIONS_EXIT);
+		case OPTIONS_K_BOOL:
 			/* A bare boolean never takes the next argument. */
 			v = eq != NULL ? eq + 1 : "true";
 			break;
@@ -396,24 +401,24 @@ config_parse(int argc, char *argv[], struct config *cfg, FILE *out,
 			else {
 				snprintf(err, errlen, "-%s: missing value",
 				    f->name);
-				return (CONFIG_ERROR);
+				return (OPTIONS_ERROR);
 			}
 			break;
 		}
-		if (config_set(cfg, f, v, err, errlen) == -1)
-			return (CONFIG_ERROR);
+		if (options_set(cfg, f, v, err, errlen) == -1)
+			return (OPTIONS_ERROR);
 	}
 
 	/* Last, so that a repeated flag or a help request loads nothing. */
 	if (cfg->allowed_subnets_path != NULL &&
 	    subnet_list_load(cfg->allowed_subnets_path, &cfg->allowed, err,
 	    errlen) == -1)
-		return (CONFIG_ERROR);
-	return (CONFIG_OK);
+		return (OPTIONS_ERROR);
+	return (OPTIONS_OK);
 }
 
 void
-config_free(struct config *cfg)
+options_free(struct options *cfg)
 {
 	subnet_list_free(&cfg->allowed);
 }

@@ -1,0 +1,75 @@
+/*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * options.h -- the command line, parsed into one struct that is read-only
+ * once the threads start (SIGHUP swaps only the allow-list, under its own
+ * lock in the listener).
+ */
+#ifndef MMPROXYD_OPTIONS_H
+#define MMPROXYD_OPTIONS_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "subnet.h"
+
+#define OPTIONS_DEFAULT_LISTEN		"0.0.0.0:8443"
+#define OPTIONS_DEFAULT_TARGET4		"127.0.0.1:443"
+#define OPTIONS_DEFAULT_TARGET6		"[::1]:443"
+#define OPTIONS_DEFAULT_CLOSE_AFTER	60
+#define OPTIONS_DEFAULT_HEADER_TIMEOUT	5
+#define OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT	30
+#define OPTIONS_DEFAULT_MAX_FLOWS	65536
+/* 0 means: as many as the fd limit allows (see main.c). */
+#define OPTIONS_DEFAULT_MAX_CONNS	0
+#define OPTIONS_DEFAULT_LISTENERS	1
+#define OPTIONS_MAX_LISTENERS		1024
+#define OPTIONS_MAX_CONNS		1000000
+#define OPTIONS_MIN_HEADER_TIMEOUT	3	/* the spec advises >= 3 s */
+#define OPTIONS_MAX_HEADER_TIMEOUT	3600
+#define OPTIONS_MAX_FLOWS		10000000
+/* Seconds stay small enough to count in milliseconds in an int. */
+#define OPTIONS_MAX_SECONDS		2000000
+
+struct options {
+	struct sockaddr_storage	 listen;
+	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct sockaddr_storage	 target4;
+	struct sockaddr_storage	 target6;
+	int			 listeners;	/* >= 1 */
+	unsigned int		 mark;		/* 0 = unset */
+	const char		*allowed_subnets_path;	/* NULL = all */
+	struct subnet_list	 allowed;
+	int			 dynamic_destination;
+	int			 listen_transparent;
+	int			 close_after;	/* UDP idle seconds */
+	int			 verbosity;	/* 0, 1, 2 */
+	int			 max_conns;	/* 0 = from the fd limit */
+	int			 header_timeout;	/* seconds */
+	int			 max_flows;
+	int			 shutdown_timeout;	/* seconds */
+	int			 sched_batch;	/* TCP threads SCHED_BATCH */
+	const char		*user;		/* NULL = stay as started */
+};
+
+enum options_result {
+	OPTIONS_OK,		/* run */
+	OPTIONS_EXIT,		/* --help or --version printed: exit 0 */
+	OPTIONS_ERROR		/* err says why: exit non-zero */
+};
+
+/*
+ * Fill cfg from argv. Flags take one or two dashes, and "-flag value" or
+ * "-flag=value". Loads the allow-list file when one is named. Help and
+ * version text go to out.
+ */
+enum options_result options_parse(int argc, char *argv[], struct options *cfg,
+		    FILE *out, char *err, size_t errlen);
+void		 options_free(struct options *cfg);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * tcp_shared.h -- what a TCP listener and its relays share: the options,
+ * the pool and kits they draw on, the counters, and the list of
+ * connections in flight that shutdown walks.
+ */
+#ifndef MMPROXYD_TCP_SHARED_H
+#define MMPROXYD_TCP_SHARED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct conn;
+struct kit_pool;
+struct options;
+struct pool;
+
+/* Counters, bumped by any thread, read for the USR1 and exit lines. */
+struct tcp_stats {
+	atomic_uint_fast64_t	accepted;
+	atomic_uint_fast64_t	proxied;	/* reached a backend */
+	atomic_uint_fast64_t	denied;		/* not in the allow-list */
+	atomic_uint_fast64_t	bad_header;
+	atomic_uint_fast64_t	header_timeout;
+	atomic_uint_fast64_t	backend_fail;
+	atomic_uint_fast64_t	active;
+	atomic_uint_fast64_t	bytes_in;	/* client to backend */
+	atomic_uint_fast64_t	bytes_out;	/* backend to client */
+};
+
+struct tcp_shared {
+	const struct options	*opts;
+	struct pool		*pool;
+	struct kit_pool		*kits;
+	struct tcp_stats	 stats;
+	/* Connections in flight, so shutdown can end them; mtx guards. */
+	pthread_mutex_t		 conns_mtx;
+	struct conn		*conns;
+};
+
+void	tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
+	    struct pool *pool, struct kit_pool *kits);
+/* Only once no relay can still reach sh (its connections all ended). */
+void	tcp_shared_destroy(struct tcp_shared *sh);
+
+/* Enter c in the list, before a pool thread may run it. */
+void	tcp_shared_add(struct tcp_shared *sh, struct conn *c);
+void	tcp_shared_remove(struct tcp_shared *sh, struct conn *c);
+/* Publish or withdraw c's backend fd, so an abort sees it or not. */
+void	tcp_shared_set_backend(struct tcp_shared *sh, struct conn *c, int bfd);
+/* End every connection in the list at once, queued ones included. */
+void	tcp_shared_abort_all(struct tcp_shared *sh);
+
+#endif
