@@ -6,33 +6,52 @@
  * allowlist.c -- the allow-list behind a read-write lock: every accept (or
  * UDP datagram) takes the read side for one scan of a short list; SIGHUP
  * takes the write side only to swap in a list already read and parsed.
+ *
+ * A file that lists no subnet is refused, at startup and on reload: it
+ * would shut every load balancer out, and is far more often a file
+ * truncated while being rewritten than a wish to serve nobody.
  */
 
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allowlist.h"
 #include "subnet.h"
 
-int
-allowlist_init(struct allowlist *al, const char *path,
-    const struct subnet_list *initial)
+/* Read and check al->path into *out. */
+static int
+allowlist_load(const struct allowlist *al, struct subnet_list *out, char *err,
+    size_t errlen)
 {
+	if (subnet_list_load(al->path, out, err, errlen) == -1)
+		return (-1);
+	if (out->n == 0) {
+		subnet_list_free(out);
+		snprintf(err, errlen, "%s: lists no subnet, which would refuse "
+		    "every peer (a truncated file?)", al->path);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+allowlist_init(struct allowlist *al, const char *path, char *err,
+    size_t errlen)
+{
+	int	rc;
+
 	memset(al, 0, sizeof(*al));
 	al->path = path;
-	if (initial != NULL && initial->n > 0) {
-		al->list.v = calloc(initial->n, sizeof(*al->list.v));
-		if (al->list.v == NULL)
-			return (-1);
-		memcpy(al->list.v, initial->v, initial->n * sizeof(*al->list.v));
-		al->list.n = initial->n;
-	}
-	if ((errno = pthread_rwlock_init(&al->lock, NULL)) != 0) {
-		free(al->list.v);
+	if (path != NULL && allowlist_load(al, &al->list, err, errlen) == -1)
+		return (-1);
+	if ((rc = pthread_rwlock_init(&al->lock, NULL)) != 0) {
+		subnet_list_free(&al->list);
+		snprintf(err, errlen, "pthread_rwlock_init: %s", strerror(rc));
 		return (-1);
 	}
 	return (0);
@@ -46,7 +65,7 @@ allowlist_reload(struct allowlist *al, char *err, size_t errlen)
 	if (al->path == NULL)
 		return (0);
 	/* Read outside the lock: a slow file must not stall accept(). */
-	if (subnet_list_load(al->path, &fresh, err, errlen) == -1)
+	if (allowlist_load(al, &fresh, err, errlen) == -1)
 		return (-1);
 	pthread_rwlock_wrlock(&al->lock);
 	old = al->list;

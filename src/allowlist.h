@@ -4,7 +4,8 @@
  */
 /*
  * allowlist.h -- the allowed load-balancer subnets, shared by every
- * listener and replaced as a whole on SIGHUP.
+ * listener, read from their file at startup and replaced as a whole on
+ * SIGHUP. The only reader of that file.
  */
 #ifndef MMPROXYD_ALLOWLIST_H
 #define MMPROXYD_ALLOWLIST_H
@@ -23,14 +24,19 @@ struct allowlist {
 	struct subnet_list	 list;
 };
 
-/* Start with a copy of initial (read from path at startup). */
-int	allowlist_init(struct allowlist *al, const char *path,
-	    const struct subnet_list *initial);
+/*
+ * Read path (NULL: everyone is allowed; path must outlive al). Returns 0,
+ * or -1 with err saying why: the file cannot be read, has a bad line, or
+ * lists no subnet.
+ */
+int	allowlist_init(struct allowlist *al, const char *path, char *err,
+	    size_t errlen);
 
 /*
  * Re-read path. On success the new list replaces the old one for every
- * later check and 0 is returned; on error the old list stays and err says
- * why (-1). Returns 0 without doing anything when no file was configured.
+ * later check and 0 is returned; on error (as for allowlist_init) the old
+ * list stays and err says why (-1). Returns 0 without doing anything when
+ * no file was configured.
  */
 int	allowlist_reload(struct allowlist *al, char *err, size_t errlen);
 

@@ -29,6 +29,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "duration.h"
 #include "listener.h"
 #include "log.h"
 #include "monotonic.h"
@@ -299,6 +300,7 @@ main_wait_conns(long ms, const sigset_t *sigs)
 static void
 main_shutdown(const sigset_t *sigs)
 {
+	char	grace[DURATION_STRLEN];
 	size_t	left;
 	int	i;
 
@@ -317,10 +319,11 @@ main_shutdown(const sigset_t *sigs)
 		listener_stop(&listeners[i]);
 	/* Acceptors gave their slots back: what is left is in flight. */
 	left = pool_conns(&pool);
-	log_info("stopping: %zu connection%s in flight, grace %d s", left,
-	    left == 1 ? "" : "s", opts.shutdown_timeout);
+	log_info("stopping: %zu connection%s in flight, grace %s", left,
+	    left == 1 ? "" : "s", duration_format(opts.shutdown_timeout_ms,
+	    grace, sizeof(grace)));
 
-	if (main_wait_conns((long)opts.shutdown_timeout * 1000, sigs) == -1) {
+	if (main_wait_conns((long)opts.shutdown_timeout_ms, sigs) == -1) {
 		left = pool_conns(&pool);
 		log_info("closing %zu connection%s still open", left,
 		    left == 1 ? "" : "s");
@@ -348,7 +351,6 @@ main_shutdown(const sigset_t *sigs)
 		    left == 1 ? "" : "s");
 out:
 	allowlist_free(&allow);
-	options_free(&opts);
 	log_info("stopped");
 }
 
@@ -369,6 +371,11 @@ main(int argc, char *argv[])
 		return (0);
 	case OPTIONS_ERROR:
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
+		return (2);
+	}
+	if (allowlist_init(&allow, opts.allowed_subnets_path, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "mmproxyd: -allowed-subnets %s\n", err);
 		return (2);
 	}
 	log_init(opts.verbosity);
@@ -401,12 +408,6 @@ main(int argc, char *argv[])
 		    opts.listeners == 1 ? "" : "s", (unsigned long long)nofile);
 	main_selfcheck();
 
-	if (allowlist_init(&allow, opts.allowed_subnets_path,
-	    &opts.allowed) == -1)
-		fatal("allow-list");
-	if (opts.allowed_subnets_path != NULL && allowlist_size(&allow) == 0)
-		log_warnx("%s lists no subnet: every connection will be "
-		    "refused", opts.allowed_subnets_path);
 	if (opts.proto == IPPROTO_UDP)
 		main_open_udp();
 	else {

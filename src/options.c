@@ -9,7 +9,8 @@
  * mmproxyd can replace it in an existing unit file: one or two dashes,
  * "-flag value" or "-flag=value", booleans only as "-flag" or
  * "-flag=BOOL". Our own flags follow the same rules. Strings stay
- * pointers into argv, which lives as long as the process.
+ * pointers into argv, which lives as long as the process. Time spans are
+ * durations (duration.h): go-mmproxy's -close-after 60 still means 60 s.
  */
 
 #include "config.h"
@@ -26,15 +27,18 @@
 #include <string.h>
 
 #include "addr.h"
+#include "duration.h"
 #include "options.h"
-#include "subnet.h"
 
 #define OPTIONS_STR(x)	OPTIONS_STR1(x)
 #define OPTIONS_STR1(x)	#x
+#define OPTIONS_DURATION_SYNTAX \
+	"seconds as 10 or 0.5, or with a unit: 500ms, 2.5s, 1m, 1h"
 
 enum options_kind {
 	OPTIONS_K_BOOL,		/* int, 0 or 1 */
 	OPTIONS_K_INT,		/* int within [min, max] */
+	OPTIONS_K_DURATION,	/* long long ms within [min, max] */
 	OPTIONS_K_MARK,		/* unsigned int, decimal or 0x hex */
 	OPTIONS_K_ADDR,		/* struct sockaddr_storage */
 	OPTIONS_K_ADDR4,		/* ... that must be IPv4 */
@@ -64,10 +68,10 @@ static const struct options_flag options_flags[] = {
 	    "IPv6 traffic goes here (default " OPTIONS_DEFAULT_TARGET6 ")" },
 	{ "allowed-subnets", OPTIONS_K_STRING, OFF(allowed_subnets_path), 0, 0,
 	    "FILE", "accept clients only from these CIDRs (default all)" },
-	{ "close-after", OPTIONS_K_INT, OFF(close_after), 1,
-	    OPTIONS_MAX_SECONDS, "SECONDS",
+	{ "close-after", OPTIONS_K_DURATION, OFF(close_after_ms), 1,
+	    OPTIONS_MAX_DURATION_MS, "DURATION",
 	    "drop a UDP flow idle this long (default "
-	    OPTIONS_STR(OPTIONS_DEFAULT_CLOSE_AFTER) ")" },
+	    OPTIONS_STR(OPTIONS_DEFAULT_CLOSE_AFTER) "s)" },
 	{ "dynamic-destination", OPTIONS_K_BOOL, OFF(dynamic_destination), 0, 0,
 	    NULL, "dial the header's destination (default false)" },
 	{ "l", OPTIONS_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT",
@@ -83,10 +87,10 @@ static const struct options_flag options_flags[] = {
 	    "protocol to proxy (default tcp)" },
 	{ "v", OPTIONS_K_INT, OFF(verbosity), 0, 2, "0|1|2",
 	    "log 1 failed or 2 all connections (default 0)" },
-	{ "header-timeout", OPTIONS_K_INT, OFF(header_timeout),
-	    OPTIONS_MIN_HEADER_TIMEOUT, OPTIONS_MAX_HEADER_TIMEOUT, "SECONDS",
+	{ "header-timeout", OPTIONS_K_DURATION, OFF(header_timeout_ms), 1,
+	    OPTIONS_MAX_HEADER_TIMEOUT_MS, "DURATION",
 	    "wait this long for the PROXY header (default "
-	    OPTIONS_STR(OPTIONS_DEFAULT_HEADER_TIMEOUT) ")" },
+	    OPTIONS_STR(OPTIONS_DEFAULT_HEADER_TIMEOUT) "s)" },
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "open TCP connections, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
@@ -95,10 +99,10 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
-	{ "shutdown-timeout", OPTIONS_K_INT, OFF(shutdown_timeout), 0,
-	    OPTIONS_MAX_SECONDS, "SECONDS",
+	{ "shutdown-timeout", OPTIONS_K_DURATION, OFF(shutdown_timeout_ms), 0,
+	    OPTIONS_MAX_DURATION_MS, "DURATION",
 	    "on SIGTERM wait for connections (default "
-	    OPTIONS_STR(OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT) ")" },
+	    OPTIONS_STR(OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT) "s)" },
 	{ "user", OPTIONS_K_STRING, OFF(user), 0, 0, "NAME",
 	    "run as this user once bound (default: as started)" },
 	{ "h", OPTIONS_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
@@ -123,6 +127,7 @@ options_usage(FILE *out)
 		    f->arg != NULL ? " " : "", f->arg != NULL ? f->arg : "");
 		fprintf(out, "  %-26s %s\n", left, f->help);
 	}
+	fprintf(out, "DURATION: %s\n", OPTIONS_DURATION_SYNTAX);
 }
 
 static const struct options_flag *
@@ -189,6 +194,40 @@ options_int(const struct options_flag *f, const char *v, int *out, char *err,
 nan:
 	snprintf(err, errlen, "-%s: \"%s\" is not a number", f->name, v);
 	return (-1);
+}
+
+/*
+ * A duration within [f->min, f->max] milliseconds; the message says what
+ * a duration looks like, since "2.0" was once refused.
+ */
+static int
+options_duration(const struct options_flag *f, const char *v, long long *out,
+    char *err, size_t errlen)
+{
+	char		lo[DURATION_STRLEN], hi[DURATION_STRLEN];
+	long long	ms;
+
+	switch (duration_parse(v, &ms)) {
+	case 0:
+		if (ms >= f->min && ms <= f->max) {
+			*out = ms;
+			return (0);
+		}
+		/* FALLTHROUGH */
+	case DURATION_ERANGE:
+		snprintf(err, errlen, "-%s: \"%s\" is out of range %s..%s",
+		    f->name, v, duration_format(f->min, lo, sizeof(lo)),
+		    duration_format(f->max, hi, sizeof(hi)));
+		return (-1);
+	case DURATION_EPRECISION:
+		snprintf(err, errlen, "-%s: \"%s\" is finer than a "
+		    "millisecond", f->name, v);
+		return (-1);
+	default:
+		snprintf(err, errlen, "-%s: \"%s\" is not a duration "
+		    "(%s)", f->name, v, OPTIONS_DURATION_SYNTAX);
+		return (-1);
+	}
 }
 
 /* 0..2^32-1, decimal or 0x hex (a fwmark is often written in hex). */
@@ -266,6 +305,9 @@ options_set(struct options *cfg, const struct options_flag *f, const char *v,
 	switch (f->kind) {
 	case OPTIONS_K_INT:
 		return (options_int(f, v, (int *)(void *)p, err, errlen));
+	case OPTIONS_K_DURATION:
+		return (options_duration(f, v, (long long *)(void *)p, err,
+		    errlen));
 	case OPTIONS_K_MARK:
 		return (options_mark(f, v, (unsigned int *)(void *)p, err,
 		    errlen));
@@ -323,19 +365,15 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	}
 	cfg->proto = IPPROTO_TCP;
 	cfg->listeners = OPTIONS_DEFAULT_LISTENERS;
-	cfg->close_after = OPTIONS_DEFAULT_CLOSE_AFTER;
+	cfg->close_after_ms = OPTIONS_DEFAULT_CLOSE_AFTER * 1000LL;
 	cfg->max_conns = OPTIONS_DEFAULT_MAX_CONNS;
-	cfg->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+	cfg->header_timeout_ms = OPTIONS_DEFAULT_HEADER_TIMEOUT * 1000LL;
 	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
-	cfg->shutdown_timeout = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT;
+	cfg->shutdown_timeout_ms = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT * 1000LL;
 	cfg->sched_batch = 1;
 	return (0);
 }
 
-/*
- * On OPTIONS_EXIT and OPTIONS_ERROR cfg holds no allow-list, so
- * options_free() is safe after any result.
- */
 enum options_result
 options_parse(int argc, char *argv[], struct options *cfg, FILE *out,
     char *err, size_t errlen)
@@ -408,17 +446,5 @@ options_parse(int argc, char *argv[], struct options *cfg, FILE *out,
 		if (options_set(cfg, f, v, err, errlen) == -1)
 			return (OPTIONS_ERROR);
 	}
-
-	/* Last, so that a repeated flag or a help request loads nothing. */
-	if (cfg->allowed_subnets_path != NULL &&
-	    subnet_list_load(cfg->allowed_subnets_path, &cfg->allowed, err,
-	    errlen) == -1)
-		return (OPTIONS_ERROR);
 	return (OPTIONS_OK);
-}
-
-void
-options_free(struct options *cfg)
-{
-	subnet_list_free(&cfg->allowed);
 }

@@ -4,8 +4,8 @@
  */
 /*
  * options.h -- the command line, parsed into one struct that is read-only
- * once the threads start (SIGHUP swaps only the allow-list, under its own
- * lock in the listener).
+ * once the threads start. The allow-list file is only named here;
+ * allowlist.c reads it, at startup and on SIGHUP.
  */
 #ifndef MMPROXYD_OPTIONS_H
 #define MMPROXYD_OPTIONS_H
@@ -16,11 +16,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "subnet.h"
-
 #define OPTIONS_DEFAULT_LISTEN		"0.0.0.0:8443"
 #define OPTIONS_DEFAULT_TARGET4		"127.0.0.1:443"
 #define OPTIONS_DEFAULT_TARGET6		"[::1]:443"
+/* Durations in seconds here, for the help text; milliseconds in use. */
 #define OPTIONS_DEFAULT_CLOSE_AFTER	60
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT	5
 #define OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT	30
@@ -30,11 +29,10 @@
 #define OPTIONS_DEFAULT_LISTENERS	1
 #define OPTIONS_MAX_LISTENERS		1024
 #define OPTIONS_MAX_CONNS		1000000
-#define OPTIONS_MIN_HEADER_TIMEOUT	3	/* the spec advises >= 3 s */
-#define OPTIONS_MAX_HEADER_TIMEOUT	3600
+#define OPTIONS_MAX_HEADER_TIMEOUT_MS	(3600L * 1000)
 #define OPTIONS_MAX_FLOWS		10000000
-/* Seconds stay small enough to count in milliseconds in an int. */
-#define OPTIONS_MAX_SECONDS		2000000
+/* Small enough to count in milliseconds in an int (or a 32-bit long). */
+#define OPTIONS_MAX_DURATION_MS		(2000000L * 1000)
 
 struct options {
 	struct sockaddr_storage	 listen;
@@ -44,15 +42,14 @@ struct options {
 	int			 listeners;	/* >= 1 */
 	unsigned int		 mark;		/* 0 = unset */
 	const char		*allowed_subnets_path;	/* NULL = all */
-	struct subnet_list	 allowed;
 	int			 dynamic_destination;
 	int			 listen_transparent;
-	int			 close_after;	/* UDP idle seconds */
+	long long		 close_after_ms;	/* UDP idle time */
 	int			 verbosity;	/* 0, 1, 2 */
 	int			 max_conns;	/* 0 = from the fd limit */
-	int			 header_timeout;	/* seconds */
+	long long		 header_timeout_ms;
 	int			 max_flows;
-	int			 shutdown_timeout;	/* seconds */
+	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
 };
@@ -65,11 +62,10 @@ enum options_result {
 
 /*
  * Fill cfg from argv. Flags take one or two dashes, and "-flag value" or
- * "-flag=value". Loads the allow-list file when one is named. Help and
- * version text go to out.
+ * "-flag=value". Durations are read by duration_parse(). Help and version
+ * text go to out. cfg owns no memory: nothing to free.
  */
 enum options_result options_parse(int argc, char *argv[], struct options *cfg,
 		    FILE *out, char *err, size_t errlen);
-void		 options_free(struct options *cfg);
 
 #endif

@@ -275,7 +275,7 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 	char		*bigger;
 
 	deadline = (long long)monotonic_ms() +
-	    (long long)cfg->header_timeout * 1000;
+	    cfg->header_timeout_ms;
 	*filled = 0;
 	for (;;) {
 		/* A v2 header may be larger than the first buffer. */

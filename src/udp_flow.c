@@ -796,8 +796,8 @@ udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
 	u->allow = allow;
 	u->listen_fd = listen_fd;
 	u->epfd = u->evfd = -1;
-	u->close_ms = cfg->close_after > 0 ?
-	    (uint64_t)cfg->close_after * 1000 : 0;
+	u->close_ms = cfg->close_after_ms > 0 ?
+	    (uint64_t)cfg->close_after_ms : 0;
 
 	while (got < sizeof(seed)) {
 		r = getrandom(seed + got, sizeof(seed) - got, 0);

@@ -59,7 +59,7 @@ test_allowlist_without_a_file_allows_everyone(void)
 	struct sockaddr_in	a = v4("203.0.113.9");
 	char			err[256];
 
-	CU_ASSERT_FATAL(allowlist_init(&al, NULL, NULL) == 0);
+	CU_ASSERT_FATAL(allowlist_init(&al, NULL, err, sizeof(err)) == 0);
 	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
 	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == 0);
 	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
@@ -67,19 +67,77 @@ test_allowlist_without_a_file_allows_everyone(void)
 }
 
 static void
+test_allowlist_init_reads_the_file(void)
+{
+	struct allowlist	al;
+	struct sockaddr_in	a = v4("192.0.2.5"), b = v4("198.51.100.5");
+	struct sockaddr_in6	c;
+	char			path[64], err[256];
+
+	temp_path(path, sizeof(path));
+	write_file(path, "192.0.2.0/24\n# lb\n\n2001:db8::/32\n");
+	CU_ASSERT_FATAL(allowlist_init(&al, path, err, sizeof(err)) == 0);
+	CU_ASSERT(allowlist_size(&al) == 2);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&b));
+	memset(&c, 0, sizeof(c));
+	c.sin6_family = AF_INET6;
+	CU_ASSERT_FATAL(inet_pton(AF_INET6, "2001:db8::9", &c.sin6_addr) == 1);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&c));
+	allowlist_free(&al);
+	unlink(path);
+}
+
+static void
+test_allowlist_init_names_the_file_and_line(void)
+{
+	struct allowlist	al;
+	char			path[64], err[256], want[256];
+
+	temp_path(path, sizeof(path));
+	write_file(path, "192.0.2.0/24\n\n10.0.0.300/8\n");
+	CU_ASSERT(allowlist_init(&al, path, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s:3: bad subnet \"10.0.0.300/8\"",
+	    path);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	unlink(path);
+	CU_ASSERT(allowlist_init(&al, path, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	CU_ASSERT_STRING_EQUAL(err, want);
+}
+
+/* A truncated file must not shut every load balancer out. */
+static void
+test_allowlist_init_refuses_a_file_without_subnets(void)
+{
+	static const char	*empty[] = { "", "\n\n", "# only a comment\n",
+				    "  # indented\n\t\n" };
+	struct allowlist	 al;
+	char			 path[64], err[256], want[256];
+	size_t			 i;
+
+	temp_path(path, sizeof(path));
+	snprintf(want, sizeof(want), "%s: lists no subnet, which would refuse "
+	    "every peer (a truncated file?)", path);
+	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		write_file(path, empty[i]);
+		err[0] = '\0';
+		CU_ASSERT(allowlist_init(&al, path, err, sizeof(err)) == -1);
+		CU_ASSERT_STRING_EQUAL(err, want);
+	}
+	unlink(path);
+}
+
+static void
 test_allowlist_reload_replaces_the_list(void)
 {
 	struct allowlist	al;
-	struct subnet_list	initial;
 	struct sockaddr_in	a = v4("192.0.2.5"), b = v4("198.51.100.5");
 	char			path[64], err[256];
 
 	temp_path(path, sizeof(path));
 	write_file(path, "192.0.2.0/24\n");
-	CU_ASSERT_FATAL(subnet_list_load(path, &initial, err,
-	    sizeof(err)) == 0);
-	CU_ASSERT_FATAL(allowlist_init(&al, path, &initial) == 0);
-	subnet_list_free(&initial);
+	CU_ASSERT_FATAL(allowlist_init(&al, path, err, sizeof(err)) == 0);
 	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
 	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&b));
 
@@ -96,16 +154,12 @@ static void
 test_allowlist_reload_with_a_bad_line_keeps_the_old_list(void)
 {
 	struct allowlist	al;
-	struct subnet_list	initial;
 	struct sockaddr_in	a = v4("192.0.2.5");
 	char			path[64], err[256];
 
 	temp_path(path, sizeof(path));
 	write_file(path, "192.0.2.0/24\n");
-	CU_ASSERT_FATAL(subnet_list_load(path, &initial, err,
-	    sizeof(err)) == 0);
-	CU_ASSERT_FATAL(allowlist_init(&al, path, &initial) == 0);
-	subnet_list_free(&initial);
+	CU_ASSERT_FATAL(allowlist_init(&al, path, err, sizeof(err)) == 0);
 
 	write_file(path, "198.51.100.0/24\nnot-a-subnet\n");
 	err[0] = '\0';
@@ -119,15 +173,28 @@ test_allowlist_reload_with_a_bad_line_keeps_the_old_list(void)
 }
 
 static void
-test_allowlist_with_an_empty_file_allows_no_one(void)
+test_allowlist_reload_of_an_emptied_file_keeps_the_old_list(void)
 {
 	struct allowlist	al;
-	struct subnet_list	empty = { NULL, 0 };
-	struct sockaddr_in	a = v4("127.0.0.1");
+	struct sockaddr_in	a = v4("192.0.2.5");
+	char			path[64], err[256], want[256];
 
-	CU_ASSERT_FATAL(allowlist_init(&al, "/nonexistent", &empty) == 0);
-	CU_ASSERT(!allowlist_allows(&al, (struct sockaddr *)&a));
+	temp_path(path, sizeof(path));
+	write_file(path, "192.0.2.0/24\n198.51.100.0/24\n");
+	CU_ASSERT_FATAL(allowlist_init(&al, path, err, sizeof(err)) == 0);
+	write_file(path, "# the subnets were here\n");
+	err[0] = '\0';
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s: lists no subnet, which would refuse "
+	    "every peer (a truncated file?)", path);
+	CU_ASSERT_STRING_EQUAL(err, want);
+	CU_ASSERT(allowlist_size(&al) == 2);
+	CU_ASSERT(allowlist_allows(&al, (struct sockaddr *)&a));
+	write_file(path, "");
+	CU_ASSERT(allowlist_reload(&al, err, sizeof(err)) == -1);
+	CU_ASSERT(allowlist_size(&al) == 2);
 	allowlist_free(&al);
+	unlink(path);
 }
 
 void
@@ -137,10 +204,15 @@ test_allowlist_register(void)
 
 	test_add(s, "without a file allows everyone",
 	    test_allowlist_without_a_file_allows_everyone);
+	test_add(s, "init reads the file", test_allowlist_init_reads_the_file);
+	test_add(s, "init names the file and line",
+	    test_allowlist_init_names_the_file_and_line);
+	test_add(s, "init refuses a file without subnets",
+	    test_allowlist_init_refuses_a_file_without_subnets);
 	test_add(s, "reload replaces the list",
 	    test_allowlist_reload_replaces_the_list);
 	test_add(s, "reload with a bad line keeps the old list",
 	    test_allowlist_reload_with_a_bad_line_keeps_the_old_list);
-	test_add(s, "with an empty file allows no one",
-	    test_allowlist_with_an_empty_file_allows_no_one);
+	test_add(s, "reload of an emptied file keeps the old list",
+	    test_allowlist_reload_of_an_emptied_file_keeps_the_old_list);
 }

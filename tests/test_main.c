@@ -53,6 +53,7 @@ main(void)
 	test_allowlist_register();
 	test_options_register();
 	test_crc32c_register();
+	test_duration_register();
 	test_flow_table_register();
 	test_kit_pool_register();
 	test_log_register();

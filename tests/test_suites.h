@@ -14,6 +14,7 @@ void	test_addr_register(void);
 void	test_allowlist_register(void);
 void	test_options_register(void);
 void	test_crc32c_register(void);
+void	test_duration_register(void);
 void	test_flow_table_register(void);
 void	test_kit_pool_register(void);
 void	test_log_register(void);

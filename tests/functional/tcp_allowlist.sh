@@ -4,7 +4,9 @@
 # tcp_allowlist.sh -- -allowed-subnets is matched against the load balancer
 # (the TCP peer: 127.0.0.1 or ::1), not the header's client. A list that
 # holds neither denies: the connection closes and the backend gets nothing.
-# A list that holds them allows, over IPv4 and IPv6.
+# A list that holds them allows, over IPv4 and IPv6. A file that lists no
+# subnet (or none at all) stops the start with exit 2 and says why; one
+# emptied later is refused by SIGHUP, which keeps the old list serving.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 
@@ -25,6 +27,8 @@ T="-4 127.0.0.1:9001 -6 [::1]:9001 -v 2"
 mm_daemon "$NS" -l 127.0.0.1:8443 -allowed-subnets "$MM_TMP/deny.txt" $T
 mm_daemon "$NS" -l '[::1]:8443' -allowed-subnets "$MM_TMP/deny.txt" $T
 mm_daemon "$NS" -l 127.0.0.1:8444 -allowed-subnets "$MM_TMP/allow.txt" $T
+D_ALLOW4=$MM_PID
+L_ALLOW4=$MM_LOG
 mm_daemon "$NS" -l '[::1]:8444' -allowed-subnets "$MM_TMP/allow.txt" $T
 
 n=47000
@@ -64,4 +68,35 @@ for lb in 127.0.0.1:8444 '[::1]:8444'; do
 		    mm_fail "allow via $lb $src: backend did not see $src:$n"
 	done
 done
+
+# Comments only (a truncated file looks like this) or no file: no start.
+printf '# the load balancers were here\n\n' >"$MM_TMP/empty.txt"
+for f in empty.txt missing.txt; do
+	case $f in
+	empty.txt) why="lists no subnet, which would refuse every peer" ;;
+	*) why="No such file or directory" ;;
+	esac
+	timeout -k 2 5 ip netns exec "$NS" "$MMPROXYD" -l 127.0.0.1:8445 $T \
+	    -allowed-subnets "$MM_TMP/$f" >"$MM_TMP/start.out" 2>&1
+	assert_eq "exit status with $f" 2 "$?"
+	grep -qF "mmproxyd: -allowed-subnets $MM_TMP/$f: $why" \
+	    "$MM_TMP/start.out" ||
+	    mm_fail "$f: no message naming flag, file and reason: \
+$(cat "$MM_TMP/start.out")"
+done
+
+# Emptied while serving: SIGHUP says why and the old list keeps serving.
+: >"$MM_TMP/allow.txt"
+kill -HUP "$D_ALLOW4"
+mm_wait_until 5 grep -qF "SIGHUP: keeping the old allow-list: \
+$MM_TMP/allow.txt: lists no subnet" "$L_ALLOW4" ||
+    mm_fail "emptied file: no line saying the old list stays"
+n=$((n + 1))
+res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8444 --header v2 \
+    --src "198.51.100.7:$n" --dst 192.0.2.1:443 --mode echo) ||
+    mm_fail "allow after an emptied file: $res"
+mm_wait_until 5 test "$(logq "$BE4" --event close \
+    --peer "198.51.100.7:$n")" = 1 ||
+    mm_fail "allow after an emptied file: backend did not see it"
+mm_alive "$D_ALLOW4" mmproxyd
 mm_finish
