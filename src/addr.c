@@ -151,6 +151,28 @@ addr_parse(const char *s, struct sockaddr_storage *ss, char *err,
 	return (0);
 }
 
+/* Go's net.Listen reads an empty host as every address of both families. */
+int
+addr_parse_listen(const char *s, struct sockaddr_storage *ss, char *err,
+    size_t errlen)
+{
+	struct sockaddr_in6	*sin6 = (void *)ss;
+	int			 port;
+
+	/* "::1:80" is an unbracketed IPv6 address: addr_parse says so. */
+	if (s[0] != ':' || s[1] == ':')
+		return (addr_parse(s, ss, err, errlen));
+	if ((port = addr_parse_port(s + 1)) == -1) {
+		snprintf(err, errlen, "\"%s\": bad port", s);
+		return (-1);
+	}
+	memset(ss, 0, sizeof(*ss));
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_any;
+	sin6->sin6_port = htons((uint16_t)port);
+	return (0);
+}
+
 const char *
 addr_format(const struct sockaddr *sa, char *buf, size_t len)
 {

@@ -24,6 +24,13 @@
 int	addr_parse(const char *s, struct sockaddr_storage *ss,
 	    char *err, size_t errlen);
 
+/*
+ * addr_parse() for a listening address, which also takes ":PORT": the
+ * IPv6 wildcard [::]:PORT, which net_listen() makes dual-stack.
+ */
+int	addr_parse_listen(const char *s, struct sockaddr_storage *ss,
+	    char *err, size_t errlen);
+
 /* "192.0.2.1:80" or "[2001:db8::1]:80" into buf (ADDR_STRLEN bytes). */
 const char *addr_format(const struct sockaddr *sa, char *buf, size_t len);
 

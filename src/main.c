@@ -362,6 +362,7 @@ main(int argc, char *argv[])
 	siginfo_t	 info;
 	rlim_t		 nofile;
 	size_t		 max_conns;
+	uint64_t	 kept = 0;
 	int		 i, rc, sig;
 
 	switch (options_parse(argc, argv, &opts, stdout, err, sizeof(err))) {
@@ -418,9 +419,13 @@ main(int argc, char *argv[])
 		main_open_listeners();
 	}
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
-	if (opts.user != NULL && privdrop_to_user(opts.user, err,
+	if (opts.user != NULL && privdrop_to_user(opts.user, &kept, err,
 	    sizeof(err)) == -1)
 		fatalx("-user %s: %s", opts.user, err);
+	if (opts.user != NULL && (kept & PRIVDROP_WANT) != PRIVDROP_WANT)
+		log_warnx("-user %s: CAP_NET_BIND_SERVICE was not there to "
+		    "keep: clients with a source port below 1024 cannot be "
+		    "spoofed", opts.user);
 
 	/*
 	 * TCP: every thread made from here on inherits SCHED_BATCH, so a

@@ -66,9 +66,13 @@ net_listen(const struct sockaddr *sa, int socktype, int reuseport,
 		return (net_fail(fd));
 	if (reuseport && net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
 		return (net_fail(fd));
-	/* "[::]:port" should not also take IPv4: -l says which one. */
-	if (sa->sa_family == AF_INET6 &&
-	    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1)
+	/*
+	 * "[::]:port" takes IPv4 too, as go-mmproxy's does (IPv4 peers then
+	 * arrive as ::ffff:a.b.c.d); a specific IPv6 address takes only
+	 * IPv6. Set either way: net.ipv6.bindv6only may say otherwise.
+	 */
+	if (sa->sa_family == AF_INET6 && net_setopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, !addr_is_wildcard(sa)) == -1)
 		return (net_fail(fd));
 	if (transparent && net_set_transparent(fd, sa->sa_family) == -1)
 		return (net_fail(fd));

@@ -18,7 +18,8 @@
 /*
  * A bound socket of socktype (SOCK_STREAM: listening too), with
  * SO_REUSEPORT when reuseport is set and IP_TRANSPARENT when transparent is
- * set. Returns the fd (close-on-exec, blocking) or -1.
+ * set. An IPv6 wildcard ([::]) is dual-stack, any other IPv6 address is
+ * IPv6-only. Returns the fd (close-on-exec, blocking) or -1.
  */
 int	net_listen(const struct sockaddr *sa, int socktype, int reuseport,
 	    int transparent);

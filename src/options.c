@@ -274,7 +274,9 @@ options_addr(const struct options_flag *f, const char *v,
 	struct sockaddr_storage	ss;
 	char			why[256];
 
-	if (addr_parse(v, &ss, why, sizeof(why)) == -1) {
+	/* -l (the only plain address) also takes Go's ":PORT". */
+	if ((f->kind == OPTIONS_K_ADDR ? addr_parse_listen(v, &ss, why,
+	    sizeof(why)) : addr_parse(v, &ss, why, sizeof(why))) == -1) {
 		snprintf(err, errlen, "-%s: %s", f->name, why);
 		return (-1);
 	}

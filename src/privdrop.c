@@ -5,9 +5,12 @@
 /*
  * privdrop.c -- give up root once the listeners are bound.
  *
- * The daemon keeps CAP_NET_ADMIN alone: IP_TRANSPARENT (binding a client's
+ * The daemon keeps CAP_NET_ADMIN: IP_TRANSPARENT (binding a client's
  * non-local address) and SO_MARK need it at every connection, while the
- * listen ports are already bound. Everything else goes, including the
+ * listen ports are already bound. It also keeps CAP_NET_BIND_SERVICE when
+ * it has it, because spoofing binds the client's port too, and a port
+ * below 1024 (NTP's 123, a resolver's 53, a BSD r-command's) needs it
+ * long after the listeners are bound. Everything else goes, including the
  * bounding set, so that no later execve could win capabilities back.
  *
  * The order matters. KEEPCAPS lets the permitted set survive setresuid; the
@@ -39,13 +42,6 @@
 
 #include "privdrop.h"
 
-/*
- * The capabilities kept: CAP_NET_ADMIN for IP_TRANSPARENT and SO_MARK, and
- * CAP_NET_BIND_SERVICE because a client whose source port is below 1024
- * must be spoofed too (bind answers EACCES without it).
- */
-#define PRIVDROP_KEEP_MASK	((UINT64_C(1) << CAP_NET_ADMIN) | \
-	    (UINT64_C(1) << CAP_NET_BIND_SERVICE))
 #define PRIVDROP_PW_BUFSIZE	16384	/* when sysconf has no answer */
 #define PRIVDROP_PW_BUFMAX	(1024 * 1024)
 #define PRIVDROP_STATUS_MAX	16384	/* status is about 1.5 KiB */
@@ -155,18 +151,49 @@ privdrop_last_cap(void)
 	return (cap - 1);
 }
 
+uint64_t
+privdrop_keep_mask(uint64_t permitted, uint64_t bounding)
+{
+	return (PRIVDROP_WANT & permitted & bounding);
+}
+
+/* This thread's permitted set and the bounding set, as masks. */
+static int
+privdrop_current(int last, uint64_t *prm, uint64_t *bnd)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	int				cap, rc;
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	hdr.pid = 0;	/* this thread */
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return (-1);
+	*prm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	*bnd = 0;
+	for (cap = 0; cap <= last; cap++) {
+		rc = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
+		if (rc == -1)
+			return (-1);
+		if (rc == 1)
+			*bnd |= UINT64_C(1) << cap;
+	}
+	return (0);
+}
+
 /*
- * Drop every capability not in PRIVDROP_KEEP_MASK from the bounding set.
- * Those already gone (a service manager may have dropped them) are
- * skipped.
+ * Drop every capability not in keep from the bounding set. Those already
+ * gone (a service manager may have dropped them) are skipped.
  */
 static int
-privdrop_bounding(int last)
+privdrop_bounding(int last, uint64_t keep)
 {
 	int	cap, rc;
 
 	for (cap = 0; cap <= last; cap++) {
-		if (PRIVDROP_KEEP_MASK & (UINT64_C(1) << cap))
+		if (keep & (UINT64_C(1) << cap))
 			continue;
 		rc = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
 		if (rc == -1)
@@ -179,9 +206,9 @@ privdrop_bounding(int last)
 	return (0);
 }
 
-/* Permitted = effective = PRIVDROP_KEEP_MASK, inheritable empty. */
+/* Permitted = effective = keep, inheritable empty. */
 static int
-privdrop_capset(void)
+privdrop_capset(uint64_t keep)
 {
 	struct __user_cap_header_struct	hdr;
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
@@ -190,10 +217,10 @@ privdrop_capset(void)
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	hdr.pid = 0;	/* this thread */
-	data[0].permitted = (uint32_t)PRIVDROP_KEEP_MASK;
-	data[0].effective = (uint32_t)PRIVDROP_KEEP_MASK;
-	data[1].permitted = (uint32_t)(PRIVDROP_KEEP_MASK >> 32);
-	data[1].effective = (uint32_t)(PRIVDROP_KEEP_MASK >> 32);
+	data[0].permitted = (uint32_t)keep;
+	data[0].effective = (uint32_t)keep;
+	data[1].permitted = (uint32_t)(keep >> 32);
+	data[1].effective = (uint32_t)(keep >> 32);
 	return ((int)syscall(SYS_capset, &hdr, data));
 }
 
@@ -230,9 +257,13 @@ privdrop_read_file(const char *path, char *buf, size_t len)
 	return (close(fd));
 }
 
-/* Does /proc/self/status show what privdrop_to_user meant to leave? */
+/*
+ * Does /proc/self/status show what privdrop_to_user meant to leave: keep
+ * (which holds CAP_NET_ADMIN) and nothing else?
+ */
 static int
-privdrop_verify(uid_t uid, gid_t gid, char *err, size_t errlen)
+privdrop_verify(uid_t uid, gid_t gid, uint64_t keep, char *err,
+    size_t errlen)
 {
 	struct privdrop_status	 st;
 	char			*buf;
@@ -260,28 +291,29 @@ privdrop_verify(uid_t uid, gid_t gid, char *err, size_t errlen)
 			return (-1);
 		}
 	}
-	if (st.cap_eff != PRIVDROP_KEEP_MASK ||
-	    st.cap_prm != PRIVDROP_KEEP_MASK ||
-	    st.cap_bnd != PRIVDROP_KEEP_MASK ||
+	if ((keep & PRIVDROP_NEED) != PRIVDROP_NEED || st.cap_eff != keep ||
+	    st.cap_prm != keep || st.cap_bnd != keep ||
 	    st.cap_inh != 0 || st.cap_amb != 0 || st.no_new_privs == 0) {
 		(void)snprintf(err, errlen, "verify: capabilities effective "
 		    "%#" PRIx64 " permitted %#" PRIx64 " bounding %#" PRIx64
 		    " inheritable %#" PRIx64 " ambient %#" PRIx64
 		    " no_new_privs %d, wanted %#" PRIx64 " for the first three",
 		    st.cap_eff, st.cap_prm, st.cap_bnd, st.cap_inh, st.cap_amb,
-		    st.no_new_privs, PRIVDROP_KEEP_MASK);
+		    st.no_new_privs, keep);
 		return (-1);
 	}
 	return (0);
 }
 
 int
-privdrop_to_user(const char *user, char *err, size_t errlen)
+privdrop_to_user(const char *user, uint64_t *kept, char *err,
+    size_t errlen)
 {
-	char	name[256];
-	uid_t	uid;
-	gid_t	gid;
-	int	last;
+	char		name[256];
+	uid_t		uid;
+	gid_t		gid;
+	uint64_t	prm, bnd, keep;
+	int		last;
 
 	if (privdrop_lookup(user, &uid, &gid, name, sizeof(name)) == -1) {
 		if (errno == ENOENT)
@@ -292,6 +324,19 @@ privdrop_to_user(const char *user, char *err, size_t errlen)
 	}
 	if ((last = privdrop_last_cap()) == -1) {
 		privdrop_err(err, errlen, "find the last capability");
+		return (-1);
+	}
+	/* capset may only keep what is permitted: ask for no more. */
+	if (privdrop_current(last, &prm, &bnd) == -1) {
+		privdrop_err(err, errlen, "read the capabilities");
+		return (-1);
+	}
+	keep = privdrop_keep_mask(prm, bnd);
+	if ((keep & PRIVDROP_NEED) != PRIVDROP_NEED) {
+		errno = EPERM;
+		(void)snprintf(err, errlen, "CAP_NET_ADMIN is not in the "
+		    "permitted and bounding sets (permitted %#" PRIx64
+		    ", bounding %#" PRIx64 ")", prm, bnd);
 		return (-1);
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) == -1) {
@@ -307,7 +352,7 @@ privdrop_to_user(const char *user, char *err, size_t errlen)
 		return (-1);
 	}
 	/* Needs CAP_SETPCAP, so before setresuid empties the effective set. */
-	if (privdrop_bounding(last) == -1) {
+	if (privdrop_bounding(last, keep) == -1) {
 		privdrop_err(err, errlen, "drop the bounding set");
 		return (-1);
 	}
@@ -321,7 +366,7 @@ privdrop_to_user(const char *user, char *err, size_t errlen)
 		privdrop_err(err, errlen, "setresuid %lu", (unsigned long)uid);
 		return (-1);
 	}
-	if (privdrop_capset() == -1) {
+	if (privdrop_capset(keep) == -1) {
 		privdrop_err(err, errlen, "capset");
 		return (-1);
 	}
@@ -333,7 +378,10 @@ privdrop_to_user(const char *user, char *err, size_t errlen)
 		privdrop_err(err, errlen, "prctl PR_SET_NO_NEW_PRIVS");
 		return (-1);
 	}
-	return (privdrop_verify(uid, gid, err, errlen));
+	if (privdrop_verify(uid, gid, keep, err, errlen) == -1)
+		return (-1);
+	*kept = keep;
+	return (0);
 }
 
 /* Four decimal ids separated by tabs; v ends at '\n' or NUL. */

@@ -3,16 +3,26 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * privdrop.h -- become an unprivileged user that keeps CAP_NET_ADMIN only,
- * and check from /proc/self/status that it worked.
+ * privdrop.h -- become an unprivileged user that keeps CAP_NET_ADMIN (and
+ * CAP_NET_BIND_SERVICE where it may), and check from /proc/self/status that
+ * it worked.
  */
 #ifndef MMPROXYD_PRIVDROP_H
 #define MMPROXYD_PRIVDROP_H
 
 #include <sys/types.h>
+#include <linux/capability.h>
 
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * What -user asks to keep: CAP_NET_ADMIN, without which nothing can be
+ * spoofed, and CAP_NET_BIND_SERVICE, to spoof a client whose source port
+ * is below 1024 (bind() refuses that port without it).
+ */
+#define PRIVDROP_NEED	(UINT64_C(1) << CAP_NET_ADMIN)
+#define PRIVDROP_WANT	(PRIVDROP_NEED | (UINT64_C(1) << CAP_NET_BIND_SERVICE))
 
 /* What privdrop_status_parse reads from /proc/<pid>/status. */
 struct privdrop_status {
@@ -27,15 +37,25 @@ struct privdrop_status {
 };
 
 /*
- * Switch to user (its uid, gid and groups) keeping only CAP_NET_ADMIN in
- * the permitted and effective sets, with empty inheritable and ambient
- * sets, a bounding set of CAP_NET_ADMIN alone, and no_new_privs. Call it
- * after the listeners are bound and before any thread starts: capabilities
- * are per thread, and threads created later inherit these. Needs root (or
- * CAP_SETUID, CAP_SETGID and CAP_SETPCAP). Returns 0, or -1 with errno set
- * and a reason in err; after -1 the process is half-dropped and must exit.
+ * What privdrop_to_user keeps, given the permitted and bounding sets it
+ * starts with: PRIVDROP_WANT where both still hold it (a service manager
+ * may have taken CAP_NET_BIND_SERVICE away). Without PRIVDROP_NEED in it,
+ * privdrop_to_user fails.
  */
-int	privdrop_to_user(const char *user, char *err, size_t errlen);
+uint64_t privdrop_keep_mask(uint64_t permitted, uint64_t bounding);
+
+/*
+ * Switch to user (its uid, gid and groups) keeping privdrop_keep_mask() of
+ * the current sets as the permitted, effective and bounding sets, with
+ * empty inheritable and ambient sets, and no_new_privs; what was kept goes
+ * into *kept. Call it after the listeners are bound and before any thread
+ * starts: capabilities are per thread, and threads created later inherit
+ * these. Needs root (or CAP_SETUID, CAP_SETGID and CAP_SETPCAP). Returns
+ * 0, or -1 with errno set and a reason in err; after -1 the process may be
+ * half-dropped and must exit.
+ */
+int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
+	    size_t errlen);
 
 /*
  * Parse the text of /proc/<pid>/status (NUL-terminated). Uid, Gid, CapInh,

@@ -382,7 +382,12 @@ udp_flow_reply_from(union udp_flow_ctl *ctl, const union flow_addr *reached)
 		data = &pi;
 		len = sizeof(pi);
 	} else if (reached->sa.sa_family == AF_INET6) {
-		if (IN6_IS_ADDR_MULTICAST(&reached->sin6.sin6_addr))
+		/* An IPv4 datagram on a dual-stack [::]: ::ffff:a.b.c.d. */
+		memcpy(&a, &reached->sin6.sin6_addr.s6_addr[12], sizeof(a));
+		a = ntohl(a);
+		if (IN6_IS_ADDR_MULTICAST(&reached->sin6.sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&reached->sin6.sin6_addr) &&
+		    (IN_MULTICAST(a) || a == INADDR_BROADCAST)))
 			return (0);
 		pi6.ipi6_addr = reached->sin6.sin6_addr;
 		pi6.ipi6_ifindex = reached->sin6.sin6_scope_id;
@@ -456,8 +461,13 @@ udp_flow_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	} else
 		tag = UDP_FLOW_TAG_CLIENT;
 
-	if (target_choose(u->cfg, &hdr, &u->local.sa, &src, &spoof, &dst,
-	    &why) == -1) {
+	/*
+	 * LOCAL picks -4 or -6 by the family the balancer reached: on a
+	 * dual-stack [::] only the datagram's own address tells.
+	 */
+	if (target_choose(u->cfg, &hdr, to != NULL &&
+	    to->sa.sa_family != AF_UNSPEC ? &to->sa : &u->local.sa, &src,
+	    &spoof, &dst, &why) == -1) {
 		udp_flow_drop(u, &from->sa, why != NULL ? why : "no target");
 		return;
 	}

@@ -274,6 +274,72 @@ test_addr_is_wildcard_only_for_unspecified(void)
 	CU_ASSERT(!addr_is_wildcard((struct sockaddr *)&a));
 }
 
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char	err[256];
+
+	memset(ss, 0xa5, sizeof(*ss));
+	return (addr_parse_listen(s, ss, err, sizeof(err)));
+}
+
+static void
+test_addr_listen_empty_host_is_ipv6_wildcard(void)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	CU_ASSERT_FATAL(parse_listen(":8443", &ss) == 0);
+	CU_ASSERT(ss.ss_family == AF_INET6);
+	CU_ASSERT(IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
+	CU_ASSERT(sin6->sin6_scope_id == 0);
+	CU_ASSERT(sin6->sin6_flowinfo == 0);
+	CU_ASSERT(addr_is_wildcard((struct sockaddr *)&ss));
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "[::]:8443");
+	CU_ASSERT_FATAL(parse_listen(":0", &ss) == 0);
+	CU_ASSERT(addr_port((struct sockaddr *)&ss) == 0);
+	CU_ASSERT_FATAL(parse_listen(":65535", &ss) == 0);
+	CU_ASSERT(addr_port((struct sockaddr *)&ss) == 65535);
+}
+
+static void
+test_addr_listen_rejects_bad_port_after_empty_host(void)
+{
+	struct sockaddr_storage	ss;
+	char			err[256] = "";
+
+	CU_ASSERT(addr_parse_listen(":65536", &ss, err, sizeof(err)) == -1);
+	CU_ASSERT(strstr(err, ":65536") != NULL);
+	CU_ASSERT(parse_listen(":", &ss) == -1);
+	CU_ASSERT(parse_listen(":+80", &ss) == -1);
+	CU_ASSERT(parse_listen(":80x", &ss) == -1);
+	CU_ASSERT(parse_listen(": 80", &ss) == -1);
+	CU_ASSERT(parse_listen("", &ss) == -1);
+	/* Still an unbracketed IPv6 address, not ":PORT". */
+	CU_ASSERT(addr_parse_listen("::1:80", &ss, err, sizeof(err)) == -1);
+	CU_ASSERT(strstr(err, "brackets") != NULL);
+	CU_ASSERT(parse_listen("::80", &ss) == -1);
+}
+
+static void
+test_addr_listen_takes_what_addr_parse_takes(void)
+{
+	struct sockaddr_storage	ss;
+
+	CU_ASSERT_FATAL(parse_listen("192.0.2.1:80", &ss) == 0);
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "192.0.2.1:80");
+	CU_ASSERT_FATAL(parse_listen("0.0.0.0:80", &ss) == 0);
+	CU_ASSERT(ss.ss_family == AF_INET);
+	CU_ASSERT_FATAL(parse_listen("[::]:80", &ss) == 0);
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "[::]:80");
+	CU_ASSERT_FATAL(parse_listen("[2001:db8::1]:80", &ss) == 0);
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "[2001:db8::1]:80");
+	CU_ASSERT(parse_listen("[]:80", &ss) == -1);
+	CU_ASSERT(parse_listen("127.1:80", &ss) == -1);
+	/* Only the listening address reads ":PORT" as a wildcard. */
+	CU_ASSERT(parse(":80", &ss) == -1);
+}
+
 void
 test_addr_register(void)
 {
@@ -308,4 +374,10 @@ test_addr_register(void)
 	    test_addr_equal_compares_family_address_and_port);
 	test_add(s, "is_wildcard only for 0.0.0.0 and ::",
 	    test_addr_is_wildcard_only_for_unspecified);
+	test_add(s, "listen: empty host is the IPv6 wildcard",
+	    test_addr_listen_empty_host_is_ipv6_wildcard);
+	test_add(s, "listen: rejects a bad port after an empty host",
+	    test_addr_listen_rejects_bad_port_after_empty_host);
+	test_add(s, "listen: takes what addr_parse takes",
+	    test_addr_listen_takes_what_addr_parse_takes);
 }

@@ -57,6 +57,7 @@ main(void)
 	test_flow_table_register();
 	test_kit_pool_register();
 	test_log_register();
+	test_net_register();
 	test_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();

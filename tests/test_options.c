@@ -250,6 +250,28 @@ test_options_bad_address_names_the_flag(void)
 	CU_ASSERT(strncmp(errbuf, "-l: ", 4) == 0);
 }
 
+/* go-mmproxy's -l ":8443" listens on both families: [::], dual-stack. */
+static void
+test_options_listen_empty_host_is_the_dual_stack_wildcard(void)
+{
+	struct options	cfg;
+
+	CU_ASSERT_FATAL(run(&cfg, "-l", ":8443", NULL) == OPTIONS_OK);
+	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
+	options_free(&cfg);
+	CU_ASSERT_FATAL(run(&cfg, "--l=:9", NULL) == OPTIONS_OK);
+	CU_ASSERT(is_addr(&cfg.listen, "[::]:9"));
+	options_free(&cfg);
+	CU_ASSERT_FATAL(run(&cfg, "-l", "[::]:8443", NULL) == OPTIONS_OK);
+	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
+	options_free(&cfg);
+	fails_with("-l: \":\": bad port", "-l", ":", NULL);
+	fails_with("-l: \":70000\": bad port", "-l=:70000", NULL);
+	/* A target needs its host. */
+	fails_with("-4: \":80\": missing host", "-4", ":80", NULL);
+	fails_with("-6: \":80\": missing host", "-6", ":80", NULL);
+}
+
 static void
 test_options_listeners_range_is_1_to_1024(void)
 {
@@ -606,6 +628,8 @@ test_options_register(void)
 	    test_options_target4_must_be_ipv4_and_target6_ipv6);
 	test_add(s, "bad address names the flag",
 	    test_options_bad_address_names_the_flag);
+	test_add(s, "-l :PORT is the dual-stack wildcard",
+	    test_options_listen_empty_host_is_the_dual_stack_wildcard);
 	test_add(s, "listeners range is 1 to 1024",
 	    test_options_listeners_range_is_1_to_1024);
 	test_add(s, "numbers reject garbage and overflow",

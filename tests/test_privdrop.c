@@ -226,16 +226,79 @@ test_privdrop_status_parse_reads_this_process(void)
 static void
 test_privdrop_to_user_refuses_an_unknown_user_and_changes_nothing(void)
 {
-	char	err[256];
-	uid_t	uid = geteuid();
+	char		err[256];
+	uid_t		uid = geteuid();
+	uint64_t	kept = 42;
 
 	err[0] = '\0';
 	errno = 0;
-	CU_ASSERT_EQUAL(privdrop_to_user("no-such-user-mmproxyd-test", err,
-	    sizeof(err)), -1);
+	CU_ASSERT_EQUAL(privdrop_to_user("no-such-user-mmproxyd-test", &kept,
+	    err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(kept, 42);
 	CU_ASSERT_EQUAL(errno, ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no-such-user-mmproxyd-test"));
 	CU_ASSERT_EQUAL(geteuid(), uid);
+}
+
+#define NET_ADMIN	(UINT64_C(1) << 12)	/* CAP_NET_ADMIN */
+#define NET_BIND	(UINT64_C(1) << 10)	/* CAP_NET_BIND_SERVICE */
+#define ALL_CAPS	((UINT64_C(1) << 41) - 1)	/* 0..40, Linux 5.9+ */
+
+static void
+test_privdrop_keep_mask_from_root_keeps_net_admin_and_bind(void)
+{
+	CU_ASSERT_EQUAL(PRIVDROP_NEED, NET_ADMIN);
+	CU_ASSERT_EQUAL(PRIVDROP_WANT, NET_ADMIN | NET_BIND);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS, ALL_CAPS),
+	    NET_ADMIN | NET_BIND);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(~UINT64_C(0), ~UINT64_C(0)),
+	    NET_ADMIN | NET_BIND);
+	/* The systemd unit's sets: both, and nothing else. */
+	CU_ASSERT_EQUAL(privdrop_keep_mask(NET_ADMIN | NET_BIND,
+	    NET_ADMIN | NET_BIND), NET_ADMIN | NET_BIND);
+}
+
+/* capsh --drop=cap_net_bind_service, or a unit without it. */
+static void
+test_privdrop_keep_mask_keeps_no_bind_that_is_gone(void)
+{
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS & ~NET_BIND,
+	    ALL_CAPS & ~NET_BIND), NET_ADMIN);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS, ALL_CAPS & ~NET_BIND),
+	    NET_ADMIN);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS & ~NET_BIND, ALL_CAPS),
+	    NET_ADMIN);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(NET_ADMIN, NET_ADMIN), NET_ADMIN);
+}
+
+static void
+test_privdrop_keep_mask_without_net_admin_lacks_the_need(void)
+{
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS & ~NET_ADMIN, ALL_CAPS) &
+	    PRIVDROP_NEED, 0);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(ALL_CAPS, ALL_CAPS & ~NET_ADMIN) &
+	    PRIVDROP_NEED, 0);
+	CU_ASSERT_EQUAL(privdrop_keep_mask(0, 0), 0);
+}
+
+/* Whatever the sets hold, nothing beyond PRIVDROP_WANT is kept. */
+static void
+test_privdrop_keep_mask_never_keeps_more_than_wanted(void)
+{
+	uint64_t	prm, bnd, x = UINT64_C(0x9e3779b97f4a7c15), keep;
+	int		i;
+
+	for (i = 0; i < 1000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		prm = x;
+		bnd = x * UINT64_C(0xbf58476d1ce4e5b9);
+		keep = privdrop_keep_mask(prm, bnd);
+		CU_ASSERT_EQUAL(keep & ~PRIVDROP_WANT, 0);
+		CU_ASSERT_EQUAL(keep & ~(prm & bnd), 0);
+		CU_ASSERT_EQUAL(keep, PRIVDROP_WANT & prm & bnd);
+	}
 }
 
 void
@@ -261,4 +324,12 @@ test_privdrop_register(void)
 	    test_privdrop_status_parse_reads_this_process);
 	test_add(s, "refuses an unknown user and changes nothing",
 	    test_privdrop_to_user_refuses_an_unknown_user_and_changes_nothing);
+	test_add(s, "keep mask from root: NET_ADMIN and NET_BIND_SERVICE",
+	    test_privdrop_keep_mask_from_root_keeps_net_admin_and_bind);
+	test_add(s, "keep mask keeps no NET_BIND_SERVICE that is gone",
+	    test_privdrop_keep_mask_keeps_no_bind_that_is_gone);
+	test_add(s, "keep mask without NET_ADMIN lacks the need",
+	    test_privdrop_keep_mask_without_net_admin_lacks_the_need);
+	test_add(s, "keep mask never keeps more than wanted",
+	    test_privdrop_keep_mask_never_keeps_more_than_wanted);
 }

@@ -18,6 +18,7 @@ void	test_duration_register(void);
 void	test_flow_table_register(void);
 void	test_kit_pool_register(void);
 void	test_log_register(void);
+void	test_net_register(void);
 void	test_pool_register(void);
 void	test_privdrop_register(void);
 void	test_proxy_header_register(void);
