@@ -87,6 +87,9 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_MIN_HEADER_TIMEOUT, OPTIONS_MAX_HEADER_TIMEOUT, "SECONDS",
 	    "wait this long for the PROXY header (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_HEADER_TIMEOUT) ")" },
+	{ "keepalive", OPTIONS_K_INT, OFF(keepalive), 0, OPTIONS_MAX_KEEPALIVE,
+	    "SECONDS", "TCP keepalive probe interval, 0 = off (default "
+	    OPTIONS_STR(OPTIONS_DEFAULT_KEEPALIVE) ")" },
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "open TCP connections, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
@@ -326,6 +329,7 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	cfg->close_after = OPTIONS_DEFAULT_CLOSE_AFTER;
 	cfg->max_conns = OPTIONS_DEFAULT_MAX_CONNS;
 	cfg->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+	cfg->keepalive = OPTIONS_DEFAULT_KEEPALIVE;
 	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
 	cfg->shutdown_timeout = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT;
 	cfg->sched_batch = 1;
