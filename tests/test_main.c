@@ -55,6 +55,7 @@ main(void)
 	test_crc32c_register();
 	test_flow_table_register();
 	test_kit_pool_register();
+	test_net_register();
 	test_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();

@@ -16,6 +16,7 @@ void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_flow_table_register(void);
 void	test_kit_pool_register(void);
+void	test_net_register(void);
 void	test_pool_register(void);
 void	test_privdrop_register(void);
 void	test_proxy_header_register(void);
