@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -231,7 +232,11 @@ net_abort(int fd)
 	 * when threads are waiting" (2023) refuse it with EBUSY: then
 	 * shutdown() wakes the waiters (the peer sees a FIN first) and
 	 * close(), with linger 0, sends the RST.
+	 *
+	 * Through syscall(): ThreadSanitizer takes a connect() for a new
+	 * socket born on fd and reports the recv() that the other
+	 * direction has waiting on it as a race. The kernel orders both.
 	 */
-	if (connect(fd, &unspec, sizeof(unspec)) == -1)
+	if (syscall(SYS_connect, fd, &unspec, sizeof(unspec)) == -1)
 		(void)shutdown(fd, SHUT_RDWR);
 }
