@@ -44,7 +44,7 @@ int
 listener_open(struct listener *l, int id, const struct options *opts,
     struct pool *pool, struct kit_pool *kits, struct allowlist *allow)
 {
-	int	one = 1;
+	int	one = 1, saved;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
@@ -62,6 +62,15 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	(void)setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
+	/* Inherited too: a client that vanished cannot hold a slot. */
+	if (opts->keepalive > 0 &&
+	    net_keepalive(l->fd, opts->keepalive) == -1) {
+		saved = errno;
+		(void)close(l->fd);
+		l->fd = -1;
+		errno = saved;
+		return (-1);
+	}
 	tcp_shared_init(&l->sh, opts, pool, kits);
 	return (0);
 }
@@ -202,13 +211,15 @@ listener_log_stats(struct listener *l, const char *when)
 
 	log_info("%s: listener %d: accepted %llu, proxied %llu, denied %llu, "
 	    "bad header %llu, header timeout %llu, backend failed %llu, "
-	    "active %llu, bytes in %llu, bytes out %llu", when, l->id,
+	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu",
+	    when, l->id,
 	    (unsigned long long)atomic_load(&s->accepted),
 	    (unsigned long long)atomic_load(&s->proxied),
 	    (unsigned long long)atomic_load(&s->denied),
 	    (unsigned long long)atomic_load(&s->bad_header),
 	    (unsigned long long)atomic_load(&s->header_timeout),
 	    (unsigned long long)atomic_load(&s->backend_fail),
+	    (unsigned long long)atomic_load(&s->timed_out),
 	    (unsigned long long)atomic_load(&s->active),
 	    (unsigned long long)atomic_load(&s->bytes_in),
 	    (unsigned long long)atomic_load(&s->bytes_out));

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -31,6 +32,19 @@ static int
 net_setopt(int fd, int level, int name, int value)
 {
 	return (setsockopt(fd, level, name, &value, sizeof(value)));
+}
+
+/*
+ * The connect deadline must not outlive connect(): a blocking send() that
+ * waited that long would fail with EAGAIN and every writer would have to
+ * retry it.
+ */
+static int
+net_clear_sndtimeo(int fd)
+{
+	struct timeval	tv = { 0, 0 };
+
+	return (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
 }
 
 /* close() that keeps the errno of the failure being reported. */
@@ -146,7 +160,7 @@ net_connect_timeout(int fd, const struct sockaddr *dst, int timeout_ms)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
 		return (-1);
 	if (connect(fd, dst, addr_len(dst)) == 0)
-		return (0);
+		return (net_clear_sndtimeo(fd));
 	if (errno == EINPROGRESS) {
 		errno = ETIMEDOUT;
 		return (-1);
@@ -169,7 +183,7 @@ net_connect_timeout(int fd, const struct sockaddr *dst, int timeout_ms)
 		errno = err;
 		return (-1);
 	}
-	return (0);
+	return (net_clear_sndtimeo(fd));
 }
 
 int
@@ -181,12 +195,52 @@ net_write_all(int fd, const void *buf, size_t len)
 
 	while (off < len) {
 		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
-		/* EAGAIN: a send timeout (see net_connect_timeout) ran out. */
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return (-1);
 		off += (size_t)n;
 	}
 	return (0);
+}
+
+int
+net_keepalive(int fd, int secs)
+{
+	int	ms = secs * (1 + NET_KEEPALIVE_PROBES) * 1000;
+
+	if (net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) == -1 ||
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, secs) == -1 ||
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, secs) == -1 ||
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPCNT, NET_KEEPALIVE_PROBES) == -1)
+		return (-1);
+	/*
+	 * Also bounds data that goes unacknowledged (by default retried
+	 * for some 15 minutes), and once set it decides when keepalive
+	 * gives up too: the same moment, idle + probes * interval.
+	 */
+	return (net_setopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, ms));
+}
+
+void
+net_abort(int fd)
+{
+	static const struct sockaddr	unspec = { .sa_family = AF_UNSPEC };
+	struct linger			rst = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	/*
+	 * connect(AF_UNSPEC) disconnects at once: the peer gets a RST, and
+	 * a thread blocked on fd in poll, recv, send or splice wakes up
+	 * with an error. Kernels that carried "tcp: deny tcp_disconnect()
+	 * when threads are waiting" (2023) refuse it with EBUSY: then
+	 * shutdown() wakes the waiters (the peer sees a FIN first) and
+	 * close(), with linger 0, sends the RST.
+	 *
+	 * Through syscall(): ThreadSanitizer takes a connect() for a new
+	 * socket born on fd and reports the recv() that the other
+	 * direction has waiting on it as a race. The kernel orders both.
+	 */
+	if (syscall(SYS_connect, fd, &unspec, sizeof(unspec)) == -1)
+		(void)shutdown(fd, SHUT_RDWR);
 }

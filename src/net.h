@@ -39,8 +39,8 @@ int	net_socket_transparent(const struct sockaddr *src, int socktype,
 int	net_socket_plain(int family, int socktype, unsigned int mark);
 
 /*
- * connect() that gives up after timeout_ms; fd stays blocking, with
- * SO_SNDTIMEO left at timeout_ms, so its writers retry EAGAIN.
+ * connect() that gives up after timeout_ms; fd stays blocking, without a
+ * send timeout once connected.
  */
 int	net_connect_timeout(int fd, const struct sockaddr *dst,
 	    int timeout_ms);
@@ -51,6 +51,22 @@ int	net_connect_timeout(int fd, const struct sockaddr *dst,
  * Returns the size the kernel granted, or -1.
  */
 int	net_grow_rcvbuf(int fd, int bytes);
+
+/*
+ * Keepalive that declares the peer dead after about
+ * secs * (1 + NET_KEEPALIVE_PROBES) seconds of silence: the first probe
+ * after secs idle, then one every secs. TCP_USER_TIMEOUT, set to the
+ * same span, ends a send that long unacknowledged too. The error is
+ * ETIMEDOUT. On a listening socket, accepted sockets inherit all of it.
+ */
+#define NET_KEEPALIVE_PROBES	4
+int	net_keepalive(int fd, int secs);
+
+/*
+ * End the connection now with a RST, and wake any thread blocked on fd;
+ * fd stays open for the caller to close.
+ */
+void	net_abort(int fd);
 
 /* send() all of buf, retrying EINTR and short writes; no SIGPIPE. */
 int	net_write_all(int fd, const void *buf, size_t len);

@@ -54,11 +54,7 @@ static const char *const proxy_header_v1_protos[] = { "TCP4", "TCP6",
 /* v2 address block size by family nibble: UNSPEC, INET, INET6, UNIX. */
 static const size_t proxy_header_v2_block[4] = { 0, 12, 36, 216 };
 
-#define PP2_TYPE_ALPN		0x01
-#define PP2_TYPE_AUTHORITY	0x02
 #define PP2_TYPE_CRC32C		0x03
-#define PP2_TYPE_UNIQUE_ID	0x05
-#define PP2_TYPE_NETNS		0x30
 #define PP2_TLV_HDR_LEN		3
 
 static const char *const proxy_header_errors[PP_ERR_COUNT] = {
@@ -362,10 +358,9 @@ proxy_header_v1(const uint8_t *p, size_t len, struct pp_header *hdr)
  */
 static int
 proxy_header_v2_tlvs(const uint8_t *p, size_t avail, size_t off, size_t end,
-    struct pp_header *hdr, size_t *crc_off)
+    size_t *crc_off)
 {
-	struct pp_tlv_ref	*ref;
-	size_t			 tlen;
+	size_t	tlen;
 
 	while (off < end) {
 		if (end - off < PP2_TLV_HDR_LEN)
@@ -375,36 +370,14 @@ proxy_header_v2_tlvs(const uint8_t *p, size_t avail, size_t off, size_t end,
 		tlen = proxy_header_be16(p + off + 1);
 		if (tlen > end - off - PP2_TLV_HDR_LEN)
 			return (-PP_ERR_V2_TLV);
-		ref = NULL;
-		switch (p[off]) {
-		case PP2_TYPE_CRC32C:
+		/* Only the checksum matters here: nothing reads the rest. */
+		if (p[off] == PP2_TYPE_CRC32C) {
 			if (tlen != 4)
 				return (-PP_ERR_V2_CRC_LEN);
 			/* Two checksums: which one did the sender zero? */
 			if (*crc_off != 0)
 				return (-PP_ERR_V2_TLV);
 			*crc_off = off + PP2_TLV_HDR_LEN;
-			break;
-		case PP2_TYPE_ALPN:
-			ref = &hdr->alpn;
-			break;
-		case PP2_TYPE_AUTHORITY:
-			ref = &hdr->authority;
-			break;
-		case PP2_TYPE_UNIQUE_ID:
-			ref = &hdr->unique_id;
-			break;
-		case PP2_TYPE_NETNS:
-			ref = &hdr->netns;
-			break;
-		default:
-			/* NOOP, SSL, vendor and unknown types: skipped. */
-			break;
-		}
-		/* A repeated TLV does not override the first one. */
-		if (ref != NULL && ref->ptr == NULL) {
-			ref->ptr = p + off + PP2_TLV_HDR_LEN;
-			ref->len = tlen;
 		}
 		off += PP2_TLV_HDR_LEN + tlen;
 	}
@@ -492,7 +465,7 @@ proxy_header_v2(const uint8_t *p, size_t len, struct pp_header *hdr)
 		tlv_off = total;
 
 	avail = len < total ? len : total;
-	if ((rc = proxy_header_v2_tlvs(p, avail, tlv_off, total, hdr,
+	if ((rc = proxy_header_v2_tlvs(p, avail, tlv_off, total,
 	    &crc_off)) < 0)
 		return (rc);
 	if (len < total)

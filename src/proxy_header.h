@@ -46,12 +46,6 @@ enum pp_error {
 	PP_ERR_COUNT
 };
 
-/* A TLV value: a pointer into the caller's buffer, or NULL if absent. */
-struct pp_tlv_ref {
-	const uint8_t	*ptr;
-	size_t		 len;
-};
-
 struct pp_header {
 	int			 version;	/* 1 or 2 */
 	enum pp_action		 action;
@@ -62,10 +56,6 @@ struct pp_header {
 	struct sockaddr_storage	 dst;
 	size_t			 len;		/* header length in bytes */
 	int			 has_crc;	/* a CRC32C TLV was verified */
-	struct pp_tlv_ref	 alpn;
-	struct pp_tlv_ref	 authority;
-	struct pp_tlv_ref	 unique_id;
-	struct pp_tlv_ref	 netns;
 };
 
 #define PP_CMD_LOCAL	0

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,12 @@
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 
+/* Why a connection ended, for its summary line; pointers compared. */
+static const char relay_client_error[] = "client error";
+static const char relay_backend_error[] = "backend error";
+static const char relay_client_timeout[] = "client timed out";
+static const char relay_backend_timeout[] = "backend timed out";
+
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
 
@@ -67,30 +74,46 @@ tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 	c->bfd = -1;
 	c->peer = *peer;
 	atomic_init(&c->refs, 1);
-	atomic_init(&c->failed, 0);
 	atomic_init(&c->why, NULL);
 	c->start_ms = (long long)monotonic_ms();
 	return (c);
 }
 
-/* Remember the first reason the connection ended. */
+/*
+ * Remember the first reason the connection ended. A timeout may still
+ * explain an error seen on the same side first: the kernel reports
+ * ETIMEDOUT to one caller only, and the other direction, writing to the
+ * same socket, may fail first with EPIPE.
+ */
 static void
 relay_why(struct conn *c, const char *why)
 {
-	const char	*none = NULL;
+	const char	*was = NULL;
 
-	atomic_compare_exchange_strong(&c->why, &none, why);
+	if (atomic_compare_exchange_strong(&c->why, &was, why))
+		return;
+	if ((was == relay_client_error && why == relay_client_timeout) ||
+	    (was == relay_backend_error && why == relay_backend_timeout))
+		atomic_compare_exchange_strong(&c->why, &was, why);
 }
 
-/* End both directions now: an error on one side ends the other too. */
+/*
+ * End both directions now, with a reset each way: an error on one side
+ * ends the other too, and each peer learns that it was not a clean end.
+ */
 static void
 relay_fail(struct conn *c, const char *why)
 {
 	relay_why(c, why);
-	atomic_store(&c->failed, 1);
-	(void)shutdown(c->cfd, SHUT_RDWR);
+	net_abort(c->cfd);
 	if (c->bfd != -1)
-		(void)shutdown(c->bfd, SHUT_RDWR);
+		net_abort(c->bfd);
+}
+
+void
+tcp_relay_abort(struct conn *c)
+{
+	relay_fail(c, "cut by shutdown");
 }
 
 /* The last direction out closes, counts, logs and frees. */
@@ -98,7 +121,6 @@ static void
 relay_put(struct conn *c)
 {
 	struct tcp_shared *sh = c->sh;
-	struct linger	 rst = { 1, 0 };
 	char		 cbuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
 	char		 tbuf[ADDR_STRLEN];
 	const char	*why;
@@ -107,21 +129,15 @@ relay_put(struct conn *c)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	tcp_shared_remove(sh, c);
-	/* Pass a reset on as a reset rather than as a clean end. */
-	if (atomic_load(&c->failed)) {
-		(void)setsockopt(c->cfd, SOL_SOCKET, SO_LINGER, &rst,
-		    sizeof(rst));
-		if (c->bfd != -1)
-			(void)setsockopt(c->bfd, SOL_SOCKET, SO_LINGER, &rst,
-			    sizeof(rst));
-	}
+	why = atomic_load(&c->why);
+	if (why == relay_client_timeout || why == relay_backend_timeout)
+		atomic_fetch_add(&sh->stats.timed_out, 1);
 	(void)close(c->cfd);
 	if (c->bfd != -1) {
 		(void)close(c->bfd);
 		atomic_fetch_sub(&sh->stats.active, 1);
 	}
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
-		why = atomic_load(&c->why);
 		ms = (long long)monotonic_ms() - c->start_ms;
 		log_conn(LOG_V_STATES, "%s via %s -> %s: closed after "
 		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
@@ -148,8 +164,7 @@ relay_drain(int rfd, int out, size_t len)
 
 	while (len > 0) {
 		n = splice(rfd, NULL, out, NULL, len, SPLICE_F_MOVE);
-		/* EAGAIN: the send timeout left from connect; keep waiting. */
-		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return (-1);
@@ -162,11 +177,15 @@ relay_drain(int rfd, int out, size_t len)
 	return (0);
 }
 
-/* Where the error was, for the connection's summary line. */
+/* Where the error err was, and whether that peer went silent. */
 static const char *
-relay_side(struct conn *c, int fd)
+relay_side(struct conn *c, int fd, int err)
 {
-	return (fd == c->cfd ? "client error" : "backend error");
+	if (fd == c->cfd)
+		return (err == ETIMEDOUT ? relay_client_timeout :
+		    relay_client_error);
+	return (err == ETIMEDOUT ? relay_backend_timeout :
+	    relay_backend_error);
 }
 
 /*
@@ -191,7 +210,7 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 	struct kit	 k;
 	struct pollfd	 pfd = { .fd = in, .events = POLLIN };
 	ssize_t		 n;
-	int		 use_splice;
+	int		 use_splice, err;
 
 	for (;;) {
 		if (poll(&pfd, 1, -1) == -1) {
@@ -216,8 +235,9 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			if (n == -1 && errno == EAGAIN)
 				break;		/* idle: give the kit back */
 			if (n == -1) {
+				err = errno;
 				kit_pool_put(kits, &k, 0);
-				relay_fail(c, relay_side(c, in));
+				relay_fail(c, relay_side(c, in, err));
 				return;
 			}
 			if (n == 0) {
@@ -227,8 +247,9 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			if ((use_splice ?
 			    relay_drain(k.rfd, out, (size_t)n) :
 			    net_write_all(out, k.buf, (size_t)n)) == -1) {
+				err = errno;
 				kit_pool_put(kits, &k, use_splice);
-				relay_fail(c, relay_side(c, out));
+				relay_fail(c, relay_side(c, out, err));
 				return;
 			}
 			*count += (uint64_t)n;
@@ -272,7 +293,7 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 	long long	 deadline, left;
 	size_t		 want;
 	ssize_t		 n;
-	char		*bigger;
+	char		*first = *buf, *bigger;
 
 	deadline = (long long)monotonic_ms() +
 	    cfg->header_timeout_ms;
@@ -286,6 +307,9 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 				return (-1);
 			}
 			memcpy(bigger, *buf, *filled);
+			/* Grown once already: that buffer is ours to free. */
+			if (*buf != first)
+				free(*buf);
 			*buf = bigger;
 			*cap = want;
 		}
@@ -381,7 +405,7 @@ tcp_relay_serve(void *arg)
 			addr_format((struct sockaddr *)&src, cbuf,
 			    sizeof(cbuf));
 		else
-			strcpy(cbuf, "local");
+			(void)snprintf(cbuf, sizeof(cbuf), "local");
 		addr_format((struct sockaddr *)&c->target, tbuf,
 		    sizeof(tbuf));
 	}
@@ -399,6 +423,15 @@ tcp_relay_serve(void *arg)
 		goto done;
 	}
 	tcp_shared_set_backend(sh, c, bfd);
+	/* A backend that vanished cannot hold a slot either. */
+	if (cfg->keepalive > 0 && net_keepalive(bfd, cfg->keepalive) == -1) {
+		atomic_fetch_add(&sh->stats.backend_fail, 1);
+		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: keepalive",
+		    cbuf, pbuf, tbuf);
+		tcp_shared_set_backend(sh, c, -1);
+		(void)close(bfd);
+		goto done;
+	}
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Lets relay_pump give its kit back when this side goes idle. */
@@ -421,7 +454,7 @@ tcp_relay_serve(void *arg)
 	if (filled > (size_t)hlen) {
 		if (net_write_all(bfd, buf + hlen, filled - (size_t)hlen)
 		    == -1) {
-			relay_fail(c, "backend error");
+			relay_fail(c, relay_side(c, bfd, errno));
 			goto done;
 		}
 		c->bytes_in += filled - (size_t)hlen;

@@ -35,7 +35,6 @@ struct conn {
 	struct sockaddr_storage	 target;
 	long long		 start_ms;	/* CLOCK_MONOTONIC */
 	atomic_int		 refs;		/* directions still running */
-	atomic_int		 failed;	/* an error ended it: reset */
 	_Atomic(const char *)	 why;		/* first reason it ended */
 	uint64_t		 bytes_in, bytes_out;
 	struct conn		*prev, *next;	/* sh's list */
@@ -47,6 +46,13 @@ struct conn {
  * connection slot is released when the connection ends.
  */
 void	tcp_relay_serve(void *conn);
+
+/*
+ * Cut c now, from any thread, with a reset each way; its summary line
+ * says "cut by shutdown". The caller holds the shared list's lock, so
+ * c's fds are still open.
+ */
+void	tcp_relay_abort(struct conn *c);
 
 /* Make a conn for an accepted fd; NULL if out of memory. */
 struct conn *tcp_relay_conn_new(struct tcp_shared *sh, int cfd,

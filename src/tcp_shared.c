@@ -8,7 +8,7 @@
  * The acceptor enters a connection before it hands it to the pool, so a
  * connection still queued for a thread is already visible to shutdown;
  * the relay's last direction takes it out just before it closes the fds.
- * conns_mtx orders an abort's shutdown() against that close().
+ * conns_mtx orders an abort (tcp_relay_abort) against that close().
  */
 
 #include "config.h"
@@ -78,10 +78,7 @@ tcp_shared_abort_all(struct tcp_shared *sh)
 	struct conn	*c;
 
 	pthread_mutex_lock(&sh->conns_mtx);
-	for (c = sh->conns; c != NULL; c = c->next) {
-		(void)shutdown(c->cfd, SHUT_RDWR);
-		if (c->bfd != -1)
-			(void)shutdown(c->bfd, SHUT_RDWR);
-	}
+	for (c = sh->conns; c != NULL; c = c->next)
+		tcp_relay_abort(c);
 	pthread_mutex_unlock(&sh->conns_mtx);
 }

@@ -27,6 +27,7 @@ struct tcp_stats {
 	atomic_uint_fast64_t	bad_header;
 	atomic_uint_fast64_t	header_timeout;
 	atomic_uint_fast64_t	backend_fail;
+	atomic_uint_fast64_t	timed_out;	/* a peer went silent */
 	atomic_uint_fast64_t	active;
 	atomic_uint_fast64_t	bytes_in;	/* client to backend */
 	atomic_uint_fast64_t	bytes_out;	/* backend to client */

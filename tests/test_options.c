@@ -258,13 +258,10 @@ test_options_listen_empty_host_is_the_dual_stack_wildcard(void)
 
 	CU_ASSERT_FATAL(run(&cfg, "-l", ":8443", NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
-	options_free(&cfg);
 	CU_ASSERT_FATAL(run(&cfg, "--l=:9", NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "[::]:9"));
-	options_free(&cfg);
 	CU_ASSERT_FATAL(run(&cfg, "-l", "[::]:8443", NULL) == OPTIONS_OK);
 	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
-	options_free(&cfg);
 	fails_with("-l: \":\": bad port", "-l", ":", NULL);
 	fails_with("-l: \":70000\": bad port", "-l=:70000", NULL);
 	/* A target needs its host. */

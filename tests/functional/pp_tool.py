@@ -456,9 +456,9 @@ def cmd_client(args):
                        rx_bytes=rx.n, rx_sha256=rx.hex(),
                        how=st.get("how", "timeout"))
             res["ok"] = st.get("how") == "eof"
-        elif mode == "expect-close":
+        elif mode in ("expect-close", "expect-reset"):
             # Send the header (or junk) and maybe a payload, then wait for
-            # the daemon to close without our help.
+            # the daemon to close (expect-reset: abort) without our help.
             payload = args.payload.encode() if args.payload else b""
             try:
                 send_header(s, hdr, payload, args.split, args.delay,
@@ -467,7 +467,20 @@ def cmd_client(args):
                 res["send_error"] = str(e)
             got, how = recv_all(s, deadline)
             res.update(rx_bytes=len(got), how=how)
-            res["ok"] = how in ("eof", "reset") and not got
+            res["ok"] = not got and (how == "reset" if mode == "expect-reset"
+                                     else how in ("eof", "reset"))
+        elif mode == "hold":
+            # Have a payload echoed once, then stay idle until the far end
+            # ends the connection or --timeout passes; how says which.
+            payload = args.payload.encode() if args.payload else b"hold\n"
+            send_header(s, hdr, payload, args.split, args.delay)
+            got, how = recv_all(s, deadline, limit=len(payload))
+            if args.ready_file and got == payload:
+                with open(args.ready_file, "w") as f:
+                    f.write("ready\n")
+            rest, how = recv_all(s, deadline)
+            res.update(echoed=len(got), extra=len(rest), how=how)
+            res["ok"] = got == payload and how != "timeout"
         elif mode == "rst":
             # Send the header and a payload, then abort with a RST.
             payload = pattern(args.bytes, 6)
@@ -743,13 +756,16 @@ def main():
     common_client(c)
     c.add_argument("--mode", default="echo",
                    choices=["echo", "halfclose", "recv-first", "stream",
-                            "expect-close", "request", "rst"])
+                            "expect-close", "expect-reset", "request", "rst",
+                            "hold"])
     c.add_argument("--payload")
     c.add_argument("--bytes", type=int, default=4096)
     c.add_argument("--split", action="store_true",
                    help="send the header one byte per segment")
     c.add_argument("--delay", type=float, default=0.02)
     c.add_argument("--bind")
+    c.add_argument("--ready-file",
+                   help="hold: written once the payload came back")
 
     g = sub.add_parser("garbage")
     g.add_argument("--connect", required=True)

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Copyright (c) 2026 The mmproxyd authors
 # SPDX-License-Identifier: ISC (see COPYING)
-# tcp_reset.sh -- aborts travel: a backend that resets the connection gets
-# the client's connection closed promptly, and a client that resets gets
-# the backend's connection closed promptly; nothing leaks.
+# tcp_reset.sh -- aborts travel as aborts: a backend that resets the
+# connection gets the client's connection reset promptly, and a client that
+# resets gets the backend's connection reset promptly (a reset, not a clean
+# EOF first); nothing leaks.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 
@@ -25,8 +26,8 @@ fd0=$(mm_sockcount "$D")
 
 for i in 1 2 3; do
 	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
-	    --src "198.51.100.7:5300$i" --mode expect-close --payload hello \
-	    --timeout 8) || mm_fail "backend reset $i: client not closed: $res"
+	    --src "198.51.100.7:5300$i" --mode expect-reset --payload hello \
+	    --timeout 8) || mm_fail "backend reset $i: client not reset: $res"
 	assert_lt "backend reset $i: seconds until the client is closed" 2 \
 	    "$(printf '%s\n' "$res" | jget elapsed)"
 done
@@ -38,6 +39,8 @@ for i in 1 2 3; do
 	    --delay 0.2) || mm_fail "client reset $i: $res"
 	mm_wait_until 3 test "$(logq "$BD" --event close --peer "$src")" = 1 ||
 	    mm_fail "client reset $i: backend connection still open after 3 s"
+	assert_eq "client reset $i: how the backend saw the end" reset \
+	    "$(logq "$BD" --event close --peer "$src" --field how)"
 done
 assert_ok "socket count back to $fd0 (now $(mm_sockcount "$D"))" \
     mm_wait_until 5 test "$(mm_sockcount "$D")" -le "$fd0"

@@ -44,8 +44,9 @@ grep -q "stopping: 1 connection in flight" "$MM_LOG" ||
 grep -q "exit: listener 0: accepted 1, proxied 1" "$MM_LOG" ||
     mm_fail "no counters line at exit"
 
-# 2. Idle connections do not hold the daemon past -shutdown-timeout.
-mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -shutdown-timeout 2
+# 2. Idle connections do not hold the daemon past -shutdown-timeout; each
+# one cut then says so.
+mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -shutdown-timeout 2 -v 2
 D=$MM_PID
 stool 60 hold --connect 127.0.0.1:8443 --count 5 --seconds 30 \
     --ready-file "$MM_TMP/ready2" >/dev/null &
@@ -58,6 +59,12 @@ assert_ge "grace period honoured" 1.8 "$took"
 assert_lt "grace period bounded" 5 "$took"
 grep -q "closing 5 connections still open" "$MM_LOG" ||
     mm_fail "no line saying what was closed at the end of the grace"
+assert_eq "connections logged as cut by shutdown" 5 \
+    "$(grep -c "closed after .*(cut by shutdown)" "$MM_LOG")"
+resets() { logq "$MM_TMP/backend.log" --event close --field how |
+    grep -c "reset by peer"; }
+mm_wait_until 3 test "$(resets)" -ge 5 ||
+    mm_fail "backend saw $(resets) resets, not 5, from the cut connections"
 
 # 3. A second SIGTERM ends it at once.
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -shutdown-timeout 60
