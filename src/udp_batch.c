@@ -76,8 +76,8 @@ udp_batch_address(struct udp_batch *b, int from, int n, int fd,
 		mh->msg_flags = 0;
 		mh->msg_control = NULL;
 		mh->msg_controllen = 0;
-		if (src != NULL &&
-		    (mh->msg_controllen = udp_cmsg_pktinfo(&b->ctl[i], src)) != 0)
+		if (src != NULL && (mh->msg_controllen =
+		    udp_cmsg_pktinfo(&b->ctl[i], src)) != 0)
 			mh->msg_control = &b->ctl[i];
 		b->fds[i] = fd;
 	}

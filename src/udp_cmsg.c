@@ -59,7 +59,7 @@ udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
 			to->sin6.sin6_family = AF_INET6;
 			to->sin6.sin6_addr = pi6.ipi6_addr;
 			to->sin6.sin6_port = port;
-			/* A link-local address only means something on its link. */
+			/* Link-local means something on its link only. */
 			if (IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
 				to->sin6.sin6_scope_id = pi6.ipi6_ifindex;
 			found = 0;

@@ -112,7 +112,8 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 
 	if (target_choose(u->cfg, &hdr, &u->local.sa, &src, &spoof, &dst,
 	    &why) == -1) {
-		udp_datagram_drop(u, &from->sa, why != NULL ? why : "no target");
+		udp_datagram_drop(u, &from->sa,
+		    why != NULL ? why : "no target");
 		return;
 	}
 	/* LOCAL (or a header without a source): the sender is the flow. */

@@ -73,9 +73,10 @@ udp_flow_listener_ready(struct udp_flow *u)
 {
 	struct udp_batch	*b = &u->in;
 	union flow_addr		 reached;
-	in_port_t		 port = htons((uint16_t)addr_port(&u->local.sa));
+	in_port_t		 port;
 	int			 i, n, round, known;
 
+	port = htons((uint16_t)addr_port(&u->local.sa));
 	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
 		udp_batch_reset(b, 0, u->learn != UDP_LEARN_NONE);
 		n = recvmmsg(u->listen_fd, b->msgs, UDP_BATCH_LEN,

@@ -48,7 +48,7 @@ struct udp_flow {
 	struct flow_table	 table;
 	uint64_t		 close_ms;
 	uint64_t		 now;		/* ms, per wakeup */
-	atomic_int		 failed;	/* the thread stopped on error */
+	atomic_int		 failed;	/* stopped on an error */
 
 	struct udp_batch	 in;		/* from the listener */
 	struct udp_batch	 out;		/* replies, all flows */
@@ -60,9 +60,9 @@ struct udp_flow {
 	struct ratelog		 log_open;	/* new flow sockets */
 	struct ratelog		 log_send;	/* to the backend */
 	struct ratelog		 log_reply;	/* to the load balancer */
-	struct ratelog		 log_reply_sock;	/* TPROXY reply sockets */
+	struct ratelog		 log_reply_sock;	/* TPROXY binds */
 	struct ratelog		 log_from_lb;	/* errors on the listener */
-	struct ratelog		 log_from_backend;	/* ICMP on flows */
+	struct ratelog		 log_from_backend; /* ICMP on flows */
 	struct udp_counters	 st;
 };
 
