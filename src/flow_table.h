@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct udp_reply_sock;
+
 /* Big enough for either family, small enough to keep 100k flows cheap. */
 union flow_addr {
 	struct sockaddr		sa;
@@ -40,6 +42,7 @@ struct flow {
 	union flow_addr	 sender;	/* caller's: last peer to send */
 	union flow_addr	 reached;	/* caller's: where sender sent to */
 	union flow_addr	 target;	/* caller's: where fd is connected */
+	struct udp_reply_sock *reply;	/* caller's: NULL when new */
 	uint64_t	 last;		/* last activity, caller's ms */
 	int		 fd;		/* the caller's; -1 when new */
 	struct flow	*hnext;		/* hash chain */

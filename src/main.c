@@ -215,19 +215,24 @@ main_start_udp(void)
 			fatalx("udp flow thread: %s", strerror(rc));
 }
 
-static void
+/* Returns -1 when a flow thread stopped on an error of its own. */
+static int
 main_shutdown_udp(void)
 {
-	int	i;
+	int	i, rc = 0;
 
 	for (i = 0; i < opts.listeners; i++)
 		udp_flow_stop(udp_flows[i]);
+	/* Joined first: the exit line counts the thread's last work too. */
 	for (i = 0; i < opts.listeners; i++) {
+		if (udp_flow_join(udp_flows[i]) == -1)
+			rc = -1;
 		udp_flow_log_stats(udp_flows[i], "exit");
-		udp_flow_join(udp_flows[i]);
+		udp_flow_free(udp_flows[i]);
 	}
 	free(udp_flows);
 	free(udp_fds);
+	return (rc);
 }
 
 /* SIGHUP: new connections see the new list; a bad file keeps the old. */
@@ -297,17 +302,19 @@ main_wait_conns(long ms, const sigset_t *sigs)
 	return (0);
 }
 
-static void
+/* Returns the exit status. */
+static int
 main_shutdown(const sigset_t *sigs)
 {
 	char	grace[DURATION_STRLEN];
 	size_t	left;
-	int	i;
+	int	i, status = 0;
 
 	if (sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
 	if (opts.proto == IPPROTO_UDP) {
-		main_shutdown_udp();
+		if (main_shutdown_udp() == -1)
+			status = 1;
 		goto out;
 	}
 	for (i = 0; i < opts.listeners; i++) {
@@ -352,6 +359,7 @@ main_shutdown(const sigset_t *sigs)
 out:
 	allowlist_free(&allow);
 	log_info("stopped");
+	return (status);
 }
 
 int
@@ -466,6 +474,5 @@ main(int argc, char *argv[])
 		else
 			break;
 	}
-	main_shutdown(&sigs);
-	return (0);
+	return (main_shutdown(&sigs));
 }

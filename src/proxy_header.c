@@ -420,21 +420,21 @@ proxy_header_v2(const uint8_t *p, size_t len, struct pp_header *hdr)
 
 	if (len < PP_V2_SIG_LEN + 1)
 		return (0);
-	if (p[12] >> 4 != 2)
+	if (p[PP_V2_VER_CMD_OFF] >> 4 != PP_V2_VERSION)
 		return (-PP_ERR_V2_VERSION);
-	cmd = p[12] & 0x0f;
+	cmd = p[PP_V2_VER_CMD_OFF] & 0x0f;
 	if (cmd != PP_CMD_LOCAL && cmd != PP_CMD_PROXY)
 		return (-PP_ERR_V2_COMMAND);
 
 	if (len < PP_V2_SIG_LEN + 2)
 		return (0);
-	fam = p[13] >> 4;
-	tr = p[13] & 0x0f;
+	fam = p[PP_V2_FAM_OFF] >> 4;
+	tr = p[PP_V2_FAM_OFF] & 0x0f;
 	if (fam > 3 || tr > 2)
 		return (-PP_ERR_V2_FAMILY);
 	hdr->action = PP_ACTION_LOCAL;
 	if (cmd == PP_CMD_PROXY) {
-		switch (p[13]) {
+		switch (p[PP_V2_FAM_OFF]) {
 		case 0x11:
 		case 0x12:
 		case 0x21:
@@ -454,7 +454,7 @@ proxy_header_v2(const uint8_t *p, size_t len, struct pp_header *hdr)
 
 	if (len < PP_V2_FIXED_LEN)
 		return (0);
-	hlen = proxy_header_be16(p + 14);
+	hlen = proxy_header_be16(p + PP_V2_LEN_OFF);
 	total = PP_V2_FIXED_LEN + hlen;
 	block = proxy_header_v2_block[fam];
 	if (hlen >= block)
@@ -478,19 +478,19 @@ proxy_header_v2(const uint8_t *p, size_t len, struct pp_header *hdr)
 
 	hdr->command = cmd;
 	hdr->transport = tr == 1 ? SOCK_STREAM : tr == 2 ? SOCK_DGRAM : 0;
-	if (hdr->action == PP_ACTION_PROXY && fam == 1) {
-		memcpy(&sport, p + 24, 2);
-		memcpy(&dport, p + 26, 2);
-		memcpy(&a4, p + 16, 4);
+	if (hdr->action == PP_ACTION_PROXY && fam == PP_V2_FAM_INET) {
+		memcpy(&sport, p + PP_V2_IN4_SPORT_OFF, 2);
+		memcpy(&dport, p + PP_V2_IN4_DPORT_OFF, 2);
+		memcpy(&a4, p + PP_V2_IN4_SRC_OFF, 4);
 		proxy_header_set_in(&hdr->src, &a4, sport);
-		memcpy(&a4, p + 20, 4);
+		memcpy(&a4, p + PP_V2_IN4_DST_OFF, 4);
 		proxy_header_set_in(&hdr->dst, &a4, dport);
 	} else if (hdr->action == PP_ACTION_PROXY) {
-		memcpy(&sport, p + 48, 2);
-		memcpy(&dport, p + 50, 2);
-		memcpy(&a6, p + 16, 16);
+		memcpy(&sport, p + PP_V2_IN6_SPORT_OFF, 2);
+		memcpy(&dport, p + PP_V2_IN6_DPORT_OFF, 2);
+		memcpy(&a6, p + PP_V2_IN6_SRC_OFF, 16);
 		proxy_header_set_in6(&hdr->src, &a6, sport);
-		memcpy(&a6, p + 32, 16);
+		memcpy(&a6, p + PP_V2_IN6_DST_OFF, 16);
 		proxy_header_set_in6(&hdr->dst, &a6, dport);
 	}
 	return ((ssize_t)total);
@@ -534,7 +534,8 @@ proxy_header_expected_len(const void *buf, size_t len)
 
 	if (len >= PP_V2_FIXED_LEN &&
 	    memcmp(p, proxy_header_v2_sig, PP_V2_SIG_LEN) == 0)
-		return (PP_V2_FIXED_LEN + proxy_header_be16(p + 14));
+		return (PP_V2_FIXED_LEN +
+		    proxy_header_be16(p + PP_V2_LEN_OFF));
 	/* A v2 start: the fixed part comes first, its length after. */
 	if (len > 0 && memcmp(p, proxy_header_v2_sig, len < PP_V2_SIG_LEN ?
 	    len : PP_V2_SIG_LEN) == 0)

@@ -20,6 +20,25 @@
 #define PP_V2_FIXED_LEN		16
 #define PP_V2_MAX_LEN		(16 + 65535)
 
+/*
+ * Where a v2 header keeps its fields, for the parser and for the UDP
+ * steering program (udp_steer.c), which reads them in the kernel.
+ */
+#define PP_V2_VER_CMD_OFF	12	/* version << 4 | command */
+#define PP_V2_FAM_OFF		13	/* family << 4 | transport */
+#define PP_V2_LEN_OFF		14	/* big-endian length after byte 16 */
+#define PP_V2_IN4_SRC_OFF	16
+#define PP_V2_IN4_DST_OFF	20
+#define PP_V2_IN4_SPORT_OFF	24
+#define PP_V2_IN4_DPORT_OFF	26
+#define PP_V2_IN6_SRC_OFF	16
+#define PP_V2_IN6_DST_OFF	32
+#define PP_V2_IN6_SPORT_OFF	48
+#define PP_V2_IN6_DPORT_OFF	50
+#define PP_V2_VERSION		2	/* the high nibble of byte 12 */
+#define PP_V2_FAM_INET		1	/* the high nibble of byte 13 */
+#define PP_V2_FAM_INET6		2
+
 /* What the caller does with the connection. */
 enum pp_action {
 	PP_ACTION_PROXY = 1,	/* use hdr.src / hdr.dst */

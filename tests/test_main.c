@@ -66,6 +66,10 @@ main(void)
 	test_selfcheck_register();
 	test_subnet_register();
 	test_target_register();
+	test_udp_batch_register();
+	test_udp_cmsg_register();
+	test_udp_reply_register();
+	test_udp_steer_register();
 
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	if (CU_basic_run_tests() != CUE_SUCCESS) {

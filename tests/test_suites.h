@@ -27,6 +27,10 @@ void	test_sdnotify_register(void);
 void	test_selfcheck_register(void);
 void	test_subnet_register(void);
 void	test_target_register(void);
+void	test_udp_batch_register(void);
+void	test_udp_cmsg_register(void);
+void	test_udp_reply_register(void);
+void	test_udp_steer_register(void);
 
 /* Add a suite or stop the runner: a missing suite must not pass quietly. */
 CU_pSuite	test_suite_add(const char *name);

@@ -14,7 +14,7 @@ udp_tool.py -- UDP test tools for mmproxyd's -p udp scenarios.
   send   plays the load balancer: from --bind, sends datagrams that carry
          a PROXY header of --kind and a payload to --to, then checks the
          reply (--expect echo: the same bytes; none: silence); prints one
-         JSON result line
+         JSON result line (--connect: on a connected socket)
   wait   until a UDP socket is bound to --port (or --gone: none is)
 
 Every blocking call has a timeout. Exit status: 0 when the tool's own checks
@@ -170,6 +170,9 @@ def cmd_send(args):
     if args.bind:
         bh, bp = split_hostport(args.bind)
         s.bind((bh, bp))
+    if args.connect:
+        # The kernel now drops any reply that is not from --to.
+        s.connect((th, tp))
     sh, sp = split_hostport(args.src)
     res = {"sent": 0, "echoed": 0, "bad": 0, "silent": 0,
            "local": addr_str(s.getsockname()) if args.bind else None}
@@ -329,6 +332,9 @@ def main():
     s = sub.add_parser("send")
     s.add_argument("--to", required=True)
     s.add_argument("--bind", help="the load balancer's address:port")
+    s.add_argument("--connect", action="store_true",
+                   help="connect to --to, as a load balancer reading "
+                   "replies on a connected socket does")
     s.add_argument("--kind", default="proxy",
                    help="proxy local stream badver unspec truncated v1 none "
                    "hex:...")

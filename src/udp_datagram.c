@@ -1,0 +1,153 @@
+/*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * udp_datagram.c -- each datagram from the load balancer carries a PROXY
+ * v2 header (PROXY, DGRAM, INET or INET6). The client's address and port
+ * from the header key a flow (udp_flowsock.c). A v2 LOCAL datagram (a
+ * health check) gets a flow too, keyed by the load balancer's own address
+ * under a separate tag, on a plain socket: so its replies find their way
+ * back like any other. Runs in the UDP thread, on its state.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "addr.h"
+#include "allowlist.h"
+#include "log.h"
+#include "proxy_header.h"
+#include "target.h"
+#include "udp_datagram.h"
+#include "udp_flowsock.h"
+#include "udp_thread.h"
+
+void
+udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
+    const char *why)
+{
+	char		buf[ADDR_STRLEN];
+	uint64_t	n;
+
+	UDP_STATS_INC(&u->st, bad_header);
+	if ((n = udp_flow_log_due(u, &u->log_bad)) == 0)
+		return;
+	log_conn(LOG_V_ERRORS, "udp %d: dropped %" PRIu64 " datagram(s) "
+	    "without a usable PROXY v2 header, last from %s: %s", u->id,
+	    n, addr_format(from, buf, sizeof(buf)), why);
+}
+
+/*
+ * The header's flow tag, or -1 after dropping the datagram: only PROXY
+ * over DGRAM with INET or INET6 addresses, and LOCAL, are served.
+ */
+static int
+udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
+    const union flow_addr *from)
+{
+	if (hdr->version != 2) {
+		udp_datagram_drop(u, &from->sa, "v1 header on udp");
+		return (-1);
+	}
+	if (hdr->command == PP_CMD_LOCAL)
+		return (UDP_FLOW_TAG_LOCAL);
+	if (hdr->action != PP_ACTION_PROXY ||
+	    (hdr->src.ss_family != AF_INET && hdr->src.ss_family != AF_INET6)) {
+		udp_datagram_drop(u, &from->sa,
+		    "not an INET or INET6 address");
+		return (-1);
+	}
+	if (hdr->transport != SOCK_DGRAM) {
+		udp_datagram_drop(u, &from->sa, "not DGRAM transport");
+		return (-1);
+	}
+	return (UDP_FLOW_TAG_CLIENT);
+}
+
+void
+udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
+    const union flow_addr *from, const union flow_addr *reached)
+{
+	struct pp_header	 hdr;
+	struct sockaddr_storage	 src, dst;
+	struct flow_key		 key;
+	struct flow		*f;
+	const char		*why = NULL;
+	ssize_t			 hlen;
+	int			 spoof = 0, tag;
+	char			 buf1[ADDR_STRLEN];
+	uint64_t		 n;
+
+	UDP_STATS_INC(&u->st, datagrams);
+	if (!allowlist_allows(u->allow, &from->sa)) {
+		UDP_STATS_INC(&u->st, denied);
+		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0)
+			log_conn(LOG_V_ERRORS, "udp %d: denied %" PRIu64
+			    " datagram(s) from outside the allow-list, "
+			    "last from %s", u->id, n,
+			    addr_format(&from->sa, buf1, sizeof(buf1)));
+		return;
+	}
+
+	/* Header and payload travel together: a short header is bad. */
+	hlen = proxy_header_parse(buf, len, &hdr);
+	if (hlen == 0) {
+		udp_datagram_drop(u, &from->sa, "truncated header");
+		return;
+	}
+	if (hlen < 0) {
+		udp_datagram_drop(u, &from->sa,
+		    proxy_header_strerror((enum pp_error)-hlen));
+		return;
+	}
+	if ((tag = udp_datagram_tag(u, &hdr, from)) == -1)
+		return;
+
+	/*
+	 * LOCAL picks -4 or -6 by the family the balancer reached: on a
+	 * dual-stack [::] only the datagram's own address tells.
+	 */
+	if (target_choose(u->cfg, &hdr, reached != NULL &&
+	    reached->sa.sa_family != AF_UNSPEC ? &reached->sa : &u->local.sa,
+	    &src, &spoof, &dst, &why) == -1) {
+		udp_datagram_drop(u, &from->sa,
+		    why != NULL ? why : "no target");
+		return;
+	}
+	/* LOCAL (or a header without a source): the sender is the flow. */
+	if (!spoof) {
+		tag = UDP_FLOW_TAG_LOCAL;
+		memset(&src, 0, sizeof(src));
+		memcpy(&src, from, addr_len(&from->sa));
+	}
+	if (flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
+		udp_datagram_drop(u, &from->sa, "not an INET or INET6 address");
+		return;
+	}
+
+	f = flow_table_lookup(&u->table, &key);
+	/*
+	 * -dynamic-destination: one flow per client, aimed where its latest
+	 * datagram goes; a client that changes destination gets a new socket.
+	 */
+	if (f != NULL && u->cfg->dynamic_destination &&
+	    !addr_equal(&f->target.sa, (struct sockaddr *)&dst)) {
+		udp_flowsock_close(u, f, "destination changed");
+		f = NULL;
+	}
+	if (f != NULL)
+		flow_table_touch(&u->table, f, u->now);
+	else if ((f = udp_flowsock_open(u, &key, (struct sockaddr *)&src,
+	    spoof, (struct sockaddr *)&dst)) == NULL)
+		return;
+	f->sender = *from;
+	udp_reply_follow(u, f, reached);
+	udp_flowsock_forward(u, f, buf + hlen, len - (size_t)hlen);
+}
