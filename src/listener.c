@@ -112,9 +112,8 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 			continue;
 		}
 		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
-			log_warn("listener %d: accept, backing off %d ms (%"
-			    PRIu64 " since the last line)", l->id,
-			    LISTENER_BACKOFF_MS, n);
+			log_warn("listener %d: accept, backing off (%" PRIu64
+			    " since the last line)", l->id, n);
 		listener_sleep_ms(LISTENER_BACKOFF_MS);
 		return (-1);
 	}
