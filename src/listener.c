@@ -63,8 +63,8 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
 	/* Inherited too: a client that vanished cannot hold a slot. */
-	if (opts->keepalive > 0 &&
-	    net_keepalive(l->fd, opts->keepalive) == -1) {
+	if (opts->keepalive_ms > 0 &&
+	    net_keepalive(l->fd, opts->keepalive_ms) == -1) {
 		saved = errno;
 		(void)close(l->fd);
 		l->fd = -1;
