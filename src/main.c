@@ -7,8 +7,8 @@
  * the signal loop, and orderly shutdown.
  *
  * The main thread owns the listeners and the pool. Signals are blocked in
- * every thread and taken here with sigtimedwait, so no handler ever runs
- * concurrently with the relays.
+ * every thread and taken here with sigwaitinfo (sigtimedwait while
+ * draining), so no handler ever runs concurrently with the relays.
  */
 
 #include "config.h"
@@ -457,7 +457,7 @@ main(int argc, char *argv[])
 	 * end instead of preempting it (the backend, often on the same
 	 * CPUs). Measured in bench/README.md: far fewer switches and more
 	 * throughput when CPUs are shared; a little more latency when the
-	 * proxy's own CPU is saturated. UDP's one thread gains nothing.
+	 * proxy's own CPU is saturated. UDP's flow threads gain nothing.
 	 */
 	if (opts.proto == IPPROTO_TCP && opts.sched_batch &&
 	    sched_setscheduler(0, SCHED_BATCH,

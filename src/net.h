@@ -35,7 +35,7 @@ int	net_set_transparent(int fd, int family);
 int	net_socket_transparent(const struct sockaddr *src, int socktype,
 	    unsigned int mark);
 
-/* A plain socket for dst's family, SO_MARK when mark is not 0. */
+/* A plain socket of family, SO_MARK when mark is not 0. */
 int	net_socket_plain(int family, int socktype, unsigned int mark);
 
 /*

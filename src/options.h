@@ -27,7 +27,7 @@
 #define OPTIONS_DEFAULT_KEEPALIVE	15
 #define OPTIONS_MAX_KEEPALIVE_MS	(32767L * 1000)	/* TCP_KEEPIDLE's */
 #define OPTIONS_DEFAULT_MAX_FLOWS	65536
-/* 0 means: as many as the fd limit allows (see main.c). */
+/* 0 means: as many as the fd and task limits allow (main.c). */
 #define OPTIONS_DEFAULT_MAX_CONNS	0
 #define OPTIONS_DEFAULT_LISTENERS	1
 #define OPTIONS_MAX_LISTENERS		1024
@@ -49,7 +49,7 @@ struct options {
 	int			 listen_transparent;
 	long long		 close_after_ms;	/* UDP idle time */
 	int			 verbosity;	/* 0, 1, 2 */
-	int			 max_conns;	/* 0 = from the fd limit */
+	int			 max_conns;	/* 0 = from the limits */
 	long long		 header_timeout_ms;
 	long long		 keepalive_ms;	/* 0 = off; whole seconds used */
 	int			 max_flows;

@@ -8,8 +8,9 @@
  * mtx guards every field. Tasks never wait in the queue for long: pool_run
  * queues a task when an idle thread will take it, when a new thread was
  * started for it, or at the thread cap, where a thread of a connection
- * that just gave its slot back is about to return. Threads are detached; nthreads counts them so that
- * pool_destroy can wait until the last one has left.
+ * that just gave its slot back is about to return. Threads are detached;
+ * nthreads counts them so that pool_destroy can wait until the last one
+ * has left.
  */
 
 #include "config.h"

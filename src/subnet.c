@@ -6,7 +6,7 @@
  * subnet.c -- CIDR parsing, the allow-list file, and matching a peer.
  *
  * Lists are short, so matching is a linear scan; it never allocates and
- * never touches errno, since the listener calls it for every accept.
+ * never touches errno, since it runs for every accept and UDP datagram.
  */
 
 #include "config.h"

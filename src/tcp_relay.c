@@ -5,14 +5,15 @@
 /*
  * tcp_relay.c -- one proxied TCP connection: read the PROXY header under a
  * deadline, connect to the backend from the client's address, forward what
- * came with the header, then splice both ways.
+ * came with the header, then relay both ways (relay_pump).
  *
  * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
- * it starts the partner thread; from then on both directions share it and
- * refs counts them. Each direction writes only its own byte counter; the
- * last one to finish (refs reaches 0) reads both, closes the sockets and
- * frees the conn. fds are published in the shared list (tcp_shared.c) so that shutdown
- * can end a connection without racing close().
+ * it hands the reply direction to another pool thread; from then on both
+ * directions share it and refs counts them. Each direction writes only its
+ * own byte counter; the last one to finish (refs reaches 0) reads both,
+ * closes the sockets and frees the conn. fds are published in the shared
+ * list (tcp_shared.c) so that shutdown can end a connection without
+ * racing close().
  */
 
 #include "config.h"

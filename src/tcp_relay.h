@@ -41,7 +41,7 @@ struct conn {
 };
 
 /*
- * Take ownership of cfd, accepted on l from peer, and serve it on the
+ * Serve conn (from tcp_relay_conn_new, owning its accepted fd) on the
  * calling pool thread; returns when this thread's part is done. The
  * connection slot is released when the connection ends.
  */

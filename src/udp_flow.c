@@ -289,7 +289,7 @@ udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
 	u->allow = allow;
 	u->listen_fd = listen_fd;
 	u->epfd = u->evfd = -1;
-	/* -close-after is at least 1 s and -max-flows at least 1. */
+	/* -close-after is at least 1 ms and -max-flows at least 1. */
 	u->close_ms = (uint64_t)cfg->close_after_ms;
 	udp_reply_init(&u->replies);
 

@@ -5,7 +5,7 @@
 /*
  * udp_flow.h -- one UDP thread per listening socket (-p udp): datagrams
  * from the load balancer in, one spoofed socket per client flow, replies
- * back out through the listener, idle flows expired.
+ * back out where each datagram was sent (udp_reply.h), idle flows expired.
  */
 #ifndef MMPROXYD_UDP_FLOW_H
 #define MMPROXYD_UDP_FLOW_H
@@ -48,7 +48,7 @@ int	udp_flow_join(struct udp_flow *u);
 void	udp_flow_free(struct udp_flow *u);
 /* A snapshot of the counters. */
 void	udp_flow_get_stats(struct udp_flow *u, struct udp_flow_stats *st);
-/* One line of counters, at -v 0 too; when says why, e.g. "stop". */
+/* One line of counters, at -v 0 too; when says why, e.g. "exit". */
 void	udp_flow_log_stats(struct udp_flow *u, const char *when);
 
 #endif

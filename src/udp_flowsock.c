@@ -5,9 +5,10 @@
 /*
  * udp_flowsock.c -- the flow sockets of a UDP thread. A flow is keyed by
  * its client's address and port (or, for LOCAL, the load balancer's); its
- * socket is bound to the client's address with IP_TRANSPARENT, connected
- * to the backend, and in the thread's epoll set with its table entry as
- * data.ptr. Everything here runs in, and belongs to, that one thread.
+ * socket is bound to the client's address with IP_TRANSPARENT (a LOCAL
+ * flow's is a plain one), connected to the backend, and in the thread's
+ * epoll set with its table entry as data.ptr. Everything here runs in,
+ * and belongs to, that one thread.
  */
 
 #include "config.h"
