@@ -22,8 +22,8 @@
 
 /*
  * Parse s, which must be the whole duration: no blanks, no sign but a
- * leading '-' (reported as DURATION_ERANGE), one optional unit of ms, s,
- * m or h (seconds without one). Returns 0 with *ms set, or one of the
+ * leading '-' (DURATION_ERANGE, except on a zero), one optional unit of
+ * ms, s, m or h (seconds without one). Returns 0 with *ms set, or one of the
  * DURATION_E* values above, leaving *ms alone.
  */
 int		 duration_parse(const char *s, long long *ms);
