@@ -96,7 +96,7 @@ static const struct options_flag options_flags[] = {
 	    "0 = off (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_KEEPALIVE) "s)" },
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
-	    "TCP connections, 0 = by fd and task limits (default "
+	    "connections, 0 = fit the fd/task limits (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
 	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 1, OPTIONS_MAX_FLOWS, "N",
 	    "UDP flows at once (default "
