@@ -140,8 +140,8 @@ listener_thread(void *arg)
 		atomic_fetch_add(&sh->stats.accepted, 1);
 		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
 			atomic_fetch_add(&sh->stats.denied, 1);
-			log_conn(LOG_V_ERRORS, "%s: not in the allowed subnets, "
-			    "closed", addr_format((struct sockaddr *)&peer,
+			log_conn(LOG_V_ERRORS, "%s: not in the allowed "
+			    "subnets, closed", addr_format((struct sockaddr *)&peer,
 			    pbuf, sizeof(pbuf)));
 			(void)close(fd);
 			pool_conn_release(sh->pool);

@@ -114,8 +114,8 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 		log_warnx("-max-conns %d needs about %zu file descriptors "
 		    "but the limit is %llu: at most %zu connections fit "
 		    "(raise the limit with ulimit -n or LimitNOFILE=)",
-		    opts.max_conns, n * BUDGET_FDS_PER_CONN + BUDGET_FD_RESERVE +
-		    MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE,
+		    opts.max_conns, n * BUDGET_FDS_PER_CONN +
+		    BUDGET_FD_RESERVE + MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE,
 		    (unsigned long long)nofile, by_fds);
 	if (n > by_tasks)
 		log_warnx("%s%zu needs %zu threads but the task limit "

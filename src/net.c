@@ -214,7 +214,8 @@ net_keepalive(int fd, long long interval_ms)
 	if (net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) == -1 ||
 	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, secs) == -1 ||
 	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, secs) == -1 ||
-	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPCNT, NET_KEEPALIVE_PROBES) == -1)
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPCNT,
+	    NET_KEEPALIVE_PROBES) == -1)
 		return (-1);
 	/*
 	 * Also bounds data that goes unacknowledged (by default retried

@@ -51,7 +51,7 @@ struct options {
 	int			 verbosity;	/* 0, 1, 2 */
 	int			 max_conns;	/* 0 = from the limits */
 	long long		 header_timeout_ms;
-	long long		 keepalive_ms;	/* 0 = off; whole seconds used */
+	long long		 keepalive_ms;	/* 0 = off; in whole seconds */
 	int			 max_flows;
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */

@@ -319,8 +319,8 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			if ((left = deadline - (long long)monotonic_ms()) <= 0 ||
-			    (n = poll(&pfd, 1, (int)left)) == 0) {
+			left = deadline - (long long)monotonic_ms();
+			if (left <= 0 || (n = poll(&pfd, 1, (int)left)) == 0) {
 				*why = "no complete PROXY header in time";
 				*timed_out = 1;
 				return (-1);
