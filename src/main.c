@@ -56,6 +56,7 @@
 #define MAIN_STACK_SIZE		(64 * 1024)
 #endif
 #define MAIN_MAX_CONNS_DEFAULT	10000
+#define MAIN_MAX_FLOWS_DEFAULT	65536	/* per UDP socket */
 #define MAIN_KITS_IDLE		64
 /*
  * A UDP listener's receive buffer: the default (about 200 KiB) holds only
@@ -129,6 +130,44 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 	if (opts.max_conns != 0)
 		return (n);
 	return (n < *fit ? n : *fit);
+}
+
+/*
+ * -max-flows, or as many as the fd limit allows (at most
+ * MAIN_MAX_FLOWS_DEFAULT per socket), so that a full table evicts its
+ * least recently active flow instead of failing new ones with EMFILE.
+ * With -listen-transparent a flow may hold a reply socket as well.
+ */
+static int
+main_max_flows(rlim_t nofile)
+{
+	size_t	per_flow = opts.listen_transparent ? 2 : 1;
+	size_t	socks = (size_t)opts.listeners, fit;
+
+	fit = budget_flows_by_fds((size_t)nofile, socks, per_flow);
+	if (opts.max_flows == 0) {
+		if (fit >= MAIN_MAX_FLOWS_DEFAULT)
+			return (MAIN_MAX_FLOWS_DEFAULT);
+		log_info("default -max-flows %d lowered to %zu by the fd "
+		    "limit of %llu (LimitNOFILE=%zu or ulimit -n %zu "
+		    "allows all)", MAIN_MAX_FLOWS_DEFAULT, fit,
+		    (unsigned long long)nofile,
+		    budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT, socks,
+		    per_flow), budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT,
+		    socks, per_flow));
+		return ((int)fit);
+	}
+	if ((size_t)opts.max_flows > fit)
+		log_warnx("-max-flows %d on %zu socket%s needs about %zu file "
+		    "descriptors but the limit is %llu: new flows will fail "
+		    "with EMFILE past about %zu per socket (raise "
+		    "LimitNOFILE= or ulimit -n to %zu, or lower -max-flows "
+		    "to %zu or 0 for the default)", opts.max_flows, socks,
+		    socks == 1 ? "" : "s", budget_fds_for_flows(
+		    (size_t)opts.max_flows, socks, per_flow),
+		    (unsigned long long)nofile, fit, budget_fds_for_flows(
+		    (size_t)opts.max_flows, socks, per_flow), fit);
+	return (opts.max_flows);
 }
 
 /*
@@ -425,12 +464,9 @@ main(int argc, char *argv[])
 	nofile = main_raise_nofile();
 	max_conns = opts.proto == IPPROTO_TCP ?
 	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
-	if (opts.proto == IPPROTO_UDP && (rlim_t)opts.max_flows *
-	    (rlim_t)opts.listeners + BUDGET_FD_RESERVE > nofile)
-		log_warnx("-max-flows %d on %d socket%s needs more file "
-		    "descriptors than the limit of %llu: new flows will fail "
-		    "once it is reached", opts.max_flows, opts.listeners,
-		    opts.listeners == 1 ? "" : "s", (unsigned long long)nofile);
+	/* Set before any thread starts: opts is read-only from then on. */
+	if (opts.proto == IPPROTO_UDP)
+		opts.max_flows = main_max_flows(nofile);
 	main_selfcheck();
 
 	if (opts.proto == IPPROTO_UDP)

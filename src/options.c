@@ -98,8 +98,8 @@ static const struct options_flag options_flags[] = {
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "open TCP connections, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
-	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 1, OPTIONS_MAX_FLOWS, "N",
-	    "UDP flows at once (default "
+	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 0, OPTIONS_MAX_FLOWS, "N",
+	    "UDP flows per socket, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },

@@ -26,7 +26,8 @@
 /* Like Go's 15 s; a dead peer is let go after 5 x 15 s (net_keepalive). */
 #define OPTIONS_DEFAULT_KEEPALIVE	15
 #define OPTIONS_MAX_KEEPALIVE_MS	(32767L * 1000)	/* TCP_KEEPIDLE's */
-#define OPTIONS_DEFAULT_MAX_FLOWS	65536
+/* 0 means: as many as the fd limit allows, at most 65536 (main.c). */
+#define OPTIONS_DEFAULT_MAX_FLOWS	0
 /* 0 means: as many as the fd limit allows (see main.c). */
 #define OPTIONS_DEFAULT_MAX_CONNS	0
 #define OPTIONS_DEFAULT_LISTENERS	1
@@ -52,7 +53,7 @@ struct options {
 	int			 max_conns;	/* 0 = from the fd limit */
 	long long		 header_timeout_ms;
 	long long		 keepalive_ms;	/* 0 = off; whole seconds used */
-	int			 max_flows;
+	int			 max_flows;	/* 0 = from the fd limit */
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
