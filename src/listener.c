@@ -127,9 +127,11 @@ listener_thread(void *arg)
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
 	struct ratelog		 warn = { 0, 0 };
+	struct log_fields	 lf = LOG_FIELDS_INIT;
 	char			 pbuf[ADDR_STRLEN];
 	int			 fd;
 
+	lf.reason = "not in the allowed subnets";
 	while (pool_conn_acquire(sh->pool) == 0) {
 		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
 			pool_conn_release(sh->pool);
@@ -140,9 +142,10 @@ listener_thread(void *arg)
 		atomic_fetch_add(&sh->stats.accepted, 1);
 		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
 			atomic_fetch_add(&sh->stats.denied, 1);
-			log_conn(LOG_V_ERRORS, "%s: not in the allowed subnets, "
-			    "closed", addr_format((struct sockaddr *)&peer,
-			    pbuf, sizeof(pbuf)));
+			lf.lb = addr_format((struct sockaddr *)&peer, pbuf,
+			    sizeof(pbuf));
+			log_conn_f(LOG_V_ERRORS, &lf, "%s: not in the allowed "
+			    "subnets, closed", lf.lb);
 			(void)close(fd);
 			pool_conn_release(sh->pool);
 			continue;

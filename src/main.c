@@ -45,7 +45,7 @@
 
 /*
  * Relay threads need little stack: a 256-byte header buffer, a log line
- * (2 KiB) and libc's formatting below it; copy buffers and pipes come
+ * (4 KiB in JSON) and libc's formatting below it; copy buffers and pipes come
  * from the kit pool. Measured: an idle relay thread touches two pages
  * (8 KiB). 64 KiB leaves ample room, where the default would reserve
  * 8 MiB of address space per thread.
@@ -442,6 +442,8 @@ main(int argc, char *argv[])
 		return (2);
 	}
 	log_init(opts.verbosity);
+	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
+	    LOG_FORMAT_TEXT);
 
 	/*
 	 * Blocked before any socket is open: a SIGHUP or SIGTERM sent as

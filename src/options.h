@@ -35,6 +35,8 @@
 #define OPTIONS_MAX_CONNS		1000000
 #define OPTIONS_MAX_HEADER_TIMEOUT_MS	(3600L * 1000)
 #define OPTIONS_MAX_FLOWS		10000000
+#define OPTIONS_LOG_TEXT		0
+#define OPTIONS_LOG_JSON		1
 /* Small enough to count in milliseconds in an int (or a 32-bit long). */
 #define OPTIONS_MAX_DURATION_MS		(2000000L * 1000)
 
@@ -47,6 +49,8 @@ struct options {
 	unsigned int		 mark;		/* 0 = unset */
 	const char		*allowed_subnets_path;	/* NULL = all */
 	int			 dynamic_destination;
+	/* NULL = any destination the header names */
+	const char		*dynamic_destination_allow_path;
 	int			 listen_transparent;
 	long long		 close_after_ms;	/* UDP idle time */
 	int			 verbosity;	/* 0, 1, 2 */
@@ -57,6 +61,7 @@ struct options {
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
+	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
 };
 
 enum options_result {

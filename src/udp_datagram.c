@@ -34,14 +34,17 @@ udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
     const char *why)
 {
 	char		buf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	n;
 
 	UDP_STATS_INC(&u->st, bad_header);
 	if ((n = udp_flow_log_due(u, &u->log_bad)) == 0)
 		return;
-	log_conn(LOG_V_ERRORS, "udp %d: dropped %" PRIu64 " datagram(s) "
+	lf.lb = addr_format(from, buf, sizeof(buf));
+	lf.reason = why;
+	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: dropped %" PRIu64 " datagram(s) "
 	    "without a usable PROXY v2 header, last from %s: %s", u->id,
-	    n, addr_format(from, buf, sizeof(buf)), why);
+	    n, lf.lb, why);
 }
 
 /*
@@ -83,16 +86,19 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	ssize_t			 hlen;
 	int			 spoof = 0, tag;
 	char			 buf1[ADDR_STRLEN];
+	struct log_fields	 lf = LOG_FIELDS_INIT;
 	uint64_t		 n;
 
 	UDP_STATS_INC(&u->st, datagrams);
 	if (!allowlist_allows(u->allow, &from->sa)) {
 		UDP_STATS_INC(&u->st, denied);
-		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0)
-			log_conn(LOG_V_ERRORS, "udp %d: denied %" PRIu64
+		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0) {
+			lf.lb = addr_format(&from->sa, buf1, sizeof(buf1));
+			lf.reason = "not in the allowed subnets";
+			log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64
 			    " datagram(s) from outside the allow-list, "
-			    "last from %s", u->id, n,
-			    addr_format(&from->sa, buf1, sizeof(buf1)));
+			    "last from %s", u->id, n, lf.lb);
+		}
 		return;
 	}
 
