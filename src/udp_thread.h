@@ -72,15 +72,17 @@ struct udp_flow {
 
 /*
  * Count one event; the number of events its line stands for when one is
- * due now (at most one per UDP_FLOW_LOG_MS, and only at -v 1 and up),
- * else 0. errno is left as it was.
+ * due now (at -v 1 at most one per UDP_FLOW_LOG_MS, at -v 2 every one:
+ * distinct reasons share a limiter, and -v 2 asks for each), else 0.
+ * errno is left as it was.
  */
 static inline uint64_t
 udp_flow_log_due(struct udp_flow *u, struct ratelog *rl)
 {
 	if (log_verbosity() < LOG_V_ERRORS)
 		return (0);
-	return (ratelog_due_at(rl, u->now, UDP_FLOW_LOG_MS));
+	return (ratelog_due_at(rl, u->now,
+	    log_verbosity() >= LOG_V_STATES ? 0 : UDP_FLOW_LOG_MS));
 }
 
 #endif
