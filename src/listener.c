@@ -213,7 +213,8 @@ listener_log_stats(struct listener *l, const char *when)
 
 	log_info("%s: listener %d: accepted %llu, proxied %llu, denied %llu, "
 	    "bad header %llu, header timeout %llu, backend failed %llu, "
-	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu",
+	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu, "
+	    "destination denied %llu",
 	    when, l->id,
 	    (unsigned long long)atomic_load(&s->accepted),
 	    (unsigned long long)atomic_load(&s->proxied),
@@ -224,5 +225,6 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->timed_out),
 	    (unsigned long long)atomic_load(&s->active),
 	    (unsigned long long)atomic_load(&s->bytes_in),
-	    (unsigned long long)atomic_load(&s->bytes_out));
+	    (unsigned long long)atomic_load(&s->bytes_out),
+	    (unsigned long long)atomic_load(&s->dest_denied));
 }

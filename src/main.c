@@ -30,6 +30,7 @@
 #include "addr.h"
 #include "allowlist.h"
 #include "budget.h"
+#include "destallow.h"
 #include "duration.h"
 #include "listener.h"
 #include "log.h"
@@ -206,6 +207,24 @@ main_selfcheck(void)
 	}
 }
 
+/*
+ * -dynamic-destination lets whoever can send a header choose where we
+ * connect. Unbounded stays the default, as in go-mmproxy, whose setups
+ * must keep working unchanged; say so at every start instead.
+ */
+static void
+main_check_destinations(void)
+{
+	if (opts.dynamic_destination && destallow_path() == NULL)
+		log_warnx("-dynamic-destination without "
+		    "-dynamic-destination-allow: a header may send mmproxyd "
+		    "to any address and port this host can reach (give a "
+		    "file of the destination subnets to allow)");
+	else if (!opts.dynamic_destination && destallow_path() != NULL)
+		log_warnx("-dynamic-destination-allow %s has no effect "
+		    "without -dynamic-destination", destallow_path());
+}
+
 static void
 main_open_listeners(void)
 {
@@ -294,7 +313,18 @@ static void
 main_reload(void)
 {
 	char	err[512];
+	size_t	n;
 
+	if (destallow_path() != NULL) {
+		if (destallow_reload(err, sizeof(err)) == -1)
+			log_warnx("SIGHUP: keeping the old "
+			    "-dynamic-destination-allow list: %s", err);
+		else {
+			n = destallow_size();
+			log_info("SIGHUP: reloaded %s: %zu subnet%s",
+			    destallow_path(), n, n == 1 ? "" : "s");
+		}
+	}
 	if (opts.allowed_subnets_path == NULL) {
 		log_info("SIGHUP: no -allowed-subnets file to reload");
 		return;
@@ -369,6 +399,7 @@ main_shutdown(const sigset_t *sigs)
 	if (opts.proto == IPPROTO_UDP) {
 		if (main_shutdown_udp() == -1)
 			status = 1;
+		destallow_free();
 		goto out;
 	}
 	for (i = 0; i < opts.listeners; i++) {
@@ -405,6 +436,7 @@ main_shutdown(const sigset_t *sigs)
 			tcp_shared_destroy(&listeners[i].sh);
 		pool_destroy(&pool);
 		kit_pool_destroy(&kits);
+		destallow_free();
 		free(listeners);
 		listeners = NULL;
 	} else
@@ -441,6 +473,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: -allowed-subnets %s\n", err);
 		return (2);
 	}
+	if (destallow_init(opts.dynamic_destination_allow_path, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "mmproxyd: -dynamic-destination-allow %s\n",
+		    err);
+		return (2);
+	}
 	log_init(opts.verbosity);
 	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
 	    LOG_FORMAT_TEXT);
@@ -470,6 +508,7 @@ main(int argc, char *argv[])
 	if (opts.proto == IPPROTO_UDP)
 		opts.max_flows = main_max_flows(nofile);
 	main_selfcheck();
+	main_check_destinations();
 
 	if (opts.proto == IPPROTO_UDP)
 		main_open_udp();

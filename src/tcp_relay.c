@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "destallow.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
@@ -420,6 +421,15 @@ tcp_relay_serve(void *arg)
 	}
 	lf.client = cbuf;
 	lf.target = tbuf;
+	if (spoof && cfg->dynamic_destination &&
+	    !destallow_allows((struct sockaddr *)&c->target)) {
+		atomic_fetch_add(&sh->stats.dest_denied, 1);
+		lf.reason = "destination not allowed";
+		log_conn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: destination "
+		    "not in -dynamic-destination-allow, closed", cbuf, pbuf,
+		    tbuf);
+		goto done;
+	}
 	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
 	    "connecting", cbuf, pbuf, tbuf, hdr.version);
 

@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "destallow.h"
 #include "log.h"
 #include "proxy_header.h"
 #include "target.h"
@@ -45,6 +46,28 @@ udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
 	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: dropped %" PRIu64 " datagram(s) "
 	    "without a usable PROXY v2 header, last from %s: %s", u->id,
 	    n, lf.lb, why);
+}
+
+/* -dynamic-destination to a destination outside the list: counted. */
+static void
+udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
+    const struct sockaddr *src, const struct sockaddr *dst)
+{
+	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
+	char			 tbuf[ADDR_STRLEN];
+	struct log_fields	 lf = LOG_FIELDS_INIT;
+	uint64_t		 n;
+
+	UDP_STATS_INC(&u->st, dest_denied);
+	if ((n = udp_flow_log_due(u, &u->log_dest_denied)) == 0)
+		return;
+	lf.lb = addr_format(&from->sa, lbuf, sizeof(lbuf));
+	lf.client = addr_format(src, cbuf, sizeof(cbuf));
+	lf.target = addr_format(dst, tbuf, sizeof(tbuf));
+	lf.reason = "destination not allowed";
+	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64 " datagram(s) "
+	    "to destinations not in -dynamic-destination-allow, last %s via "
+	    "%s -> %s", u->id, n, lf.client, lf.lb, lf.target);
 }
 
 /*
@@ -125,6 +148,12 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    &src, &spoof, &dst, &why) == -1) {
 		udp_datagram_drop(u, &from->sa,
 		    why != NULL ? why : "no target");
+		return;
+	}
+	if (spoof && u->cfg->dynamic_destination &&
+	    !destallow_allows((struct sockaddr *)&dst)) {
+		udp_datagram_dest_denied(u, from, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst);
 		return;
 	}
 	/* LOCAL (or a header without a source): the sender is the flow. */

@@ -56,6 +56,7 @@ struct udp_flow {
 
 	struct ratelog		 log_bad;
 	struct ratelog		 log_denied;
+	struct ratelog		 log_dest_denied;
 	struct ratelog		 log_evict;
 	struct ratelog		 log_open;	/* new flow sockets */
 	struct ratelog		 log_send;	/* to the backend */
