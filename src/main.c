@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,6 +224,28 @@ main_check_destinations(void)
 	else if (!opts.dynamic_destination && destallow_path() != NULL)
 		log_warnx("-dynamic-destination-allow %s has no effect "
 		    "without -dynamic-destination", destallow_path());
+}
+
+/*
+ * After -user: SIGHUP re-reads the lists as the new user, so a file only
+ * root may read (or a directory it cannot enter) would make every reload
+ * fail long after startup. Try now and say what to change.
+ */
+static void
+main_check_readable(const char *flag, const char *path)
+{
+	int	fd;
+
+	if (path == NULL)
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s %s cannot be read as -user %s, so SIGHUP cannot "
+		    "reload it (let that user read the file and enter its "
+		    "directories, e.g. chmod 0644 %s)", flag, path, opts.user,
+		    path);
+		return;
+	}
+	(void)close(fd);
 }
 
 static void
@@ -527,6 +550,12 @@ main(int argc, char *argv[])
 		log_warnx("-user %s: CAP_NET_BIND_SERVICE was not there to "
 		    "keep: clients with a source port below 1024 cannot be "
 		    "spoofed", opts.user);
+	if (opts.user != NULL) {
+		main_check_readable("-allowed-subnets",
+		    opts.allowed_subnets_path);
+		main_check_readable("-dynamic-destination-allow",
+		    destallow_path());
+	}
 
 	/*
 	 * TCP: every thread made from here on inherits SCHED_BATCH, so a
