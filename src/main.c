@@ -198,8 +198,8 @@ main_selfcheck(void)
 		    (const struct sockaddr *)targets[i], err, sizeof(err))) {
 		case 0:
 			log_warnx("replies from %s to spoofed clients will not "
-			    "come back to mmproxyd; add the routes: %s", buf,
-			    err);
+			    "come back to mmproxyd; run mmproxyd-routing up, "
+			    "or add the routes: %s", buf, err);
 			break;
 		case -1:
 			log_warn("cannot check the return route for %s", buf);
