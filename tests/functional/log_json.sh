@@ -63,12 +63,12 @@ for d in "$D" "$DD" "$DU"; do
 	assert_eq "exit status of $d" 0 "$MM_RC"
 done
 
-out=$("$PYTHON" - "$L" "$LD" "$LU" <<'PY'
+out=$("$PYTHON" - "$L" "$LD" "$LU" "$TOP_SRCDIR/man/mmproxyd.8" <<'PY'
 import json, sys
 CONN = ["client", "lb", "target", "bytes_in", "bytes_out", "duration_ms",
         "reason"]
 bad, seen = [], {}
-for path in sys.argv[1:]:
+for path in sys.argv[1:4]:
     with open(path, encoding="utf-8") as f:
         lines = f.read().splitlines()
     if len(lines) < 5:
@@ -125,6 +125,23 @@ if "close" in seen and (seen["close"]["client"] != "198.51.100.7:41001" or
                         seen["close"]["bytes_in"] != 5 or
                         seen["close"]["reason"] != "eof"):
     bad.append("close values: %r" % seen["close"])
+# The counters' words are the manual's (SIGNALS, SIGUSR1).
+import re
+man = open(sys.argv[4], encoding="utf-8").read()
+sig = man[man.index(".It Dv SIGUSR1"):man.index(".Sh ENVIRONMENT")]
+words = set()
+for m in re.finditer(r"^\.It Li (.*)$", sig, re.M):
+    words |= {w.strip() for w in m.group(1).split(" , ")}
+for what in ("exit", "counters"):
+    if what not in seen:
+        continue
+    m = seen[what]["msg"].split(": ", 1)[-1]
+    if m.startswith("listener "):
+        m = m.split(": ", 1)[1]
+    for part in m.split(", "):
+        name = re.sub(r"^\d+ | \d+$", "", part)
+        if name not in words:
+            bad.append("counter %r is not in the manual" % name)
 print("\n".join(bad) if bad else "ok")
 PY
 )
