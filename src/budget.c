@@ -9,6 +9,8 @@
  * threads 10,000 connections need: past it pthread_create fails with
  * EAGAIN and a connection dies after its backend was dialled. Capping
  * the slots instead turns that into backpressure in the listen backlog.
+ * Likewise a UDP flow table larger than the fd limit would fail new flows
+ * with EMFILE before its least-recently-active eviction ever ran.
  */
 
 #include "config.h"
@@ -44,6 +46,25 @@ budget_conns_by_tasks(size_t tasks, size_t listeners)
 	if (tasks <= set_aside + BUDGET_TASKS_PER_CONN)
 		return (1);
 	return ((tasks - set_aside) / BUDGET_TASKS_PER_CONN);
+}
+
+size_t
+budget_flows_by_fds(size_t nofile, size_t sockets, size_t fds_per_flow)
+{
+	size_t	set_aside = BUDGET_FD_RESERVE +
+	    sockets * BUDGET_FDS_PER_UDP_SOCK;
+
+	if (sockets == 0 || fds_per_flow == 0 ||
+	    nofile <= set_aside + sockets * fds_per_flow)
+		return (1);
+	return ((nofile - set_aside) / (sockets * fds_per_flow));
+}
+
+size_t
+budget_fds_for_flows(size_t flows, size_t sockets, size_t fds_per_flow)
+{
+	return (BUDGET_FD_RESERVE + sockets * (BUDGET_FDS_PER_UDP_SOCK +
+	    flows * fds_per_flow));
 }
 
 size_t

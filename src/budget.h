@@ -5,7 +5,8 @@
 /*
  * budget.h -- how many TCP connections the process limits allow: file
  * descriptors (two sockets each, plus the kits' pipes) and tasks (two
- * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max).
+ * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max); and
+ * how many UDP flows fit in the descriptors.
  */
 #ifndef MMPROXYD_BUDGET_H
 #define MMPROXYD_BUDGET_H
@@ -18,6 +19,7 @@
 #define BUDGET_TASK_RESERVE	8	/* main, spare, sanitizer threads */
 #define BUDGET_TASKS_PER_CONN	2	/* one relay thread per direction */
 #define BUDGET_UNLIMITED	((size_t)-1)
+#define BUDGET_FDS_PER_UDP_SOCK	3	/* listener, epoll, eventfd */
 
 /*
  * Connections that fit in nofile descriptors once min_pipes pipes (the
@@ -27,6 +29,19 @@ size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes);
 
 /* Connections whose threads fit in tasks more tasks; at least 1. */
 size_t	budget_conns_by_tasks(size_t tasks, size_t listeners);
+
+/*
+ * UDP flows per socket (-max-flows counts per socket) that fit in nofile
+ * descriptors across sockets listening sockets, each flow holding
+ * fds_per_flow (its own socket, plus a TPROXY reply socket in the worst
+ * case), once the reserve is set aside; at least 1.
+ */
+size_t	budget_flows_by_fds(size_t nofile, size_t sockets,
+	    size_t fds_per_flow);
+
+/* Descriptors that flows flows on each of sockets sockets need in all. */
+size_t	budget_fds_for_flows(size_t flows, size_t sockets,
+	    size_t fds_per_flow);
 
 /*
  * Pipes the kits may hold at once: the descriptors max_conns leave over,

@@ -127,9 +127,11 @@ listener_thread(void *arg)
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
 	struct ratelog		 warn = { 0, 0 };
+	struct log_fields	 lf = LOG_FIELDS_INIT;
 	char			 pbuf[ADDR_STRLEN];
 	int			 fd;
 
+	lf.reason = "not in the allowed subnets";
 	while (pool_conn_acquire(sh->pool) == 0) {
 		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
 			pool_conn_release(sh->pool);
@@ -140,9 +142,10 @@ listener_thread(void *arg)
 		atomic_fetch_add(&sh->stats.accepted, 1);
 		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
 			atomic_fetch_add(&sh->stats.denied, 1);
-			log_conn(LOG_V_ERRORS, "%s: not in the allowed "
-			    "subnets, closed", addr_format((struct sockaddr *)&peer,
-			    pbuf, sizeof(pbuf)));
+			lf.lb = addr_format((struct sockaddr *)&peer, pbuf,
+			    sizeof(pbuf));
+			log_conn_f(LOG_V_ERRORS, &lf, "%s: not in the allowed "
+			    "subnets, closed", lf.lb);
 			(void)close(fd);
 			pool_conn_release(sh->pool);
 			continue;
@@ -210,7 +213,8 @@ listener_log_stats(struct listener *l, const char *when)
 
 	log_info("%s: listener %d: accepted %llu, proxied %llu, denied %llu, "
 	    "bad header %llu, header timeout %llu, backend failed %llu, "
-	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu",
+	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu, "
+	    "destination denied %llu",
 	    when, l->id,
 	    (unsigned long long)atomic_load(&s->accepted),
 	    (unsigned long long)atomic_load(&s->proxied),
@@ -221,5 +225,6 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->timed_out),
 	    (unsigned long long)atomic_load(&s->active),
 	    (unsigned long long)atomic_load(&s->bytes_in),
-	    (unsigned long long)atomic_load(&s->bytes_out));
+	    (unsigned long long)atomic_load(&s->bytes_out),
+	    (unsigned long long)atomic_load(&s->dest_denied));
 }

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "addr.h"
 #include "allowlist.h"
 #include "budget.h"
+#include "destallow.h"
 #include "duration.h"
 #include "listener.h"
 #include "log.h"
@@ -45,7 +47,7 @@
 
 /*
  * Relay threads need little stack: a 256-byte header buffer, a log line
- * (2 KiB) and libc's formatting below it; copy buffers and pipes come
+ * (4 KiB in JSON) and libc's formatting below it; copy buffers and pipes come
  * from the kit pool. Measured: an idle relay thread touches two pages
  * (8 KiB). 64 KiB leaves ample room, where the default would reserve
  * 8 MiB of address space per thread.
@@ -56,6 +58,7 @@
 #define MAIN_STACK_SIZE		(64 * 1024)
 #endif
 #define MAIN_MAX_CONNS_DEFAULT	10000
+#define MAIN_MAX_FLOWS_DEFAULT	65536	/* per UDP socket */
 #define MAIN_KITS_IDLE		64
 /*
  * A UDP listener's receive buffer: the default (about 200 KiB) holds only
@@ -132,6 +135,44 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 }
 
 /*
+ * -max-flows, or as many as the fd limit allows (at most
+ * MAIN_MAX_FLOWS_DEFAULT per socket), so that a full table evicts its
+ * least recently active flow instead of failing new ones with EMFILE.
+ * With -listen-transparent a flow may hold a reply socket as well.
+ */
+static int
+main_max_flows(rlim_t nofile)
+{
+	size_t	per_flow = opts.listen_transparent ? 2 : 1;
+	size_t	socks = (size_t)opts.listeners, fit;
+
+	fit = budget_flows_by_fds((size_t)nofile, socks, per_flow);
+	if (opts.max_flows == 0) {
+		if (fit >= MAIN_MAX_FLOWS_DEFAULT)
+			return (MAIN_MAX_FLOWS_DEFAULT);
+		log_info("default -max-flows %d lowered to %zu by the fd "
+		    "limit of %llu (LimitNOFILE=%zu or ulimit -n %zu "
+		    "allows all)", MAIN_MAX_FLOWS_DEFAULT, fit,
+		    (unsigned long long)nofile,
+		    budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT, socks,
+		    per_flow), budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT,
+		    socks, per_flow));
+		return ((int)fit);
+	}
+	if ((size_t)opts.max_flows > fit)
+		log_warnx("-max-flows %d on %zu socket%s needs about %zu file "
+		    "descriptors but the limit is %llu: new flows will fail "
+		    "with EMFILE past about %zu per socket (raise "
+		    "LimitNOFILE= or ulimit -n to %zu, or lower -max-flows "
+		    "to %zu or 0 for the default)", opts.max_flows, socks,
+		    socks == 1 ? "" : "s", budget_fds_for_flows(
+		    (size_t)opts.max_flows, socks, per_flow),
+		    (unsigned long long)nofile, fit, budget_fds_for_flows(
+		    (size_t)opts.max_flows, socks, per_flow), fit);
+	return (opts.max_flows);
+}
+
+/*
  * Fail at startup, not on the first connection, when we may not spoof; and
  * warn when replies to spoofed clients would not come back to us, the most
  * common reason a deployment of this kind of proxy "times out".
@@ -157,14 +198,54 @@ main_selfcheck(void)
 		    (const struct sockaddr *)targets[i], err, sizeof(err))) {
 		case 0:
 			log_warnx("replies from %s to spoofed clients will not "
-			    "come back to mmproxyd; add the routes: %s", buf,
-			    err);
+			    "come back to mmproxyd; run mmproxyd-routing up, "
+			    "or add the routes: %s", buf, err);
 			break;
 		case -1:
 			log_warn("cannot check the return route for %s", buf);
 			break;
 		}
 	}
+}
+
+/*
+ * -dynamic-destination lets whoever can send a header choose where we
+ * connect. Unbounded stays the default, as in go-mmproxy, whose setups
+ * must keep working unchanged; say so at every start instead.
+ */
+static void
+main_check_destinations(void)
+{
+	if (opts.dynamic_destination && destallow_path() == NULL)
+		log_warnx("-dynamic-destination without "
+		    "-dynamic-destination-allow: a header may send mmproxyd "
+		    "to any address and port this host can reach (give a "
+		    "file of the destination subnets to allow)");
+	else if (!opts.dynamic_destination && destallow_path() != NULL)
+		log_warnx("-dynamic-destination-allow %s has no effect "
+		    "without -dynamic-destination", destallow_path());
+}
+
+/*
+ * After -user: SIGHUP re-reads the lists as the new user, so a file only
+ * root may read (or a directory it cannot enter) would make every reload
+ * fail long after startup. Try now and say what to change.
+ */
+static void
+main_check_readable(const char *flag, const char *path)
+{
+	int	fd;
+
+	if (path == NULL)
+		return;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s %s cannot be read as -user %s, so SIGHUP cannot "
+		    "reload it (let that user read the file and enter its "
+		    "directories, e.g. chmod 0644 %s)", flag, path, opts.user,
+		    path);
+		return;
+	}
+	(void)close(fd);
 }
 
 static void
@@ -255,7 +336,18 @@ static void
 main_reload(void)
 {
 	char	err[512];
+	size_t	n;
 
+	if (destallow_path() != NULL) {
+		if (destallow_reload(err, sizeof(err)) == -1)
+			log_warnx("SIGHUP: keeping the old "
+			    "-dynamic-destination-allow list: %s", err);
+		else {
+			n = destallow_size();
+			log_info("SIGHUP: reloaded %s: %zu subnet%s",
+			    destallow_path(), n, n == 1 ? "" : "s");
+		}
+	}
 	if (opts.allowed_subnets_path == NULL) {
 		log_info("SIGHUP: no -allowed-subnets file to reload");
 		return;
@@ -330,6 +422,7 @@ main_shutdown(const sigset_t *sigs)
 	if (opts.proto == IPPROTO_UDP) {
 		if (main_shutdown_udp() == -1)
 			status = 1;
+		destallow_free();
 		goto out;
 	}
 	for (i = 0; i < opts.listeners; i++) {
@@ -366,6 +459,7 @@ main_shutdown(const sigset_t *sigs)
 			tcp_shared_destroy(&listeners[i].sh);
 		pool_destroy(&pool);
 		kit_pool_destroy(&kits);
+		destallow_free();
 		free(listeners);
 		listeners = NULL;
 	} else
@@ -402,7 +496,15 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: -allowed-subnets %s\n", err);
 		return (2);
 	}
+	if (destallow_init(opts.dynamic_destination_allow_path, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "mmproxyd: -dynamic-destination-allow %s\n",
+		    err);
+		return (2);
+	}
 	log_init(opts.verbosity);
+	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
+	    LOG_FORMAT_TEXT);
 
 	/*
 	 * Blocked before any socket is open: a SIGHUP or SIGTERM sent as
@@ -425,13 +527,11 @@ main(int argc, char *argv[])
 	nofile = main_raise_nofile();
 	max_conns = opts.proto == IPPROTO_TCP ?
 	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
-	if (opts.proto == IPPROTO_UDP && (rlim_t)opts.max_flows *
-	    (rlim_t)opts.listeners + BUDGET_FD_RESERVE > nofile)
-		log_warnx("-max-flows %d on %d socket%s needs more file "
-		    "descriptors than the limit of %llu: new flows will fail "
-		    "once it is reached", opts.max_flows, opts.listeners,
-		    opts.listeners == 1 ? "" : "s", (unsigned long long)nofile);
+	/* Set before any thread starts: opts is read-only from then on. */
+	if (opts.proto == IPPROTO_UDP)
+		opts.max_flows = main_max_flows(nofile);
 	main_selfcheck();
+	main_check_destinations();
 
 	if (opts.proto == IPPROTO_UDP)
 		main_open_udp();
@@ -450,6 +550,12 @@ main(int argc, char *argv[])
 		log_warnx("-user %s: CAP_NET_BIND_SERVICE was not there to "
 		    "keep: clients with a source port below 1024 cannot be "
 		    "spoofed", opts.user);
+	if (opts.user != NULL) {
+		main_check_readable("-allowed-subnets",
+		    opts.allowed_subnets_path);
+		main_check_readable("-dynamic-destination-allow",
+		    destallow_path());
+	}
 
 	/*
 	 * TCP: every thread made from here on inherits SCHED_BATCH, so a

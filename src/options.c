@@ -44,6 +44,7 @@ enum options_kind {
 	OPTIONS_K_ADDR4,		/* ... that must be IPv4 */
 	OPTIONS_K_ADDR6,		/* ... that must be IPv6 */
 	OPTIONS_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
+	OPTIONS_K_LOG_FORMAT,	/* int, OPTIONS_LOG_TEXT or _JSON */
 	OPTIONS_K_STRING,	/* const char *, not empty */
 	OPTIONS_K_HELP,
 	OPTIONS_K_VERSION
@@ -87,6 +88,9 @@ static const struct options_flag options_flags[] = {
 	    "protocol to proxy (default tcp)" },
 	{ "v", OPTIONS_K_INT, OFF(verbosity), 0, 2, "0|1|2",
 	    "log 1 failed or 2 all connections (default 0)" },
+	{ "dynamic-destination-allow", OPTIONS_K_STRING,
+	    OFF(dynamic_destination_allow_path), 0, 0, "FILE",
+	    "only to these CIDRs (default any)" },
 	{ "header-timeout", OPTIONS_K_DURATION, OFF(header_timeout_ms), 1,
 	    OPTIONS_MAX_HEADER_TIMEOUT_MS, "DURATION",
 	    "wait this long for the PROXY header (default "
@@ -95,11 +99,13 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_MAX_KEEPALIVE_MS, "DURATION", "TCP keepalive interval, "
 	    "0 = off (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_KEEPALIVE) "s)" },
+	{ "log-format", OPTIONS_K_LOG_FORMAT, OFF(log_format), 0, 0,
+	    "text|json", "log lines as text or JSON objects (default text)" },
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "connections, 0 = fit the fd/task limits (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
-	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 1, OPTIONS_MAX_FLOWS, "N",
-	    "UDP flows at once (default "
+	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 0, OPTIONS_MAX_FLOWS, "N",
+	    "UDP flows per socket, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
@@ -322,6 +328,17 @@ options_set(struct options *cfg, const struct options_flag *f, const char *v,
 	case OPTIONS_K_ADDR6:
 		return (options_addr(f, v, (struct sockaddr_storage *)
 		    (void *)p, err, errlen));
+	case OPTIONS_K_LOG_FORMAT:
+		if (strcmp(v, "text") == 0)
+			*(int *)(void *)p = OPTIONS_LOG_TEXT;
+		else if (strcmp(v, "json") == 0)
+			*(int *)(void *)p = OPTIONS_LOG_JSON;
+		else {
+			snprintf(err, errlen,
+			    "-%s: \"%s\" is neither text nor json", f->name, v);
+			return (-1);
+		}
+		return (0);
 	case OPTIONS_K_PROTO:
 		if (strcmp(v, "tcp") == 0)
 			cfg->proto = IPPROTO_TCP;

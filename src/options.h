@@ -26,7 +26,8 @@
 /* Like Go's 15 s; a dead peer is let go after 5 x 15 s (net_keepalive). */
 #define OPTIONS_DEFAULT_KEEPALIVE	15
 #define OPTIONS_MAX_KEEPALIVE_MS	(32767L * 1000)	/* TCP_KEEPIDLE's */
-#define OPTIONS_DEFAULT_MAX_FLOWS	65536
+/* 0 means: as many as the fd limit allows, at most 65536 (main.c). */
+#define OPTIONS_DEFAULT_MAX_FLOWS	0
 /* 0 means: as many as the fd and task limits allow (main.c). */
 #define OPTIONS_DEFAULT_MAX_CONNS	0
 #define OPTIONS_DEFAULT_LISTENERS	1
@@ -34,6 +35,8 @@
 #define OPTIONS_MAX_CONNS		1000000
 #define OPTIONS_MAX_HEADER_TIMEOUT_MS	(3600L * 1000)
 #define OPTIONS_MAX_FLOWS		10000000
+#define OPTIONS_LOG_TEXT		0
+#define OPTIONS_LOG_JSON		1
 /* Small enough to count in milliseconds in an int (or a 32-bit long). */
 #define OPTIONS_MAX_DURATION_MS		(2000000L * 1000)
 
@@ -46,16 +49,19 @@ struct options {
 	unsigned int		 mark;		/* 0 = unset */
 	const char		*allowed_subnets_path;	/* NULL = all */
 	int			 dynamic_destination;
+	/* NULL = any destination the header names */
+	const char		*dynamic_destination_allow_path;
 	int			 listen_transparent;
 	long long		 close_after_ms;	/* UDP idle time */
 	int			 verbosity;	/* 0, 1, 2 */
 	int			 max_conns;	/* 0 = from the limits */
 	long long		 header_timeout_ms;
 	long long		 keepalive_ms;	/* 0 = off; in whole seconds */
-	int			 max_flows;
+	int			 max_flows;	/* 0 = from the fd limit */
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
+	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
 };
 
 enum options_result {

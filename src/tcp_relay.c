@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "destallow.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
@@ -124,6 +125,7 @@ relay_put(struct conn *c)
 	struct tcp_shared *sh = c->sh;
 	char		 cbuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
 	char		 tbuf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 	const char	*why;
 	long long	 ms;
 
@@ -140,18 +142,22 @@ relay_put(struct conn *c)
 	}
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		ms = (long long)monotonic_ms() - c->start_ms;
-		log_conn(LOG_V_STATES, "%s via %s -> %s: closed after "
-		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
-		    c->client.ss_family != AF_UNSPEC ?
+		lf.client = c->client.ss_family != AF_UNSPEC ?
 		    addr_format((struct sockaddr *)&c->client, cbuf,
-		    sizeof(cbuf)) : "local",
-		    addr_format((struct sockaddr *)&c->peer, pbuf,
-		    sizeof(pbuf)),
-		    addr_format((struct sockaddr *)&c->target, tbuf,
-		    sizeof(tbuf)), ms / 1000, ms % 1000,
+		    sizeof(cbuf)) : "local";
+		lf.lb = addr_format((struct sockaddr *)&c->peer, pbuf,
+		    sizeof(pbuf));
+		lf.target = addr_format((struct sockaddr *)&c->target, tbuf,
+		    sizeof(tbuf));
+		lf.reason = why != NULL ? why : "eof";
+		lf.bytes_in = (long long)c->bytes_in;
+		lf.bytes_out = (long long)c->bytes_out;
+		lf.duration_ms = ms;
+		log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: closed after "
+		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
+		    lf.client, lf.lb, lf.target, ms / 1000, ms % 1000,
 		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out,
-		    why != NULL ? why : "eof");
+		    (unsigned long long)c->bytes_out, lf.reason);
 	}
 	free(c);
 	pool_conn_release(sh->pool);
@@ -368,7 +374,9 @@ tcp_relay_serve(void *arg)
 	int		 spoof, timed_out = 0, one = 1, bfd;
 	/* At -v 0 nothing per connection is logged: format nothing either. */
 	int		 named = log_verbosity() >= LOG_V_ERRORS;
+	struct log_fields lf = LOG_FIELDS_INIT;
 
+	lf.lb = pbuf;
 	if (named)
 		addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
 
@@ -379,7 +387,8 @@ tcp_relay_serve(void *arg)
 			atomic_fetch_add(&sh->stats.bad_header, 1);
 		else if (timed_out)
 			atomic_fetch_add(&sh->stats.header_timeout, 1);
-		log_conn(LOG_V_ERRORS, "%s: %s%s", pbuf,
+		lf.reason = why;
+		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s%s", pbuf,
 		    hlen == -2 ? "bad PROXY header: " : "", why);
 		goto done;
 	}
@@ -390,13 +399,14 @@ tcp_relay_serve(void *arg)
 	/* Only LOCAL needs to know which of our addresses was reached. */
 	if (hdr.action == PP_ACTION_LOCAL && getsockname(c->cfd,
 	    (struct sockaddr *)&c->local, &slen) == -1) {
-		log_conn_warn(LOG_V_ERRORS, "%s: getsockname", pbuf);
+		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s: getsockname", pbuf);
 		goto done;
 	}
 	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
 	    &spoof, &c->target, &why) == -1) {
 		atomic_fetch_add(&sh->stats.bad_header, 1);
-		log_conn(LOG_V_ERRORS, "%s: %s", pbuf, why);
+		lf.reason = why;
+		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s", pbuf, why);
 		goto done;
 	}
 	if (spoof)
@@ -410,7 +420,18 @@ tcp_relay_serve(void *arg)
 		addr_format((struct sockaddr *)&c->target, tbuf,
 		    sizeof(tbuf));
 	}
-	log_conn(LOG_V_STATES, "%s via %s -> %s: PROXY v%d header, "
+	lf.client = cbuf;
+	lf.target = tbuf;
+	if (spoof && cfg->dynamic_destination &&
+	    !destallow_allows((struct sockaddr *)&c->target)) {
+		atomic_fetch_add(&sh->stats.dest_denied, 1);
+		lf.reason = "destination not allowed";
+		log_conn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: destination "
+		    "not in -dynamic-destination-allow, closed", cbuf, pbuf,
+		    tbuf);
+		goto done;
+	}
+	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
 	    "connecting", cbuf, pbuf, tbuf, hdr.version);
 
 	bfd = spoof ?
@@ -419,8 +440,8 @@ tcp_relay_serve(void *arg)
 	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
 	if (bfd == -1) {
 		atomic_fetch_add(&sh->stats.backend_fail, 1);
-		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: backend socket",
-		    cbuf, pbuf, tbuf);
+		log_conn_warn_f(LOG_V_ERRORS, &lf,
+		    "%s via %s -> %s: backend socket", cbuf, pbuf, tbuf);
 		goto done;
 	}
 	tcp_shared_set_backend(sh, c, bfd);
@@ -428,7 +449,7 @@ tcp_relay_serve(void *arg)
 	if (cfg->keepalive_ms > 0 &&
 	    net_keepalive(bfd, cfg->keepalive_ms) == -1) {
 		atomic_fetch_add(&sh->stats.backend_fail, 1);
-		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: keepalive",
+		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: keepalive",
 		    cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);
 		(void)close(bfd);
@@ -442,7 +463,7 @@ tcp_relay_serve(void *arg)
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
 	    RELAY_CONNECT_MS) == -1) {
 		atomic_fetch_add(&sh->stats.backend_fail, 1);
-		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: connect",
+		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: connect",
 		    cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);
 		(void)close(bfd);
@@ -450,7 +471,8 @@ tcp_relay_serve(void *arg)
 	}
 	atomic_fetch_add(&sh->stats.proxied, 1);
 	atomic_fetch_add(&sh->stats.active, 1);
-	log_conn(LOG_V_STATES, "%s via %s -> %s: connected", cbuf, pbuf, tbuf);
+	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: connected", cbuf, pbuf,
+	    tbuf);
 
 	/* What came with the header goes first, before any splice. */
 	if (filled > (size_t)hlen) {
@@ -470,8 +492,8 @@ tcp_relay_serve(void *arg)
 	atomic_store(&c->refs, 2);
 	if (pool_run(sh->pool, relay_backward, c) == -1) {
 		atomic_store(&c->refs, 1);
-		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: no thread for "
-		    "the reply direction", cbuf, pbuf, tbuf);
+		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: no thread "
+		    "for the reply direction", cbuf, pbuf, tbuf);
 		relay_fail(c, "no thread");
 		goto done;
 	}

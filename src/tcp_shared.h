@@ -31,6 +31,7 @@ struct tcp_stats {
 	atomic_uint_fast64_t	active;
 	atomic_uint_fast64_t	bytes_in;	/* client to backend */
 	atomic_uint_fast64_t	bytes_out;	/* backend to client */
+	atomic_uint_fast64_t	dest_denied;	/* -dynamic-destination-allow */
 };
 
 struct tcp_shared {

@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "destallow.h"
 #include "log.h"
 #include "proxy_header.h"
 #include "target.h"
@@ -34,14 +35,39 @@ udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
     const char *why)
 {
 	char		buf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	n;
 
 	UDP_STATS_INC(&u->st, bad_header);
 	if ((n = udp_flow_log_due(u, &u->log_bad)) == 0)
 		return;
-	log_conn(LOG_V_ERRORS, "udp %d: dropped %" PRIu64 " datagram(s) "
+	lf.lb = addr_format(from, buf, sizeof(buf));
+	lf.reason = why;
+	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: dropped %" PRIu64 " datagram(s) "
 	    "without a usable PROXY v2 header, last from %s: %s", u->id,
-	    n, addr_format(from, buf, sizeof(buf)), why);
+	    n, lf.lb, why);
+}
+
+/* -dynamic-destination to a destination outside the list: counted. */
+static void
+udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
+    const struct sockaddr *src, const struct sockaddr *dst)
+{
+	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
+	char			 tbuf[ADDR_STRLEN];
+	struct log_fields	 lf = LOG_FIELDS_INIT;
+	uint64_t		 n;
+
+	UDP_STATS_INC(&u->st, dest_denied);
+	if ((n = udp_flow_log_due(u, &u->log_dest_denied)) == 0)
+		return;
+	lf.lb = addr_format(&from->sa, lbuf, sizeof(lbuf));
+	lf.client = addr_format(src, cbuf, sizeof(cbuf));
+	lf.target = addr_format(dst, tbuf, sizeof(tbuf));
+	lf.reason = "destination not allowed";
+	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64 " datagram(s) "
+	    "to destinations not in -dynamic-destination-allow, last %s via "
+	    "%s -> %s", u->id, n, lf.client, lf.lb, lf.target);
 }
 
 /*
@@ -83,16 +109,19 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	ssize_t			 hlen;
 	int			 spoof = 0, tag;
 	char			 buf1[ADDR_STRLEN];
+	struct log_fields	 lf = LOG_FIELDS_INIT;
 	uint64_t		 n;
 
 	UDP_STATS_INC(&u->st, datagrams);
 	if (!allowlist_allows(u->allow, &from->sa)) {
 		UDP_STATS_INC(&u->st, denied);
-		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0)
-			log_conn(LOG_V_ERRORS, "udp %d: denied %" PRIu64
+		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0) {
+			lf.lb = addr_format(&from->sa, buf1, sizeof(buf1));
+			lf.reason = "not in the allowed subnets";
+			log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64
 			    " datagram(s) from outside the allow-list, "
-			    "last from %s", u->id, n,
-			    addr_format(&from->sa, buf1, sizeof(buf1)));
+			    "last from %s", u->id, n, lf.lb);
+		}
 		return;
 	}
 
@@ -119,6 +148,12 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    &src, &spoof, &dst, &why) == -1) {
 		udp_datagram_drop(u, &from->sa,
 		    why != NULL ? why : "no target");
+		return;
+	}
+	if (spoof && u->cfg->dynamic_destination &&
+	    !destallow_allows((struct sockaddr *)&dst)) {
+		udp_datagram_dest_denied(u, from, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst);
 		return;
 	}
 	/* LOCAL (or a header without a source): the sender is the flow. */

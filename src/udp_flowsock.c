@@ -33,13 +33,17 @@ void
 udp_flowsock_close(struct udp_flow *u, struct flow *f, const char *why)
 {
 	union flow_addr	client;
-	char		buf[ADDR_STRLEN];
+	char		buf[ADDR_STRLEN], tbuf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 
 	if (log_verbosity() >= LOG_V_STATES) {
 		flow_table_key_addr(&f->key, &client);
-		log_conn(LOG_V_STATES, "udp %d: flow %s%s closed: %s", u->id,
-		    f->key.tag == UDP_FLOW_TAG_LOCAL ? "local " : "",
-		    addr_format(&client.sa, buf, sizeof(buf)), why);
+		lf.client = addr_format(&client.sa, buf, sizeof(buf));
+		lf.target = addr_format(&f->target.sa, tbuf, sizeof(tbuf));
+		lf.reason = why;
+		log_conn_f(LOG_V_STATES, &lf, "udp %d: flow %s%s closed: %s",
+		    u->id, f->key.tag == UDP_FLOW_TAG_LOCAL ? "local " : "",
+		    lf.client, why);
 	}
 	/* close() also takes the fd out of the epoll set. */
 	if (f->fd != -1 && close(f->fd) == -1)
@@ -56,6 +60,7 @@ udp_flowsock_evict(struct udp_flow *u)
 	struct flow	*f;
 	union flow_addr	 client;
 	char		 buf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	 n;
 
 	if ((f = flow_table_oldest(&u->table)) == NULL)
@@ -63,9 +68,11 @@ udp_flowsock_evict(struct udp_flow *u)
 	UDP_STATS_INC(&u->st, evicted);
 	if ((n = udp_flow_log_due(u, &u->log_evict)) != 0) {
 		flow_table_key_addr(&f->key, &client);
-		log_conn(LOG_V_ERRORS, "udp %d: flow table full (%d): evicted "
-		    "%" PRIu64 " flow(s), last %s", u->id, u->cfg->max_flows,
-		    n, addr_format(&client.sa, buf, sizeof(buf)));
+		lf.client = addr_format(&client.sa, buf, sizeof(buf));
+		lf.reason = "evicted";
+		log_conn_f(LOG_V_ERRORS, &lf, "udp %d: flow table full (%d): "
+		    "evicted %" PRIu64 " flow(s), last %s", u->id,
+		    u->cfg->max_flows, n, lf.client);
 	}
 	udp_flowsock_close(u, f, "evicted");
 }
@@ -76,15 +83,17 @@ udp_flowsock_fail(struct udp_flow *u, const char *what,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	char		sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	n;
 
 	UDP_STATS_INC(&u->st, flow_fail);
 	if ((n = udp_flow_log_due(u, &u->log_open)) == 0)
 		return;
-	log_conn_warn(LOG_V_ERRORS, "udp %d: new flow: %s %s -> %s (%"
+	lf.client = addr_format(src, sbuf, sizeof(sbuf));
+	lf.target = addr_format(dst, dbuf, sizeof(dbuf));
+	log_conn_warn_f(LOG_V_ERRORS, &lf, "udp %d: new flow: %s %s -> %s (%"
 	    PRIu64 " flow(s) not opened since the last line)", u->id, what,
-	    addr_format(src, sbuf, sizeof(sbuf)),
-	    addr_format(dst, dbuf, sizeof(dbuf)), n);
+	    lf.client, lf.target, n);
 }
 
 struct flow *
@@ -94,6 +103,7 @@ udp_flowsock_open(struct udp_flow *u, const struct flow_key *key,
 	struct epoll_event	 ev;
 	struct flow		*f;
 	char			 sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
+	struct log_fields	 lf = LOG_FIELDS_INIT;
 	int			 fd, saved;
 
 	if (spoof)
@@ -133,9 +143,12 @@ udp_flowsock_open(struct udp_flow *u, const struct flow_key *key,
 	}
 	UDP_STATS_INC(&u->st, flows);
 	UDP_STATS_INC(&u->st, opened);
-	log_conn(LOG_V_STATES, "udp %d: flow %s%s -> %s opened", u->id,
-	    spoof ? "" : "local ", addr_format(src, sbuf, sizeof(sbuf)),
-	    addr_format(dst, dbuf, sizeof(dbuf)));
+	if (log_verbosity() >= LOG_V_STATES) {
+		lf.client = addr_format(src, sbuf, sizeof(sbuf));
+		lf.target = addr_format(dst, dbuf, sizeof(dbuf));
+		log_conn_f(LOG_V_STATES, &lf, "udp %d: flow %s%s -> %s opened",
+		    u->id, spoof ? "" : "local ", lf.client, lf.target);
+	}
 	return (f);
 }
 

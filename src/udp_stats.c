@@ -32,6 +32,7 @@ udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
 	st->opened = UDP_STATS_GET(c, opened);
 	st->expired = UDP_STATS_GET(c, expired);
 	st->evicted = UDP_STATS_GET(c, evicted);
+	st->dest_denied = UDP_STATS_GET(c, dest_denied);
 }
 
 void
@@ -44,7 +45,8 @@ udp_stats_log(struct udp_counters *c, int id, const char *when)
 	    "%" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
 	    " denied, %" PRIu64 " send failed, %" PRIu64 " flow failed, "
 	    "%" PRIu64 " flows open, %" PRIu64 " opened, %" PRIu64
-	    " expired, %" PRIu64 " evicted", id, when, s.datagrams,
-	    s.forwarded, s.replies, s.bad_header, s.denied, s.send_fail,
-	    s.flow_fail, s.flows, s.opened, s.expired, s.evicted);
+	    " expired, %" PRIu64 " evicted, %" PRIu64 " destination denied",
+	    id, when, s.datagrams, s.forwarded, s.replies, s.bad_header,
+	    s.denied, s.send_fail, s.flow_fail, s.flows, s.opened, s.expired,
+	    s.evicted, s.dest_denied);
 }

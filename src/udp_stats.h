@@ -25,6 +25,7 @@ struct udp_flow_stats {
 	uint64_t	opened;
 	uint64_t	expired;	/* idle for -close-after */
 	uint64_t	evicted;	/* oldest, dropped for -max-flows */
+	uint64_t	dest_denied;	/* -dynamic-destination-allow */
 };
 
 struct udp_counters {
@@ -39,6 +40,7 @@ struct udp_counters {
 	atomic_uint_fast64_t	opened;
 	atomic_uint_fast64_t	expired;
 	atomic_uint_fast64_t	evicted;
+	atomic_uint_fast64_t	dest_denied;
 };
 
 /* Relaxed: each counter stands alone, and only its thread writes it. */

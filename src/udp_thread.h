@@ -56,6 +56,7 @@ struct udp_flow {
 
 	struct ratelog		 log_bad;
 	struct ratelog		 log_denied;
+	struct ratelog		 log_dest_denied;
 	struct ratelog		 log_evict;
 	struct ratelog		 log_open;	/* new flow sockets */
 	struct ratelog		 log_send;	/* to the backend */
@@ -72,15 +73,17 @@ struct udp_flow {
 
 /*
  * Count one event; the number of events its line stands for when one is
- * due now (at most one per UDP_FLOW_LOG_MS, and only at -v 1 and up),
- * else 0. errno is left as it was.
+ * due now (at -v 1 at most one per UDP_FLOW_LOG_MS, at -v 2 every one:
+ * distinct reasons share a limiter, and -v 2 asks for each), else 0.
+ * errno is left as it was.
  */
 static inline uint64_t
 udp_flow_log_due(struct udp_flow *u, struct ratelog *rl)
 {
 	if (log_verbosity() < LOG_V_ERRORS)
 		return (0);
-	return (ratelog_due_at(rl, u->now, UDP_FLOW_LOG_MS));
+	return (ratelog_due_at(rl, u->now,
+	    log_verbosity() >= LOG_V_STATES ? 0 : UDP_FLOW_LOG_MS));
 }
 
 #endif

@@ -45,6 +45,24 @@ test_budget_conns_by_tasks_takes_two_threads_each(void)
 }
 
 static void
+test_budget_flows_by_fds_per_socket(void)
+{
+	/* 2,000 fds, one socket: (2000 - 64 - 3) / 1. */
+	CU_ASSERT_EQUAL(budget_flows_by_fds(2000, 1, 1), 1933);
+	/* Four sockets share the limit; TPROXY reply sockets halve it. */
+	CU_ASSERT_EQUAL(budget_flows_by_fds(65536, 4, 1), 16365);
+	CU_ASSERT_EQUAL(budget_flows_by_fds(65536, 4, 2), 8182);
+	/* Too small for anything still leaves one flow. */
+	CU_ASSERT_EQUAL(budget_flows_by_fds(60, 1, 1), 1);
+	CU_ASSERT_EQUAL(budget_flows_by_fds(1000, 0, 1), 1);
+	/* The inverse: what the flows that fit need stays within it. */
+	CU_ASSERT_EQUAL(budget_fds_for_flows(1933, 1, 1), 2000);
+	CU_ASSERT(budget_fds_for_flows(16365, 4, 1) <= 65536);
+	CU_ASSERT(budget_fds_for_flows(16366, 4, 1) > 65536);
+	CU_ASSERT_EQUAL(budget_fds_for_flows(65536, 1, 1), 65603);
+}
+
+static void
 test_budget_pipes_get_what_the_connections_leave(void)
 {
 	/* The default on this kind of host: exactly the idle kits' 64. */
@@ -120,6 +138,8 @@ test_budget_register(void)
 	    test_budget_conns_by_fds_sets_aside_reserve_and_idle_pipes);
 	test_add(s, "connections by tasks take two threads each",
 	    test_budget_conns_by_tasks_takes_two_threads_each);
+	test_add(s, "flows by fds count per socket",
+	    test_budget_flows_by_fds_per_socket);
 	test_add(s, "pipes get what the connections leave",
 	    test_budget_pipes_get_what_the_connections_leave);
 	test_add(s, "tasks take the lowest level of the cgroup tree",

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -272,6 +273,139 @@ test_log_strerror_fills_any_buffer(void)
 	    strcmp(s, strerror(EPIPE)) == 0);
 }
 
+static void
+test_log_json_escape_quotes_controls_and_bad_utf8(void)
+{
+	char	buf[64], tiny[8];
+
+	CU_ASSERT_EQUAL(log_json_escape(buf, sizeof(buf), "plain"), 5);
+	CU_ASSERT_STRING_EQUAL(buf, "plain");
+	log_json_escape(buf, sizeof(buf), "a\"b\\c\nd\te\rf");
+	CU_ASSERT_STRING_EQUAL(buf, "a\\\"b\\\\c\\nd\\te\\rf");
+	log_json_escape(buf, sizeof(buf), "\x01\x1f\x7f");
+	CU_ASSERT_STRING_EQUAL(buf, "\\u0001\\u001f\\u007f");
+	/* Valid UTF-8 passes; a stray byte or an overlong form does not. */
+	log_json_escape(buf, sizeof(buf), "caf\xc3\xa9 \xe2\x82\xac");
+	CU_ASSERT_STRING_EQUAL(buf, "caf\xc3\xa9 \xe2\x82\xac");
+	log_json_escape(buf, sizeof(buf), "x\xffy\xc3");
+	CU_ASSERT_STRING_EQUAL(buf, "x\\u00ffy\\u00c3");
+	log_json_escape(buf, sizeof(buf), "\xc0\xaf\xed\xa0\x80");
+	CU_ASSERT_STRING_EQUAL(buf,
+	    "\\u00c0\\u00af\\u00ed\\u00a0\\u0080");
+	/* Cut between escapes, never inside one. */
+	CU_ASSERT_EQUAL(log_json_escape(tiny, sizeof(tiny), "ab\"cd"), 6);
+	CU_ASSERT_STRING_EQUAL(tiny, "ab\\\"cd");
+	CU_ASSERT_EQUAL(log_json_escape(tiny, 7, "abcde\n"), 5);
+	CU_ASSERT_STRING_EQUAL(tiny, "abcde");
+	CU_ASSERT_EQUAL(log_json_escape(tiny, 1, "abc"), 0);
+}
+
+static void
+test_log_render_json_has_stable_keys(void)
+{
+	struct log_fields	f = LOG_FIELDS_INIT;
+	char			buf[512];
+	size_t			n;
+
+	n = log_render(buf, sizeof(buf), LOG_FORMAT_JSON,
+	    "2026-01-02T03:04:05.678Z", LOG_INFO, "listening", NULL, NULL);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"time\":\"2026-01-02T03:04:05.678Z\","
+	    "\"level\":\"info\",\"msg\":\"listening\"}\n");
+	CU_ASSERT_EQUAL(n, strlen(buf));
+
+	f.client = "192.0.2.1:5000";
+	f.lb = "[2001:db8::1]:40000";
+	f.target = "127.0.0.1:443";
+	f.reason = "eof";
+	f.bytes_in = 12;
+	f.bytes_out = 0;
+	f.duration_ms = 1500;
+	log_render(buf, sizeof(buf), LOG_FORMAT_JSON, "T", LOG_DEBUG,
+	    "closed \"x\"", &f, NULL);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"time\":\"T\",\"level\":\"debug\","
+	    "\"msg\":\"closed \\\"x\\\"\",\"client\":\"192.0.2.1:5000\","
+	    "\"lb\":\"[2001:db8::1]:40000\",\"target\":\"127.0.0.1:443\","
+	    "\"bytes_in\":12,\"bytes_out\":0,\"duration_ms\":1500,"
+	    "\"reason\":\"eof\"}\n");
+
+	/* Without a reason of its own, errno's text is the reason. */
+	f = (struct log_fields)LOG_FIELDS_INIT;
+	f.lb = "192.0.2.9:1";
+	log_render(buf, sizeof(buf), LOG_FORMAT_JSON, "T", LOG_WARNING,
+	    "connect: Connection refused", &f, "Connection refused");
+	CU_ASSERT_STRING_EQUAL(buf, "{\"time\":\"T\",\"level\":\"warn\","
+	    "\"msg\":\"connect: Connection refused\",\"lb\":\"192.0.2.9:1\","
+	    "\"reason\":\"Connection refused\"}\n");
+	log_render(buf, sizeof(buf), LOG_FORMAT_JSON, "T", LOG_ERR,
+	    "fatal: x", NULL, "y");
+	CU_ASSERT_STRING_EQUAL(buf, "{\"time\":\"T\",\"level\":\"error\","
+	    "\"msg\":\"fatal: x\"}\n");
+
+	/* Text ignores the keys. */
+	log_render(buf, sizeof(buf), LOG_FORMAT_TEXT, "T", LOG_INFO, "m",
+	    &f, NULL);
+	CU_ASSERT_STRING_EQUAL(buf, "T mmproxyd: m\n");
+}
+
+static void
+test_log_render_cuts_only_msg_and_closes_the_object(void)
+{
+	struct log_fields	f = LOG_FIELDS_INIT;
+	char			buf[96], msg[300];
+	const char		*end;
+	size_t			n;
+
+	memset(msg, '"', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	f.client = "192.0.2.1:5000";
+	n = log_render(buf, sizeof(buf), LOG_FORMAT_JSON, "T", LOG_INFO,
+	    msg, &f, NULL);
+	CU_ASSERT(n < sizeof(buf));
+	CU_ASSERT_EQUAL(n, strlen(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf,
+	    "\\\"\",\"client\":\"192.0.2.1:5000\"}\n"));
+	/* No escape is cut in half: no backslash before msg's last quote. */
+	CU_ASSERT_FATAL((end = strstr(buf, "\",\"client\"")) != NULL);
+	CU_ASSERT(end[-1] == '"' && end[-2] == '\\' && end[-3] == '"');
+	n = log_render(buf, sizeof(buf), LOG_FORMAT_TEXT, "T", LOG_INFO,
+	    msg, NULL, NULL);
+	CU_ASSERT_EQUAL(n, sizeof(buf) - 1);
+	CU_ASSERT_EQUAL(buf[n - 1], '\n');
+}
+
+static void
+test_log_json_lines_through_stderr(void)
+{
+	struct test_log_cap	c;
+	struct log_fields	f = LOG_FIELDS_INIT;
+	char			buf[TEST_LOG_BUF], line[TEST_LOG_LINE];
+
+	test_log_capture(&c, 1, LOG_V_ERRORS);
+	log_set_format(LOG_FORMAT_JSON);
+	log_info("ready");
+	f.lb = "192.0.2.7:4000";
+	errno = ECONNREFUSED;
+	log_conn_warn_f(LOG_V_ERRORS, &f, "%s: connect", f.lb);
+	log_conn_f(LOG_V_STATES, &f, "not at -v 1");
+	log_set_format(LOG_FORMAT_TEXT);
+	test_log_release(&c, buf, sizeof(buf));
+
+	test_log_line(buf, 0, line, sizeof(line));
+	/* The journal's priority still leads; journald strips it. */
+	CU_ASSERT_NSTRING_EQUAL(line, "<6>{\"time\":\"", 12);
+	CU_ASSERT_PTR_NOT_NULL(strstr(line,
+	    "Z\",\"level\":\"info\",\"msg\":\"ready\"}"));
+	test_log_line(buf, 1, line, sizeof(line));
+	CU_ASSERT_NSTRING_EQUAL(line, "<4>{", 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"msg\":\"192.0.2.7:4000: "
+	    "connect: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "\",\"lb\":\"192.0.2.7:4000\","
+	    "\"reason\":\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, strerror(ECONNREFUSED)));
+	test_log_line(buf, 2, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "");
+}
+
 void
 test_log_register(void)
 {
@@ -291,4 +425,12 @@ test_log_register(void)
 	    test_log_warn_appends_errno_text_and_keeps_errno);
 	test_add(s, "strerror fills any buffer",
 	    test_log_strerror_fills_any_buffer);
+	test_add(s, "json escape quotes controls and bad utf8",
+	    test_log_json_escape_quotes_controls_and_bad_utf8);
+	test_add(s, "render json has stable keys",
+	    test_log_render_json_has_stable_keys);
+	test_add(s, "render cuts only msg and closes the object",
+	    test_log_render_cuts_only_msg_and_closes_the_object);
+	test_add(s, "json lines through stderr",
+	    test_log_json_lines_through_stderr);
 }

@@ -111,7 +111,7 @@ test_options_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.verbosity == 0);
 	CU_ASSERT(cfg.max_conns == 0);
 	CU_ASSERT(cfg.header_timeout_ms == 5000);
-	CU_ASSERT(cfg.max_flows == 65536);
+	CU_ASSERT(cfg.max_flows == 0);	/* from the fd limit */
 	CU_ASSERT(cfg.shutdown_timeout_ms == 30000);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT(cfg.user == NULL);
@@ -300,7 +300,7 @@ test_options_numbers_reject_garbage_and_overflow(void)
 	    "0x10", NULL);
 	fails_with("-close-after: \"99999999999999999999\" is out of range "
 	    "1ms..2000000s", "-close-after", "99999999999999999999", NULL);
-	fails_with("-max-flows: \"4294967297\" is out of range 1..10000000",
+	fails_with("-max-flows: \"4294967297\" is out of range 0..10000000",
 	    "-max-flows", "4294967297", NULL);
 }
 
@@ -440,8 +440,10 @@ test_options_max_flows_and_shutdown_timeout_bounds(void)
 {
 	struct options	cfg;
 
-	fails_with("-max-flows: \"0\" is out of range 1..10000000",
-	    "-max-flows", "0", NULL);
+	fails_with("-max-flows: \"-1\" is out of range 0..10000000",
+	    "-max-flows", "-1", NULL);
+	fails_with("-max-flows: \"10000001\" is out of range 0..10000000",
+	    "-max-flows", "10000001", NULL);
 	/* 0 still closes the connections at once. */
 	CU_ASSERT_FATAL(run(&cfg, "-shutdown-timeout", "0", NULL) ==
 	    OPTIONS_OK);
@@ -509,7 +511,7 @@ test_options_help_prints_every_flag_and_exits(void)
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 			CU_ASSERT(strstr(outbuf, flags[i]) != NULL);
 		CU_ASSERT(strstr(outbuf, "(default 0.0.0.0:8443)") != NULL);
-		CU_ASSERT(strstr(outbuf, "(default 65536)") != NULL);
+		CU_ASSERT(strstr(outbuf, "UDP flows per socket, 0 = by fd limit (default 0)") != NULL);
 		CU_ASSERT(strstr(outbuf, "-header-timeout DURATION") != NULL);
 		CU_ASSERT(strstr(outbuf, "(default 5s)") != NULL);
 		CU_ASSERT(strstr(outbuf, "\nDURATION: seconds as 10 or 0.5, "

@@ -127,4 +127,10 @@ else
 	mm_log "no setpriv or no user nobody: unprivileged check skipped"
 fi
 
+# The daemon's own warning, in a namespace without the rules, names the
+# script that adds them as well as the commands.
+bare_netns NS4 daemon
+mm_daemon "$NS4" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001'
+grep -q 'replies from 127\.0\.0\.1:9001 to spoofed clients will not come back to mmproxyd; run mmproxyd-routing up, or add the routes: ip rule add' \
+    "$MM_LOG" || mm_fail "daemon warning: $(grep 'come back' "$MM_LOG")"
 mm_finish

@@ -4,7 +4,8 @@
 # udp_bad.sh -- -p udp drops every datagram without a usable PROXY v2
 # header (none, v1, truncated v2, STREAM transport, version 3, UNSPEC
 # PROXY) without forwarding a byte or answering, counts them in one
-# rate-limited line at -v 1, and keeps serving good datagrams.
+# rate-limited line at -v 1 (at -v 2 one line each), and keeps serving
+# good datagrams; the exit line counts them.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 . "$TOP_SRCDIR/tests/functional/udp_lib.sh"
@@ -45,6 +46,23 @@ lines=$(grep -c 'dropped .* datagram' "$L")
 assert_ge "lines about dropped datagrams" 1 "$lines"
 assert_lt "lines about dropped datagrams (rate-limited)" 15 "$lines"
 grep -q 'v1 header on udp' "$L" || mm_fail "no reason in the drop line"
+
+# At -v 2 nothing is rate-limited: three reasons in a row, three lines.
+udp_daemon "$NS" -l 127.0.0.1:8444 -4 127.0.0.1:9000 -v 2
+D2=$MM_PID
+L2=$MM_LOG
+for kind in v1 truncated stream; do
+	udp_send "$NS" --to 127.0.0.1:8444 --kind "$kind" --expect none \
+	    --timeout 0.01 >/dev/null || mm_fail "-v 2: $kind answered"
+done
+mm_wait_until 5 grep -q 'last from .*: not DGRAM transport' "$L2"
+for why in 'v1 header on udp' 'truncated header' 'not DGRAM transport'; do
+	grep -q "dropped 1 datagram(s) .*: $why\$" "$L2" ||
+	    mm_fail "-v 2: no line of its own for \"$why\""
+done
+mm_stop "$D2" >/dev/null
+grep -q 'udp 0 exit: 3 datagrams, 0 forwarded, 0 replies, 3 bad header' \
+    "$L2" || mm_fail "-v 2: exit counters: $(grep 'exit' "$L2")"
 
 kill -USR1 "$D" 2>/dev/null
 mm_stop "$D"
