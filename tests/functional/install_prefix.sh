@@ -53,7 +53,13 @@ for f in sbin/mmproxyd sbin/mmproxyd-routing etc/init.d/mmproxyd \
     share/doc/mmproxyd/examples/allowed-subnets.txt; do
 	check "installed $f" test -f "$P/$f"
 done
-outside=$(find /etc /lib/ /usr /var /opt /srv -xdev -newer "$tmp/stamp" \
+# systemd's unit directories by name (they may be mounts of their own),
+# then a sweep of the usual places.
+sysd=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+outside=$(find ${sysd:+"$sysd"} /lib/systemd/system /usr/lib/systemd/system \
+    /etc/systemd/system /usr/local/lib/systemd/system -maxdepth 1 \
+    -newer "$tmp/stamp" -name '*mmproxyd*' 2>/dev/null;
+    find /etc /lib/ /usr /var /opt /srv -xdev -newer "$tmp/stamp" \
     -name '*mmproxyd*' 2>/dev/null)
 check "nothing named mmproxyd changed outside the prefix: $outside" \
     test -z "$outside"
