@@ -48,6 +48,7 @@ init() {
 	ip netns exec "$NS" env DAEMON="$MMPROXYD" PIDFILE="$tmp/pid" \
 	    LOGFILE="$tmp/log" DEFAULTS="$tmp/defaults" \
 	    ROUTING_SCRIPT="$TOP_SRCDIR/scripts/mmproxyd-routing" \
+	    MMPROXYD_ROUTING_STATE="$tmp/state" \
 	    _SYSTEMCTL_SKIP_REDIRECT=1 sh "$INIT" "$@"
 }
 listening() { ip netns exec "$NS" ss -Htln 'sport = :18443' | grep -q .; }

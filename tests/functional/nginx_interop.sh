@@ -68,7 +68,8 @@ ip netns exec "$S" ip link set veth-s up
 ip netns exec "$C" ip addr add "$V4C/16" dev veth-c
 ip netns exec "$C" ip -6 addr add "$V6C/64" dev veth-c nodad
 ip netns exec "$C" ip link set veth-c up
-ip netns exec "$S" sh "$TOP_SRCDIR/scripts/mmproxyd-routing" up 123 ||
+ip netns exec "$S" env MMPROXYD_ROUTING_STATE="$tmp/routing" \
+    sh "$TOP_SRCDIR/scripts/mmproxyd-routing" up 123 ||
     exit 99
 
 # nginx: the example's stream block, pointed at this namespace.

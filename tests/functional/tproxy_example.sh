@@ -41,7 +41,8 @@ ip -n "$L" addr add 169.254.88.2/16 dev veth-l
 ip -n "$L" link set veth-l up
 
 # As the example's header says.
-ip netns exec "$S" sh "$TOP_SRCDIR/scripts/mmproxyd-routing" up 123 || exit 99
+ip netns exec "$S" env MMPROXYD_ROUTING_STATE="$tmp/routing" \
+    sh "$TOP_SRCDIR/scripts/mmproxyd-routing" up 123 || exit 99
 ip netns exec "$S" ip rule add fwmark 1 lookup 123 || exit 99
 ip netns exec "$S" nft -f "$TOP_SRCDIR/examples/nftables-tproxy.nft" || {
 	echo "nft cannot load the example (no tproxy support?)"; exit 77; }
