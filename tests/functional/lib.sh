@@ -299,6 +299,18 @@ mm_wait_until() {
 	return 1
 }
 
+# mm_wait_test SECONDS 'EXPR': poll the shell expression EXPR every 50 ms
+# until it is true. Quote it whole, so that a $(...) in it runs on every
+# poll: "mm_wait_until 5 test "$(x)" = 1" would compare x's first value.
+mm_wait_test() {
+	local secs=$1 i
+	for ((i = 0; i < secs * 20; i++)); do
+		eval "$2" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # mm_alive PID: fail the scenario when PID has died.
 mm_alive() {
 	kill -0 "$1" 2>/dev/null || mm_fail "${2:-process} $1 died"

@@ -77,8 +77,8 @@ proxy() {
 	    --src "$src" --dst "$dst" --mode echo --bytes 20000) ||
 	    { mm_fail "$what: client: $res"; return 1; }
 	sha=$(printf '%s\n' "$res" | jget sent_sha256)
-	mm_wait_until 5 test "$(logq "$blog" --event close \
-	    --peer "$src")" = 1 ||
+	mm_wait_test 5 'test "$(logq "$blog" --event close \
+	    --peer "$src")" = 1' ||
 	    { mm_fail "$what: backend never saw $src"; return 1; }
 	assert_eq "$what: bytes at backend" "$sha" \
 	    "$(logq "$blog" --event close --peer "$src" --field rx_sha256)"

@@ -63,8 +63,8 @@ for lb in 127.0.0.1:8444 '[::1]:8444'; do
 		res=$(mm_client "$NS" 20 -- --connect "$lb" --header v2 \
 		    --src "$src:$n" --dst "$dst" --mode echo) ||
 		    mm_fail "allow via $lb $src: $res"
-		mm_wait_until 5 test "$(logq "$blog" --event close \
-		    --peer "$src:$n")" = 1 ||
+		mm_wait_test 5 'test "$(logq "$blog" --event close \
+		    --peer "$src:$n")" = 1' ||
 		    mm_fail "allow via $lb $src: backend did not see $src:$n"
 	done
 done
@@ -95,8 +95,8 @@ n=$((n + 1))
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8444 --header v2 \
     --src "198.51.100.7:$n" --dst 192.0.2.1:443 --mode echo) ||
     mm_fail "allow after an emptied file: $res"
-mm_wait_until 5 test "$(logq "$BE4" --event close \
-    --peer "198.51.100.7:$n")" = 1 ||
+mm_wait_test 5 'test "$(logq "$BE4" --event close \
+    --peer "198.51.100.7:$n")" = 1' ||
     mm_fail "allow after an emptied file: backend did not see it"
 mm_alive "$D_ALLOW4" mmproxyd
 mm_finish

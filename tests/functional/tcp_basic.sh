@@ -43,8 +43,8 @@ for lb in 127.0.0.1:8443 '[::1]:8444'; do
 			    --mode echo --bytes 20000) ||
 			    mm_fail "$what: client: $res"
 			sha=$(printf '%s\n' "$res" | jget sent_sha256)
-			mm_wait_until 5 test "$(logq "$blog" --event close \
-			    --peer "$peer")" = 1 ||
+			mm_wait_test 5 'test "$(logq "$blog" --event close \
+			    --peer "$peer")" = 1' ||
 			    { mm_fail "$what: backend never saw $peer"; continue; }
 			assert_eq "$what: backend local address" "$target" \
 			    "$(logq "$blog" --event close --peer "$peer" \
@@ -68,8 +68,8 @@ for lb in 127.0.0.1:8443 '[::1]:8444'; do
 		before=$(logq "$blog" --event close)
 		res=$(mm_client "$NS" 20 -- --connect "$lb" --header "$hdr" \
 		    --mode echo) || mm_fail "lb $lb $hdr: client: $res"
-		mm_wait_until 5 test "$(logq "$blog" --event close)" -gt \
-		    "$before" || { mm_fail "lb $lb $hdr: backend saw nothing"; continue; }
+		mm_wait_test 5 'test "$(logq "$blog" --event close)" -gt \
+		    "$before"' || { mm_fail "lb $lb $hdr: backend saw nothing"; continue; }
 		got=$(logq "$blog" --event close --field peer_ip | tail -n 1)
 		assert_eq "lb $lb $hdr: backend peer" "$own" "$got"
 	done

@@ -27,7 +27,7 @@ for src in 198.51.100.7:43001 '[2001:db8::7]:43002'; do
 	res=$(mm_client "$NS" 120 -- --connect 127.0.0.1:8443 --header $hdr \
 	    --src "$src" --dst "$dst" --mode stream --bytes $N --timeout 100) ||
 	    mm_fail "$src: client: $res"
-	mm_wait_until 10 test "$(logq "$blog" --event close --peer "$src")" = 1 ||
+	mm_wait_test 10 'test "$(logq "$blog" --event close --peer "$src")" = 1' ||
 	    { mm_fail "$src: backend never finished"; continue; }
 	assert_eq "$src: client->backend bytes" $N \
 	    "$(logq "$blog" --event close --peer "$src" --field rx_bytes)"

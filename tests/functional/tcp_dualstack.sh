@@ -52,8 +52,8 @@ for port in 8443 8444; do
 				    --header $hdr --src "$src:$n" --dst "$dst" \
 				    --mode echo --timeout 10) ||
 				    mm_fail "$what: $res"
-				mm_wait_until 5 test "$(logq "$blog" \
-				    --event close --peer "$src:$n")" = 1 ||
+				mm_wait_test 5 'test "$(logq "$blog" \
+				    --event close --peer "$src:$n")" = 1' ||
 				    mm_fail "$what: backend did not see $src:$n"
 			done
 		done
@@ -68,7 +68,7 @@ for fam in 4 6; do
 	res=$(mm_client "$LB" 20 -- --connect "$(lb_of 8443 $fam)" \
 	    --header v2-local --mode echo --timeout 10) ||
 	    mm_fail "LOCAL over IPv$fam: $res"
-	mm_wait_until 5 test "$(logq "$want" --event close)" = $((w0 + 1)) ||
+	mm_wait_test 5 'test "$(logq "$want" --event close)" = $((w0 + 1))' ||
 	    mm_fail "LOCAL over IPv$fam did not reach -$fam"
 	assert_eq "LOCAL over IPv$fam: connections at the other target" \
 	    "$o0" "$(logq "$other" --event close)"
@@ -80,8 +80,8 @@ for fam in 4 6; do
 	res=$(mm_client "$LB" 20 -- --connect "$(lb_of 8445 $fam)" \
 	    --header v2 --src "192.0.2.7:$n" --dst 127.0.0.2:9002 --mode echo \
 	    --timeout 10) || mm_fail "dynamic over IPv$fam: $res"
-	mm_wait_until 5 test "$(logq "$BX4" --event close \
-	    --peer "192.0.2.7:$n")" = 1 ||
+	mm_wait_test 5 'test "$(logq "$BX4" --event close \
+	    --peer "192.0.2.7:$n")" = 1' ||
 	    mm_fail "dynamic over IPv$fam: 127.0.0.2:9002 did not see the client"
 done
 
@@ -90,7 +90,7 @@ n=$((n + 1))
 res=$(mm_client "$LB" 20 -- --connect "$(lb_of 8446 4)" --header v2 \
     --src "192.0.2.7:$n" --dst 192.0.2.1:443 --mode echo --timeout 10) ||
     mm_fail "allow-list, IPv4 balancer: $res"
-mm_wait_until 5 test "$(logq "$BE4" --event close --peer "192.0.2.7:$n")" = 1 ||
+mm_wait_test 5 'test "$(logq "$BE4" --event close --peer "192.0.2.7:$n")" = 1' ||
     mm_fail "allow-list: the IPv4 balancer was not admitted"
 n=$((n + 1))
 res=$(mm_client "$LB" 20 -- --connect "$(lb_of 8446 6)" --header v2 \

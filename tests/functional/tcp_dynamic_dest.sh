@@ -28,15 +28,15 @@ for hdr in v1 v2; do
 	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header $hdr \
 	    --src "198.51.100.7:$n" --dst 127.0.0.2:9002 --mode echo) ||
 	    mm_fail "dynamic IPv4 $hdr: $res"
-	mm_wait_until 5 test "$(logq "$BX4" --event close \
-	    --peer "198.51.100.7:$n")" = 1 ||
+	mm_wait_test 5 'test "$(logq "$BX4" --event close \
+	    --peer "198.51.100.7:$n")" = 1' ||
 	    mm_fail "dynamic IPv4 $hdr: 127.0.0.2:9002 did not see the client"
 	n=$((n + 1))
 	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header $hdr \
 	    --src "[2001:db8::7]:$n" --dst '[::1]:9003' --mode echo) ||
 	    mm_fail "dynamic IPv6 $hdr: $res"
-	mm_wait_until 5 test "$(logq "$BX6" --event close \
-	    --peer "[2001:db8::7]:$n")" = 1 ||
+	mm_wait_test 5 'test "$(logq "$BX6" --event close \
+	    --peer "[2001:db8::7]:$n")" = 1' ||
 	    mm_fail "dynamic IPv6 $hdr: [::1]:9003 did not see the client"
 done
 assert_eq "default IPv4 backend accepts with -dynamic-destination" 0 \
@@ -48,7 +48,7 @@ assert_eq "default IPv6 backend accepts with -dynamic-destination" 0 \
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8444 --header v1 \
     --src 198.51.100.7:48100 --dst 127.0.0.2:9002 --mode echo) ||
     mm_fail "static: $res"
-mm_wait_until 5 test "$(logq "$BD4" --event close \
-    --peer 198.51.100.7:48100)" = 1 ||
+mm_wait_test 5 'test "$(logq "$BD4" --event close \
+    --peer 198.51.100.7:48100)" = 1' ||
     mm_fail "without -dynamic-destination the -4 target was not used"
 mm_finish

@@ -38,7 +38,7 @@ for hdr in v1 v2; do
 	    --bytes 1048576 --timeout 20) ||
 	    mm_fail "backend half-close ($hdr): $res"
 	assert_json "greeting size ($hdr)" "$res" greeting_bytes 65536
-	mm_wait_until 10 test "$(logq "$BG" --event close --peer "$src")" = 1 ||
+	mm_wait_test 10 'test "$(logq "$BG" --event close --peer "$src")" = 1' ||
 	    { mm_fail "backend never finished ($hdr)"; continue; }
 	assert_eq "bytes after the backend's half-close ($hdr)" 1048576 \
 	    "$(logq "$BG" --event close --peer "$src" --field rx_bytes)"

@@ -42,7 +42,7 @@ for port in 8443 8444; do
 	    --src "198.51.100.7:$n" --mode echo) ||
 	    mm_fail "whole header on $port: $res"
 done
-mm_wait_until 5 test "$(logq "$BE" --event close)" -ge 2 ||
+mm_wait_test 5 'test "$(logq "$BE" --event close)" -ge 2' ||
     mm_fail "backend saw $(logq "$BE" --event close) of 2 connections"
 assert_eq "backend peers" "198.51.100.7:43002 198.51.100.7:43004" \
     "$(logq "$BE" --event accept --field peer | sort | xargs)"

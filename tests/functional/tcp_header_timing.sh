@@ -80,12 +80,12 @@ for k in "${!SPID[@]}"; do
 	assert_lt "stalled client $k closed after (s)" 6.5 "$el"
 done
 
-mm_wait_until 5 test "$(logq "$BE" --event close)" -ge 3
+mm_wait_test 5 'test "$(logq "$BE" --event close)" -ge 3'
 assert_eq "echo backend accepts" 3 "$(logq "$BE" --event accept)"
 assert_eq "echo backend peers" \
     "198.51.100.7 198.51.100.7 198.51.100.7" \
     "$(logq "$BE" --event accept --field peer_ip | sort | xargs)"
-mm_wait_until 5 test "$(logq "$BG" --event close)" -ge 1
+mm_wait_test 5 'test "$(logq "$BG" --event close)" -ge 1'
 assert_eq "greet backend accepts" 1 "$(logq "$BG" --event accept)"
 assert_eq "greet backend got the client's bytes after its half-close" 1000 \
     "$(logq "$BG" --event close --field rx_bytes)"

@@ -30,7 +30,7 @@ case_() {
 	before=$(logq "$blog" --event close)
 	res=$(mm_client "$NS" 30 -- --connect 127.0.0.1:8443 --mode echo \
 	    --timeout 20 "$@") || { mm_fail "$name: client: $res"; return; }
-	mm_wait_until 5 test "$(logq "$blog" --event close)" -gt "$before" ||
+	mm_wait_test 5 'test "$(logq "$blog" --event close)" -gt "$before"' ||
 	    { mm_fail "$name: $blog saw nothing (IPv4 backend's last peer:" \
 	    "$(logq "$B4" --event close --field peer | tail -n 1)," \
 	    "IPv6 backend's: $(logq "$B6" --event close --field peer |

@@ -18,7 +18,7 @@ assert_eq "listening sockets on 8443" 4 "$(mm_listen_count "$NS" 8443)"
 res=$(mm_tool "$NS" 120 many --connect 127.0.0.1:8443 \
     --src 198.51.100.7:20000 --count 400 --parallel 32 --timeout 30) ||
     mm_fail "many connections: $res"
-mm_wait_until 10 test "$(logq "$BE" --event close)" -ge 400
+mm_wait_test 10 'test "$(logq "$BE" --event close)" -ge 400'
 assert_eq "backend connections" 400 "$(logq "$BE" --event close)"
 assert_eq "distinct client ports at the backend" 400 \
     "$(logq "$BE" --event close --field peer | sort -u | wc -l)"

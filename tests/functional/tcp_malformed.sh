@@ -20,7 +20,7 @@ D=$MM_PID
 # Warm up, so that anything the daemon creates lazily exists already.
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
     --src 198.51.100.7:45000 --mode echo) || mm_fail "warm-up: $res"
-mm_wait_until 5 test "$(logq "$BE" --event close)" = 1
+mm_wait_test 5 'test "$(logq "$BE" --event close)" = 1'
 sleep 0.2
 fd0=$(mm_fdcount "$D")
 
@@ -40,8 +40,8 @@ mm_alive "$D" daemon
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v2 \
     --src 198.51.100.7:45001 --mode echo) ||
     mm_fail "good connection after the bad ones: $res"
-mm_wait_until 5 test "$(logq "$BE" --event close)" = 2 ||
+mm_wait_test 5 'test "$(logq "$BE" --event close)" = 2' ||
     mm_fail "backend did not finish the good connection"
 assert_ok "fd count back to $fd0 (now $(mm_fdcount "$D"))" \
-    mm_wait_until 5 test "$(mm_fdcount "$D")" -le "$fd0"
+    mm_wait_test 5 'test "$(mm_fdcount "$D")" -le "$fd0"'
 mm_finish

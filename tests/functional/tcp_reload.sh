@@ -42,7 +42,7 @@ wait "$FLOOD" || mm_fail "flood client failed"
 res=$(cat "$MM_TMP/flood.json")
 assert_json "connections through ten reloads" "$res" ok 400
 assert_json "connections reset during reloads" "$res" reset 0
-mm_wait_until 5 test "$(grep -c 'SIGHUP: reloaded' "$MM_LOG")" = 10 ||
+mm_wait_test 5 'test "$(grep -c "SIGHUP: reloaded" "$MM_LOG")" = 10' ||
     mm_fail "expected 10 reload lines, got $(grep -c 'SIGHUP: reloaded' "$MM_LOG")"
 
 # A list without us: new connections are refused before a byte is read.
@@ -64,7 +64,7 @@ assert_eq "connection after a bad reload" 0 "$(one_conn)"
 # Fixed again: served again.
 printf '127.0.0.0/8\n' >"$ALLOW"
 kill -HUP "$D"
-mm_wait_until 5 test "$(grep -c 'SIGHUP: reloaded' "$MM_LOG")" = 12 ||
+mm_wait_test 5 'test "$(grep -c "SIGHUP: reloaded" "$MM_LOG")" = 12' ||
     mm_fail "fixed file not reloaded"
 assert_eq "connection after a good reload" 1 "$(one_conn)"
 mm_alive "$D" mmproxyd

@@ -37,12 +37,12 @@ for i in 1 2 3; do
 	res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v2 \
 	    --src "$src" --dst '[2001:db8::1]:443' --mode rst --bytes 100000 \
 	    --delay 0.2) || mm_fail "client reset $i: $res"
-	mm_wait_until 3 test "$(logq "$BD" --event close --peer "$src")" = 1 ||
+	mm_wait_test 3 'test "$(logq "$BD" --event close --peer "$src")" = 1' ||
 	    mm_fail "client reset $i: backend connection still open after 3 s"
 	assert_eq "client reset $i: how the backend saw the end" reset \
 	    "$(logq "$BD" --event close --peer "$src" --field how)"
 done
 assert_ok "socket count back to $fd0 (now $(mm_sockcount "$D"))" \
-    mm_wait_until 5 test "$(mm_sockcount "$D")" -le "$fd0"
+    mm_wait_test 5 'test "$(mm_sockcount "$D")" -le "$fd0"'
 mm_alive "$D" daemon
 mm_finish

@@ -63,7 +63,7 @@ assert_eq "connections logged as cut by shutdown" 5 \
     "$(grep -c "closed after .*(cut by shutdown)" "$MM_LOG")"
 resets() { logq "$MM_TMP/backend.log" --event close --field how |
     grep -c "reset by peer"; }
-mm_wait_until 3 test "$(resets)" -ge 5 ||
+mm_wait_test 3 'test "$(resets)" -ge 5' ||
     mm_fail "backend saw $(resets) resets, not 5, from the cut connections"
 
 # 3. A second SIGTERM ends it at once.

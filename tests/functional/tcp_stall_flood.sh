@@ -48,7 +48,7 @@ assert_eq "backend connections" 100 "$(logq "$BLOG" --event accept)"
 kill -USR1 "$D"
 mm_wait_until 5 grep -q "header timeout 5000," "$MM_LOG" ||
     mm_fail "counters do not show 5000 header timeouts: $(grep counters "$MM_LOG")"
-mm_wait_until 10 test "$(sockets "$D")" = "$fd0" ||
+mm_wait_test 10 'test "$(sockets "$D")" = "$fd0"' ||
     mm_fail "sockets did not return to $fd0: $(sockets "$D")"
 assert_lt "pooled pipe fds" 257 "$(pipes "$D")"
 mm_alive "$D" mmproxyd

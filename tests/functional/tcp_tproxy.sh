@@ -59,8 +59,8 @@ for to in 203.0.113.50:10000 203.0.113.51:10005 '[fd00:2::50]:10010'; do
 		res=$(mm_client "$CLI" 20 -- --connect "$to" --header v2 \
 		    --src "$src:$n" --dst "$dst" --mode echo --timeout 10) ||
 		    mm_fail "via $to client $src: $res"
-		mm_wait_until 5 test "$(logq "$blog" --event close \
-		    --peer "$src:$n")" = 1 ||
+		mm_wait_test 5 'test "$(logq "$blog" --event close \
+		    --peer "$src:$n")" = 1' ||
 		    mm_fail "via $to: backend did not see $src:$n"
 		grep -F "$src:$n via " "$dlog" | grep -qF "$lb" ||
 		    mm_fail "via $to: daemon log does not name $lb as the peer"
