@@ -5,7 +5,8 @@
 /*
  * budget.h -- how many TCP connections the process limits allow: file
  * descriptors (two sockets each, plus the kits' pipes) and tasks (two
- * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max).
+ * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max),
+ * once the listening sockets and their threads have theirs.
  */
 #ifndef MMPROXYD_BUDGET_H
 #define MMPROXYD_BUDGET_H
@@ -17,16 +18,34 @@
 #define BUDGET_FDS_PER_PIPE	2
 #define BUDGET_TASK_RESERVE	8	/* main, spare, sanitizer threads */
 #define BUDGET_TASKS_PER_CONN	2	/* one relay thread per direction */
+/* A listening socket has one thread; a UDP one an epoll and eventfd too. */
+#define BUDGET_FDS_PER_TCP_LISTENER	1
+#define BUDGET_FDS_PER_UDP_LISTENER	3
+#define BUDGET_SHORT_FDS	1
+#define BUDGET_SHORT_TASKS	2
 #define BUDGET_UNLIMITED	((size_t)-1)
 
 /*
  * Connections that fit in nofile descriptors once min_pipes pipes (the
- * idle kits') and the reserve are set aside; at least 1.
+ * idle kits'), listen_fds and the reserve are set aside; at least 1.
  */
-size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes);
+size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes,
+	    size_t listen_fds);
 
-/* Connections whose threads fit in tasks more tasks; at least 1. */
+/*
+ * Connections whose threads fit in tasks more tasks, beside the reserve
+ * and one thread per listening socket; at least 1.
+ */
 size_t	budget_conns_by_tasks(size_t tasks, size_t listeners);
+
+/*
+ * Whether sockets listening sockets, fds_each descriptors and one thread
+ * apiece, fit in nofile and tasks with the reserve and room for one
+ * connection. Returns 0, BUDGET_SHORT_FDS or BUDGET_SHORT_TASKS; *need
+ * is then what the limit should be at least.
+ */
+int	budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
+	    size_t fds_each, size_t *need);
 
 /*
  * Pipes the kits may hold at once: the descriptors max_conns leave over,

@@ -392,8 +392,8 @@ tcp_relay_serve(void *arg)
 		log_conn_warn(LOG_V_ERRORS, "%s: getsockname", pbuf);
 		goto done;
 	}
-	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
-	    &spoof, &c->target, &why) == -1) {
+	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
+	    &src, &spoof, &c->target, &why) == -1) {
 		atomic_fetch_add(&sh->stats.bad_header, 1);
 		log_conn(LOG_V_ERRORS, "%s: %s", pbuf, why);
 		goto done;
