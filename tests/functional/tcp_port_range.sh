@@ -12,6 +12,10 @@
 mm_init tcp_port_range
 mm_netns NS tport
 
+# lines_ge N PATTERN: the daemon log has at least N lines matching it
+# (a function, so that mm_wait_until counts afresh each time).
+lines_ge() { [ "$(grep -c -- "$2" "$MM_LOG")" -ge "$1" ]; }
+
 B="$MM_TMP/backend.log"
 args=()
 for i in $(seq 0 15); do args+=(--listen "127.0.0.1:$((37015 + i))"); done
@@ -33,13 +37,14 @@ done
 assert_eq "listening sockets in all" 34 "$(mm_sockcount "$D")"
 
 # One client per port, each with its own source port.
+closed_once() { [ "$(logq "$B" --event close --peer "$1")" = 1 ]; }
 check() {
 	local lport=$1 tport=$2 src="198.51.100.7:$((40000 + $1 % 1000))"
 	local what="port $lport" res
 	res=$(mm_client "$NS" 20 -- --connect "127.0.0.1:$lport" \
 	    --header v2 --src "$src" --dst 192.0.2.1:443 --mode echo \
 	    --bytes 3000) || { mm_fail "$what: client: $res"; return; }
-	mm_wait_until 5 test "$(logq "$B" --event close --peer "$src")" = 1 ||
+	mm_wait_until 5 closed_once "$src" ||
 	    { mm_fail "$what: backend never saw $src"; return; }
 	assert_eq "$what: backend port" "127.0.0.1:$tport" \
 	    "$(logq "$B" --event close --peer "$src" --field local)"
@@ -66,7 +71,7 @@ assert_eq "connections at the backends after the reload" 17 \
 # Counters: one line per listening socket, named by its address; the two
 # sockets of a port together accepted its two clients and proxied one.
 kill -USR1 "$D"
-mm_wait_until 5 test "$(grep -c 'counters: listener' "$MM_LOG")" -ge 34 ||
+mm_wait_until 5 lines_ge 34 'counters: listener' ||
     mm_fail "counters: $(grep -c 'counters: listener' "$MM_LOG") lines"
 sum() {
 	grep "$1: listener [0-9]* on $2: " "$MM_LOG" | sed -n \
@@ -84,7 +89,7 @@ done
 # SIGTERM with a transfer in flight on a range port: drained, exit 0.
 printf '127.0.0.0/8\n' >"$MM_TMP/allow"
 kill -HUP "$D"
-mm_wait_until 10 test "$(grep -c 'SIGHUP: reloaded' "$MM_LOG")" -ge 2 ||
+mm_wait_until 5 lines_ge 2 'SIGHUP: reloaded' ||
     mm_fail "no second reload"
 timeout -k 2 60 ip netns exec "$NS" "$PYTHON" \
     "$TOP_SRCDIR/tests/functional/stress_tool.py" slow \

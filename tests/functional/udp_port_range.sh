@@ -13,6 +13,10 @@
 mm_init udp_port_range
 mm_netns NS uport
 
+# lines_ge N PATTERN: the daemon log has at least N lines matching it
+# (a function, so that mm_wait_until counts afresh each time).
+lines_ge() { [ "$(grep -c -- "$2" "$MM_LOG")" -ge "$1" ]; }
+
 B="$MM_TMP/echo.log"
 targets=(127.0.0.1:35565)
 for i in $(seq 0 15); do targets+=("127.0.0.1:$((37015 + i))"); done
@@ -43,7 +47,7 @@ for i in $(seq 0 15); do check $((27015 + i)) $((37015 + i)); done
 assert_eq "datagrams at the backends" 51 "$(wc -l <"$B")"
 
 kill -USR1 "$D"
-mm_wait_until 5 test "$(grep -c 'counters: ' "$MM_LOG")" -ge 34 ||
+mm_wait_until 5 lines_ge 34 'counters: ' ||
     mm_fail "counters: $(grep -c 'counters: ' "$MM_LOG") lines"
 for p in 25565 $(seq 27015 27030); do
 	grep -q "udp [0-9]* on 127.0.0.1:$p counters: 3 datagrams, 3 \
