@@ -81,7 +81,8 @@ endpoint_target(const struct options *cfg, const struct options_addrs *t,
     const char *flag, int i, char *err, size_t errlen)
 {
 	const struct options_ports	*l = &cfg->listen.v[i], *p;
-	char				 lb[ADDR_STRLEN + 8], tb[ADDR_STRLEN + 8];
+	char				 lb[ADDR_STRLEN + 8];
+	char				 tb[ADDR_STRLEN + 8];
 
 	if (t->n != 1 && t->n != cfg->listen.n) {
 		snprintf(err, errlen, "%s given %d times for %d -l: give one "

@@ -211,9 +211,10 @@ listener_log_stats(struct listener *l, const char *when)
 	struct tcp_stats	*s = &l->sh.stats;
 	char			 buf[ADDR_STRLEN];
 
-	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, denied %llu, "
-	    "bad header %llu, header timeout %llu, backend failed %llu, "
-	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu",
+	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
+	    "denied %llu, bad header %llu, header timeout %llu, "
+	    "backend failed %llu, timed out %llu, active %llu, "
+	    "bytes in %llu, bytes out %llu",
 	    when, l->id, addr_format((const struct sockaddr *)
 	    &l->sh.ep->listen, buf, sizeof(buf)),
 	    (unsigned long long)atomic_load(&s->accepted),

@@ -41,8 +41,8 @@ udp_stats_log(struct udp_counters *c, int id, const char *where,
 	struct udp_flow_stats	s;
 
 	udp_stats_read(c, &s);
-	log_info("udp %d on %s %s: %" PRIu64 " datagrams, %" PRIu64 " forwarded, "
-	    "%" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
+	log_info("udp %d on %s %s: %" PRIu64 " datagrams, %" PRIu64
+	    " forwarded, %" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
 	    " denied, %" PRIu64 " send failed, %" PRIu64 " flow failed, "
 	    "%" PRIu64 " flows open, %" PRIu64 " opened, %" PRIu64
 	    " expired, %" PRIu64 " evicted", id, where, when, s.datagrams,
