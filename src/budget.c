@@ -27,9 +27,10 @@
 #include "budget.h"
 
 size_t
-budget_conns_by_fds(size_t nofile, size_t min_pipes)
+budget_conns_by_fds(size_t nofile, size_t min_pipes, size_t listen_fds)
 {
-	size_t	set_aside = BUDGET_FD_RESERVE + min_pipes * BUDGET_FDS_PER_PIPE;
+	size_t	set_aside = BUDGET_FD_RESERVE + listen_fds +
+		    min_pipes * BUDGET_FDS_PER_PIPE;
 
 	if (nofile <= set_aside + BUDGET_FDS_PER_CONN)
 		return (1);
@@ -48,11 +49,31 @@ budget_conns_by_tasks(size_t tasks, size_t listeners)
 	return ((tasks - set_aside) / BUDGET_TASKS_PER_CONN);
 }
 
+int
+budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
+    size_t fds_each, size_t *need)
+{
+	size_t	fds = BUDGET_FD_MIN + sockets * fds_each +
+		    BUDGET_FDS_PER_CONN;
+	size_t	threads = BUDGET_TASK_RESERVE + sockets +
+		    BUDGET_TASKS_PER_CONN;
+
+	if (fds > nofile) {
+		*need = fds;
+		return (BUDGET_SHORT_FDS);
+	}
+	if (tasks != BUDGET_UNLIMITED && threads > tasks) {
+		*need = threads;
+		return (BUDGET_SHORT_TASKS);
+	}
+	return (0);
+}
+
 size_t
 budget_flows_by_fds(size_t nofile, size_t sockets, size_t fds_per_flow)
 {
 	size_t	set_aside = BUDGET_FD_RESERVE +
-	    sockets * BUDGET_FDS_PER_UDP_SOCK;
+	    sockets * BUDGET_FDS_PER_UDP_LISTENER;
 
 	if (sockets == 0 || fds_per_flow == 0 ||
 	    nofile <= set_aside + sockets * fds_per_flow)
@@ -63,7 +84,7 @@ budget_flows_by_fds(size_t nofile, size_t sockets, size_t fds_per_flow)
 size_t
 budget_fds_for_flows(size_t flows, size_t sockets, size_t fds_per_flow)
 {
-	return (BUDGET_FD_RESERVE + sockets * (BUDGET_FDS_PER_UDP_SOCK +
+	return (BUDGET_FD_RESERVE + sockets * (BUDGET_FDS_PER_UDP_LISTENER +
 	    flows * fds_per_flow));
 }
 

@@ -5,8 +5,9 @@
 /*
  * budget.h -- how many TCP connections the process limits allow: file
  * descriptors (two sockets each, plus the kits' pipes) and tasks (two
- * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max); and
- * how many UDP flows fit in the descriptors.
+ * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max),
+ * once the listening sockets and their threads have theirs; and how many
+ * UDP flows fit in the descriptors.
  */
 #ifndef MMPROXYD_BUDGET_H
 #define MMPROXYD_BUDGET_H
@@ -14,20 +15,30 @@
 #include <stddef.h>
 
 #define BUDGET_FD_RESERVE	64	/* listeners, logs, the odd file */
+/* Fewer than this and nothing can run: stdio, the log, a file or two. */
+#define BUDGET_FD_MIN		8
 #define BUDGET_FDS_PER_CONN	2	/* two sockets */
 #define BUDGET_FDS_PER_PIPE	2
 #define BUDGET_TASK_RESERVE	8	/* main, spare, sanitizer threads */
 #define BUDGET_TASKS_PER_CONN	2	/* one relay thread per direction */
+/* A listening socket has one thread; a UDP one an epoll and eventfd too. */
+#define BUDGET_FDS_PER_TCP_LISTENER	1
+#define BUDGET_FDS_PER_UDP_LISTENER	3
+#define BUDGET_SHORT_FDS	1
+#define BUDGET_SHORT_TASKS	2
 #define BUDGET_UNLIMITED	((size_t)-1)
-#define BUDGET_FDS_PER_UDP_SOCK	3	/* listener, epoll, eventfd */
 
 /*
  * Connections that fit in nofile descriptors once min_pipes pipes (the
- * idle kits') and the reserve are set aside; at least 1.
+ * idle kits'), listen_fds and the reserve are set aside; at least 1.
  */
-size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes);
+size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes,
+	    size_t listen_fds);
 
-/* Connections whose threads fit in tasks more tasks; at least 1. */
+/*
+ * Connections whose threads fit in tasks more tasks, beside the reserve
+ * and one thread per listening socket; at least 1.
+ */
 size_t	budget_conns_by_tasks(size_t tasks, size_t listeners);
 
 /*
@@ -42,6 +53,15 @@ size_t	budget_flows_by_fds(size_t nofile, size_t sockets,
 /* Descriptors that flows flows on each of sockets sockets need in all. */
 size_t	budget_fds_for_flows(size_t flows, size_t sockets,
 	    size_t fds_per_flow);
+
+/*
+ * Whether sockets listening sockets, fds_each descriptors and one thread
+ * apiece, fit in nofile and tasks with the reserve and room for one
+ * connection. Returns 0, BUDGET_SHORT_FDS or BUDGET_SHORT_TASKS; *need
+ * is then what the limit should be at least.
+ */
+int	budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
+	    size_t fds_each, size_t *need);
 
 /*
  * Pipes the kits may hold at once: the descriptors max_conns leave over,

@@ -29,6 +29,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "endpoint.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
@@ -42,14 +43,15 @@
 
 int
 listener_open(struct listener *l, int id, const struct options *opts,
-    struct pool *pool, struct kit_pool *kits, struct allowlist *allow)
+    const struct endpoint *ep, struct pool *pool, struct kit_pool *kits,
+    struct allowlist *allow)
 {
 	int	one = 1, saved;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
 	l->allow = allow;
-	l->fd = net_listen((const struct sockaddr *)&opts->listen,
+	l->fd = net_listen((const struct sockaddr *)&ep->listen,
 	    SOCK_STREAM, opts->listeners > 1, opts->listen_transparent);
 	if (l->fd == -1)
 		return (-1);
@@ -71,7 +73,7 @@ listener_open(struct listener *l, int id, const struct options *opts,
 		errno = saved;
 		return (-1);
 	}
-	tcp_shared_init(&l->sh, opts, pool, kits);
+	tcp_shared_init(&l->sh, opts, ep, pool, kits);
 	return (0);
 }
 
@@ -210,12 +212,14 @@ void
 listener_log_stats(struct listener *l, const char *when)
 {
 	struct tcp_stats	*s = &l->sh.stats;
+	char			 buf[ADDR_STRLEN];
 
-	log_info("%s: listener %d: accepted %llu, proxied %llu, denied %llu, "
-	    "bad header %llu, header timeout %llu, backend failed %llu, "
-	    "timed out %llu, active %llu, bytes in %llu, bytes out %llu, "
-	    "destination denied %llu",
-	    when, l->id,
+	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
+	    "denied %llu, bad header %llu, header timeout %llu, "
+	    "backend failed %llu, timed out %llu, active %llu, "
+	    "bytes in %llu, bytes out %llu, destination denied %llu",
+	    when, l->id, addr_format((const struct sockaddr *)
+	    &l->sh.ep->listen, buf, sizeof(buf)),
 	    (unsigned long long)atomic_load(&s->accepted),
 	    (unsigned long long)atomic_load(&s->proxied),
 	    (unsigned long long)atomic_load(&s->denied),

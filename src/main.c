@@ -33,6 +33,7 @@
 #include "budget.h"
 #include "destallow.h"
 #include "duration.h"
+#include "endpoint.h"
 #include "listener.h"
 #include "log.h"
 #include "monotonic.h"
@@ -71,6 +72,10 @@
 #define MAIN_DRAIN_POLL_MS	100
 
 static struct options	 opts;
+/* One per listening port; there are nendpoints x -listeners sockets. */
+static struct endpoint	*endpoints;
+static size_t		 nendpoints;
+static int		 nsockets;
 static struct listener	*listeners;
 static struct pool	 pool;
 static struct kit_pool	 kits;
@@ -108,8 +113,9 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 {
 	size_t	by_fds, by_tasks, n;
 
-	by_fds = budget_conns_by_fds((size_t)nofile, MAIN_KITS_IDLE);
-	by_tasks = budget_conns_by_tasks(tasks, (size_t)opts.listeners);
+	by_fds = budget_conns_by_fds((size_t)nofile, MAIN_KITS_IDLE,
+	    (size_t)nsockets * BUDGET_FDS_PER_TCP_LISTENER);
+	by_tasks = budget_conns_by_tasks(tasks, (size_t)nsockets);
 	*fit = by_fds < by_tasks ? by_fds : by_tasks;
 	n = opts.max_conns != 0 ? (size_t)opts.max_conns :
 	    MAIN_MAX_CONNS_DEFAULT;
@@ -118,7 +124,8 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 		    "but the limit is %llu: at most %zu connections fit "
 		    "(raise the limit with ulimit -n or LimitNOFILE=)",
 		    opts.max_conns, n * BUDGET_FDS_PER_CONN +
-		    BUDGET_FD_RESERVE + MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE,
+		    BUDGET_FD_RESERVE + MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE +
+		    (size_t)nsockets,
 		    (unsigned long long)nofile, by_fds);
 	if (n > by_tasks)
 		log_warnx("%s%zu needs %zu threads but the task limit "
@@ -128,7 +135,7 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 		    n, n * BUDGET_TASKS_PER_CONN, tasks,
 		    opts.max_conns != 0 ? "at most" : "capped at", by_tasks,
 		    n * BUDGET_TASKS_PER_CONN + BUDGET_TASK_RESERVE +
-		    (size_t)opts.listeners);
+		    (size_t)nsockets);
 	if (opts.max_conns != 0)
 		return (n);
 	return (n < *fit ? n : *fit);
@@ -144,7 +151,7 @@ static int
 main_max_flows(rlim_t nofile)
 {
 	size_t	per_flow = opts.listen_transparent ? 2 : 1;
-	size_t	socks = (size_t)opts.listeners, fit;
+	size_t	socks = (size_t)nsockets, fit;
 
 	fit = budget_flows_by_fds((size_t)nofile, socks, per_flow);
 	if (opts.max_flows == 0) {
@@ -173,38 +180,54 @@ main_max_flows(rlim_t nofile)
 }
 
 /*
+ * Every listening socket holds fds and a thread of its own from the start:
+ * refuse to start when they leave no room for a single connection.
+ */
+static void
+main_check_budget(rlim_t nofile)
+{
+	size_t	need;
+
+	switch (budget_listeners_fit((size_t)nofile, budget_tasks(),
+	    (size_t)nsockets, opts.proto == IPPROTO_UDP ?
+	    BUDGET_FDS_PER_UDP_LISTENER : BUDGET_FDS_PER_TCP_LISTENER,
+	    &need)) {
+	case BUDGET_SHORT_FDS:
+		fatalx("%d listening socket%s need at least %zu file "
+		    "descriptors but the limit is %llu (raise it with "
+		    "ulimit -n or LimitNOFILE=)", nsockets,
+		    nsockets == 1 ? "" : "s", need, (unsigned long long)nofile);
+		break;
+	case BUDGET_SHORT_TASKS:
+		fatalx("%d listening socket%s need a thread each, at least "
+		    "%zu in all, more than the task limit leaves (raise "
+		    "TasksMax=, the cgroup's pids.max or ulimit -u)", nsockets,
+		    nsockets == 1 ? "" : "s", need);
+		break;
+	}
+}
+
+/*
  * Fail at startup, not on the first connection, when we may not spoof; and
  * warn when replies to spoofed clients would not come back to us, the most
  * common reason a deployment of this kind of proxy "times out".
  */
 static void
-main_selfcheck(void)
+main_check_route(const struct sockaddr_storage *target)
 {
-	const struct sockaddr_storage *targets[] = { &opts.target4,
-		    &opts.target6 };
-	char	 buf[ADDR_STRLEN], err[512];
-	size_t	 i;
+	char	buf[ADDR_STRLEN], err[512];
 
-	if (selfcheck_transparent(opts.listen.ss_family, err,
-	    sizeof(err)) == -1)
-		fatalx("%s", err);
-	/* With -mark the replies are steered by the mark, elsewhere. */
-	if (opts.mark != 0 || opts.dynamic_destination)
-		return;
-	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
-		addr_format((const struct sockaddr *)targets[i], buf,
-		    sizeof(buf));
-		switch (selfcheck_return_route(
-		    (const struct sockaddr *)targets[i], err, sizeof(err))) {
-		case 0:
-			log_warnx("replies from %s to spoofed clients will not "
-			    "come back to mmproxyd; run mmproxyd-routing up, "
-			    "or add the routes: %s", buf, err);
-			break;
-		case -1:
-			log_warn("cannot check the return route for %s", buf);
-			break;
-		}
+	addr_format((const struct sockaddr *)target, buf, sizeof(buf));
+	switch (selfcheck_return_route((const struct sockaddr *)target, err,
+	    sizeof(err))) {
+	case 0:
+		log_warnx("replies from %s to spoofed clients will not "
+		    "come back to mmproxyd; run mmproxyd-routing up, or add "
+		    "the routes: %s", buf, err);
+		break;
+	case -1:
+		log_warn("cannot check the return route for %s", buf);
+		break;
 	}
 }
 
@@ -249,55 +272,112 @@ main_check_readable(const char *flag, const char *path)
 }
 
 static void
-main_open_listeners(void)
+main_selfcheck(void)
+{
+	char	err[512];
+	int	i, fam, seen4 = 0, seen6 = 0;
+
+	/* Once per family among the -l addresses. */
+	for (i = 0; i < opts.listen.n; i++) {
+		fam = opts.listen.v[i].addr.ss_family;
+		if (fam == AF_INET ? seen4++ : seen6++)
+			continue;
+		if (selfcheck_transparent(fam, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
+	/* With -mark the replies are steered by the mark, elsewhere. */
+	if (opts.mark != 0 || opts.dynamic_destination)
+		return;
+	/* The route depends on the address alone: one check per -4, -6. */
+	for (i = 0; i < opts.target4.n; i++)
+		main_check_route(&opts.target4.v[i].addr);
+	for (i = 0; i < opts.target6.n; i++)
+		main_check_route(&opts.target6.v[i].addr);
+}
+
+/* "listening on" for the i-th -l: one line for a range, not per port. */
+static void
+main_log_listening(int i, const char *proto)
+{
+	const struct options_ports	*l = &opts.listen.v[i];
+	const char			*what = proto[0] == 't' ? "listener" :
+					    "socket";
+	char				 buf[ADDR_STRLEN + 8], flows[48] = "";
+
+	endpoint_format_ports(l, buf, sizeof(buf));
+	if (proto[0] == 'u')
+		(void)snprintf(flows, sizeof(flows), ", up to %d flows each",
+		    opts.max_flows);
+	if (l->count == 1)
+		log_info("listening on %s (%s, %d %s%s%s)", buf, proto,
+		    opts.listeners, what, opts.listeners == 1 ? "" : "s",
+		    flows);
+	else
+		log_info("listening on %s (%s, %d ports, %d %s%s each%s)",
+		    buf, proto, l->count, opts.listeners, what,
+		    opts.listeners == 1 ? "" : "s", flows);
+}
+
+/* Fail on the port that could not be bound: the others close on exit. */
+static void
+main_bind_failed(int k, const char *proto)
 {
 	char	buf[ADDR_STRLEN];
-	int	i;
 
-	if ((listeners = calloc((size_t)opts.listeners,
-	    sizeof(*listeners))) == NULL)
+	addr_format((struct sockaddr *)&endpoints[k / opts.listeners].listen,
+	    buf, sizeof(buf));
+	if (errno == EPERM || errno == EACCES)
+		fatal("listen on %s (%s) (run as root or grant CAP_NET_ADMIN "
+		    "and CAP_NET_BIND_SERVICE)", buf, proto);
+	fatal("listen on %s (%s)", buf, proto);
+}
+
+/* Socket k listens on endpoint k / -listeners: copies sit side by side. */
+static void
+main_open_listeners(void)
+{
+	int	i, k;
+
+	if ((listeners = calloc((size_t)nsockets, sizeof(*listeners))) == NULL)
 		fatal("calloc");
-	addr_format((struct sockaddr *)&opts.listen, buf, sizeof(buf));
-	for (i = 0; i < opts.listeners; i++) {
-		if (listener_open(&listeners[i], i, &opts, &pool, &kits,
-		    &allow) == -1) {
-			if (errno == EPERM || errno == EACCES)
-				fatal("listen on %s (run as root or grant "
-				    "CAP_NET_ADMIN and CAP_NET_BIND_SERVICE)",
-				    buf);
-			fatal("listen on %s", buf);
-		}
-	}
-	log_info("listening on %s (tcp, %d listener%s)", buf, opts.listeners,
-	    opts.listeners == 1 ? "" : "s");
+	for (k = 0; k < nsockets; k++)
+		if (listener_open(&listeners[k], k, &opts,
+		    &endpoints[k / opts.listeners], &pool, &kits,
+		    &allow) == -1)
+			main_bind_failed(k, "tcp");
+	for (i = 0; i < opts.listen.n; i++)
+		main_log_listening(i, "tcp");
 }
 
 /* -p udp: every socket is bound before any flow thread starts. */
 static void
 main_open_udp(void)
 {
-	char	buf[ADDR_STRLEN];
-	int	i, got;
+	const struct sockaddr	*sa;
+	char			 buf[ADDR_STRLEN];
+	int			 i, k, got;
 
-	if ((udp_flows = calloc((size_t)opts.listeners,
-	    sizeof(*udp_flows))) == NULL ||
-	    (udp_fds = calloc((size_t)opts.listeners, sizeof(*udp_fds))) == NULL)
+	if ((udp_flows = calloc((size_t)nsockets, sizeof(*udp_flows))) ==
+	    NULL || (udp_fds = calloc((size_t)nsockets,
+	    sizeof(*udp_fds))) == NULL)
 		fatal("calloc");
-	addr_format((struct sockaddr *)&opts.listen, buf, sizeof(buf));
-	for (i = 0; i < opts.listeners; i++) {
-		udp_fds[i] = net_listen((struct sockaddr *)&opts.listen,
-		    SOCK_DGRAM, 1, opts.listen_transparent);
-		if (udp_fds[i] == -1)
-			fatal("listen on %s (udp)", buf);
+	for (k = 0; k < nsockets; k++) {
+		sa = (struct sockaddr *)&endpoints[k / opts.listeners].listen;
+		addr_format(sa, buf, sizeof(buf));
+		udp_fds[k] = net_listen(sa, SOCK_DGRAM, 1,
+		    opts.listen_transparent);
+		if (udp_fds[k] == -1)
+			main_bind_failed(k, "udp");
 		/* The kernel reports twice what it counts as payload. */
-		if ((got = net_grow_rcvbuf(udp_fds[i], MAIN_UDP_RCVBUF)) == -1)
+		if ((got = net_grow_rcvbuf(udp_fds[k], MAIN_UDP_RCVBUF)) == -1)
 			log_warn("%s (udp): receive buffer", buf);
-		else if (i == 0 && got / 2 < MAIN_UDP_RCVBUF)
+		else if (k == 0 && got / 2 < MAIN_UDP_RCVBUF)
 			log_info("%s (udp): receive buffer %d KiB (%d asked)",
 			    buf, got / 2 / 1024, MAIN_UDP_RCVBUF / 1024);
 	}
-	log_info("listening on %s (udp, %d socket%s, up to %d flows each)",
-	    buf, opts.listeners, opts.listeners == 1 ? "" : "s", opts.max_flows);
+	for (i = 0; i < opts.listen.n; i++)
+		main_log_listening(i, "udp");
+	log_info("udp: up to %d flows per socket", opts.max_flows);
 }
 
 static void
@@ -305,9 +385,9 @@ main_start_udp(void)
 {
 	int	i, rc;
 
-	for (i = 0; i < opts.listeners; i++)
-		if ((rc = udp_flow_start(&opts, &allow, i, udp_fds[i],
-		    &udp_flows[i])) != 0)
+	for (i = 0; i < nsockets; i++)
+		if ((rc = udp_flow_start(&opts, &endpoints[i / opts.listeners],
+		    &allow, i, udp_fds[i], &udp_flows[i])) != 0)
 			fatalx("udp flow thread: %s", strerror(rc));
 }
 
@@ -317,10 +397,10 @@ main_shutdown_udp(void)
 {
 	int	i, rc = 0;
 
-	for (i = 0; i < opts.listeners; i++)
+	for (i = 0; i < nsockets; i++)
 		udp_flow_stop(udp_flows[i]);
 	/* Joined first: the exit line counts the thread's last work too. */
-	for (i = 0; i < opts.listeners; i++) {
+	for (i = 0; i < nsockets; i++) {
 		if (udp_flow_join(udp_flows[i]) == -1)
 			rc = -1;
 		udp_flow_log_stats(udp_flows[i], "exit");
@@ -328,6 +408,7 @@ main_shutdown_udp(void)
 	}
 	free(udp_flows);
 	free(udp_fds);
+	free(endpoints);
 	return (rc);
 }
 
@@ -366,7 +447,7 @@ main_log_stats(const char *when)
 {
 	int	i;
 
-	for (i = 0; i < opts.listeners; i++) {
+	for (i = 0; i < nsockets; i++) {
 		if (opts.proto == IPPROTO_UDP)
 			udp_flow_log_stats(udp_flows[i], when);
 		else
@@ -425,12 +506,12 @@ main_shutdown(const sigset_t *sigs)
 		destallow_free();
 		goto out;
 	}
-	for (i = 0; i < opts.listeners; i++) {
+	for (i = 0; i < nsockets; i++) {
 		atomic_store(&listeners[i].stopping, 1);
 		(void)shutdown(listeners[i].fd, SHUT_RDWR);
 	}
 	pool_stop(&pool);
-	for (i = 0; i < opts.listeners; i++)
+	for (i = 0; i < nsockets; i++)
 		listener_stop(&listeners[i]);
 	/* Acceptors gave their slots back: what is left is in flight. */
 	left = pool_conns(&pool);
@@ -442,12 +523,12 @@ main_shutdown(const sigset_t *sigs)
 		left = pool_conns(&pool);
 		log_info("closing %zu connection%s still open", left,
 		    left == 1 ? "" : "s");
-		for (i = 0; i < opts.listeners; i++)
+		for (i = 0; i < nsockets; i++)
 			listener_abort_conns(&listeners[i]);
 		(void)main_wait_conns(MAIN_ABORT_WAIT_MS, sigs);
 	}
 	main_log_stats("exit");
-	for (i = 0; i < opts.listeners; i++)
+	for (i = 0; i < nsockets; i++)
 		listener_close(&listeners[i]);
 	/*
 	 * A relay still running reaches its listener's list, the pool and
@@ -455,13 +536,14 @@ main_shutdown(const sigset_t *sigs)
 	 * them in place; the kernel closes what the relays held.
 	 */
 	if ((left = pool_conns(&pool)) == 0) {
-		for (i = 0; i < opts.listeners; i++)
+		for (i = 0; i < nsockets; i++)
 			tcp_shared_destroy(&listeners[i].sh);
 		pool_destroy(&pool);
 		kit_pool_destroy(&kits);
 		destallow_free();
 		free(listeners);
 		listeners = NULL;
+		free(endpoints);
 	} else
 		log_info("exiting with %zu connection%s still closing", left,
 		    left == 1 ? "" : "s");
@@ -491,6 +573,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
 		return (2);
 	}
+	if ((endpoints = endpoint_expand(&opts, &nendpoints, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
+		return (2);
+	}
+	/* Both at most 1,024: the product fits an int. */
+	nsockets = (int)nendpoints * opts.listeners;
 	if (allowlist_init(&allow, opts.allowed_subnets_path, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "mmproxyd: -allowed-subnets %s\n", err);
@@ -525,6 +614,7 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
+	main_check_budget(nofile);
 	max_conns = opts.proto == IPPROTO_TCP ?
 	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
 	/* Set before any thread starts: opts is read-only from then on. */
@@ -538,7 +628,8 @@ main(int argc, char *argv[])
 	else {
 		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
 		    kit_pool_init(&kits, MAIN_KITS_IDLE, MAIN_PIPE_SIZE,
-		    budget_pipes((size_t)nofile, max_conns)) == -1)
+		    budget_pipes((size_t)nofile - (size_t)nsockets,
+		    max_conns)) == -1)
 			fatal("out of memory");
 		main_open_listeners();
 	}
@@ -573,7 +664,7 @@ main(int argc, char *argv[])
 		main_start_udp();
 		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
 	} else {
-		for (i = 0; i < opts.listeners; i++)
+		for (i = 0; i < nsockets; i++)
 			if ((rc = listener_start(&listeners[i])) != 0)
 				fatalx("pthread_create: %s", strerror(rc));
 		if (max_conns > fit)

@@ -63,9 +63,9 @@ struct options_flag {
 
 /* In go-mmproxy's order: alphabetical, then our own additions. */
 static const struct options_flag options_flags[] = {
-	{ "4", OPTIONS_K_ADDR4, OFF(target4), 0, 0, "ADDR:PORT",
+	{ "4", OPTIONS_K_ADDR4, OFF(target4), 0, 0, "ADDR:PORT[-PORT]",
 	    "IPv4 traffic goes here (default " OPTIONS_DEFAULT_TARGET4 ")" },
-	{ "6", OPTIONS_K_ADDR6, OFF(target6), 0, 0, "ADDR:PORT",
+	{ "6", OPTIONS_K_ADDR6, OFF(target6), 0, 0, "ADDR:PORT[-PORT]",
 	    "IPv6 traffic goes here (default " OPTIONS_DEFAULT_TARGET6 ")" },
 	{ "allowed-subnets", OPTIONS_K_STRING, OFF(allowed_subnets_path), 0, 0,
 	    "FILE", "accept clients only from these CIDRs (default all)" },
@@ -75,8 +75,8 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_STR(OPTIONS_DEFAULT_CLOSE_AFTER) "s)" },
 	{ "dynamic-destination", OPTIONS_K_BOOL, OFF(dynamic_destination), 0, 0,
 	    NULL, "dial the header's destination (default false)" },
-	{ "l", OPTIONS_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT",
-	    "listen here (default " OPTIONS_DEFAULT_LISTEN ")" },
+	{ "l", OPTIONS_K_ADDR, OFF(listen), 0, 0, "ADDR:PORT[-PORT]",
+	    "listen here, repeatable (default " OPTIONS_DEFAULT_LISTEN ")" },
 	{ "listen-transparent", OPTIONS_K_BOOL, OFF(listen_transparent), 0, 0,
 	    NULL, "listen with IP_TRANSPARENT (default false)" },
 	{ "listeners", OPTIONS_K_INT, OFF(listeners), 1, OPTIONS_MAX_LISTENERS,
@@ -138,6 +138,8 @@ options_usage(FILE *out)
 		fprintf(out, "  %-26s %s\n", left, f->help);
 	}
 	fprintf(out, "DURATION: %s\n", OPTIONS_DURATION_SYNTAX);
+	fprintf(out, "-4, -6: one for every -l, or one per -l in order; a "
+	    "range as long as its -l's\nor a single port\n");
 }
 
 static const struct options_flag *
@@ -277,16 +279,54 @@ options_mark(const struct options_flag *f, const char *v, unsigned int *out,
 	return (0);
 }
 
+/*
+ * The last port of a range "ADDR:FIRST-LAST", whose '-' comes after the
+ * last ':' (a host name may hold one before it); 0 when v has no range.
+ * The address part is copied to buf. Returns -1 on a bad LAST.
+ */
+static int
+options_range_end(const char *v, char *buf, size_t len)
+{
+	const char	*colon, *dash, *p;
+	long		 last = 0;
+
+	if ((colon = strrchr(v, ':')) == NULL ||
+	    (dash = strchr(colon, '-')) == NULL) {
+		snprintf(buf, len, "%s", v);
+		return (0);
+	}
+	snprintf(buf, len, "%.*s", (int)(dash - v), v);
+	if (dash[1] == '\0')
+		return (-1);
+	for (p = dash + 1; *p != '\0'; p++) {
+		if (!options_is_digit(*p) || (last = last * 10 + *p - '0') >
+		    65535)
+			return (-1);
+	}
+	return (last == 0 ? -1 : (int)last);
+}
+
 static int
 options_addr(const struct options_flag *f, const char *v,
-    struct sockaddr_storage *out, char *err, size_t errlen)
+    struct options_addrs *out, char *err, size_t errlen)
 {
 	struct sockaddr_storage	ss;
-	char			why[256];
+	char			why[256], buf[512];
+	int			last, first;
 
+	if (out->n == OPTIONS_MAX_ADDRS) {
+		snprintf(err, errlen, "-%s: given more than %d times", f->name,
+		    OPTIONS_MAX_ADDRS);
+		return (-1);
+	}
+	if ((last = options_range_end(v, buf, sizeof(buf))) == -1) {
+		snprintf(err, errlen, "-%s: \"%s\": bad port range", f->name,
+		    v);
+		return (-1);
+	}
 	/* -l (the only plain address) also takes Go's ":PORT". */
-	if ((f->kind == OPTIONS_K_ADDR ? addr_parse_listen(v, &ss, why,
-	    sizeof(why)) : addr_parse(v, &ss, why, sizeof(why))) == -1) {
+	if ((f->kind == OPTIONS_K_ADDR ? addr_parse_listen(buf, &ss, why,
+	    sizeof(why)) : addr_parse(buf, &ss, why, sizeof(why))) == -1) {
 		snprintf(err, errlen, "-%s: %s", f->name, why);
 		return (-1);
 	}
@@ -303,7 +343,15 @@ options_addr(const struct options_flag *f, const char *v,
 		    f->name, v);
 		return (-1);
 	}
-	*out = ss;
+	first = addr_port((struct sockaddr *)&ss);
+	if (last != 0 && (first == 0 || last < first)) {
+		snprintf(err, errlen, "-%s: \"%s\": bad port range", f->name,
+		    v);
+		return (-1);
+	}
+	out->v[out->n].addr = ss;
+	out->v[out->n].count = last != 0 ? last - first + 1 : 1;
+	out->n++;
 	return (0);
 }
 
@@ -326,7 +374,7 @@ options_set(struct options *cfg, const struct options_flag *f, const char *v,
 	case OPTIONS_K_ADDR:
 	case OPTIONS_K_ADDR4:
 	case OPTIONS_K_ADDR6:
-		return (options_addr(f, v, (struct sockaddr_storage *)
+		return (options_addr(f, v, (struct options_addrs *)
 		    (void *)p, err, errlen));
 	case OPTIONS_K_LOG_FORMAT:
 		if (strcmp(v, "text") == 0)
@@ -377,15 +425,19 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 
 	memset(cfg, 0, sizeof(*cfg));
 	/* Numeric literals: no name lookup, so these cannot block or fail. */
-	if (addr_parse(OPTIONS_DEFAULT_LISTEN, &cfg->listen, why,
+	/* Slot 0, n = 0: the first -l (-4, -6) given replaces it. */
+	if (addr_parse(OPTIONS_DEFAULT_LISTEN, &cfg->listen.v[0].addr, why,
 	    sizeof(why)) == -1 ||
-	    addr_parse(OPTIONS_DEFAULT_TARGET4, &cfg->target4, why,
+	    addr_parse(OPTIONS_DEFAULT_TARGET4, &cfg->target4.v[0].addr, why,
 	    sizeof(why)) == -1 ||
-	    addr_parse(OPTIONS_DEFAULT_TARGET6, &cfg->target6, why,
+	    addr_parse(OPTIONS_DEFAULT_TARGET6, &cfg->target6.v[0].addr, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "default address: %s", why);
 		return (-1);
 	}
+	cfg->listen.v[0].count = 1;
+	cfg->target4.v[0].count = 1;
+	cfg->target6.v[0].count = 1;
 	cfg->proto = IPPROTO_TCP;
 	cfg->listeners = OPTIONS_DEFAULT_LISTENERS;
 	cfg->close_after_ms = OPTIONS_DEFAULT_CLOSE_AFTER * 1000LL;
@@ -470,5 +522,11 @@ options_parse(int argc, char *argv[], struct options *cfg, FILE *out,
 		if (options_set(cfg, f, v, err, errlen) == -1)
 			return (OPTIONS_ERROR);
 	}
+	if (cfg->listen.n == 0)
+		cfg->listen.n = 1;
+	if (cfg->target4.n == 0)
+		cfg->target4.n = 1;
+	if (cfg->target6.n == 0)
+		cfg->target6.n = 1;
 	return (OPTIONS_OK);
 }

@@ -39,13 +39,31 @@
 #define OPTIONS_LOG_JSON		1
 /* Small enough to count in milliseconds in an int (or a 32-bit long). */
 #define OPTIONS_MAX_DURATION_MS		(2000000L * 1000)
+/*
+ * -l, -4 and -6 may each be given this many times; the -l ports add up
+ * to at most OPTIONS_MAX_PORTS (endpoint.c), one socket and thread each.
+ */
+#define OPTIONS_MAX_ADDRS		64
+#define OPTIONS_MAX_PORTS		1024
+
+/* One -l, -4 or -6 value: "ADDR:PORT", or "ADDR:FIRST-LAST" for a range. */
+struct options_ports {
+	struct sockaddr_storage	 addr;	/* with the first port */
+	int			 count;	/* ports from there, >= 1 */
+};
+
+/* Every value of one of those flags, in the order given. */
+struct options_addrs {
+	struct options_ports	 v[OPTIONS_MAX_ADDRS];
+	int			 n;	/* >= 1: the default if not given */
+};
 
 struct options {
-	struct sockaddr_storage	 listen;
+	struct options_addrs	 listen;
 	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
-	struct sockaddr_storage	 target4;
-	struct sockaddr_storage	 target6;
-	int			 listeners;	/* >= 1 */
+	struct options_addrs	 target4;	/* one, or one per -l */
+	struct options_addrs	 target6;
+	int			 listeners;	/* >= 1, per port */
 	unsigned int		 mark;		/* 0 = unset */
 	const char		*allowed_subnets_path;	/* NULL = all */
 	int			 dynamic_destination;

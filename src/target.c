@@ -19,19 +19,20 @@
 
 /* -4 or -6 by family; NULL for a family we cannot forward. */
 static const struct sockaddr_storage *
-target_by_family(const struct options *cfg, int family)
+target_by_family(const struct endpoint *ep, int family)
 {
 	if (family == AF_INET)
-		return (&cfg->target4);
+		return (&ep->target4);
 	if (family == AF_INET6)
-		return (&cfg->target6);
+		return (&ep->target6);
 	return (NULL);
 }
 
 int
-target_choose(const struct options *cfg, const struct pp_header *hdr,
-    const struct sockaddr *local, struct sockaddr_storage *src,
-    int *spoof, struct sockaddr_storage *dst, const char **why)
+target_choose(const struct options *cfg, const struct endpoint *ep,
+    const struct pp_header *hdr, const struct sockaddr *local,
+    struct sockaddr_storage *src, int *spoof, struct sockaddr_storage *dst,
+    const char **why)
 {
 	const struct sockaddr_storage	*t;
 	struct sockaddr_storage		 loc;
@@ -56,7 +57,7 @@ target_choose(const struct options *cfg, const struct pp_header *hdr,
 		memset(&loc, 0, sizeof(loc));
 		memcpy(&loc, local, len);
 		addr_unmap(&loc);
-		if ((t = target_by_family(cfg, loc.ss_family)) == NULL) {
+		if ((t = target_by_family(ep, loc.ss_family)) == NULL) {
 			*why = "unsupported local address family";
 			return (-1);
 		}
@@ -75,13 +76,13 @@ target_choose(const struct options *cfg, const struct pp_header *hdr,
 			*why = "source and destination families differ";
 			return (-1);
 		}
-		if (target_by_family(cfg, dst->ss_family) == NULL) {
+		if (target_by_family(ep, dst->ss_family) == NULL) {
 			*why = "unsupported address family";
 			return (-1);
 		}
 		return (0);
 	}
-	if ((t = target_by_family(cfg, src->ss_family)) == NULL) {
+	if ((t = target_by_family(ep, src->ss_family)) == NULL) {
 		*why = "unsupported address family";
 		return (-1);
 	}

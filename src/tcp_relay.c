@@ -402,8 +402,8 @@ tcp_relay_serve(void *arg)
 		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s: getsockname", pbuf);
 		goto done;
 	}
-	if (target_choose(cfg, &hdr, (struct sockaddr *)&c->local, &src,
-	    &spoof, &c->target, &why) == -1) {
+	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
+	    &src, &spoof, &c->target, &why) == -1) {
 		atomic_fetch_add(&sh->stats.bad_header, 1);
 		lf.reason = why;
 		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s", pbuf, why);

@@ -24,10 +24,11 @@
 
 void
 tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
-    struct pool *pool, struct kit_pool *kits)
+    const struct endpoint *ep, struct pool *pool, struct kit_pool *kits)
 {
 	memset(sh, 0, sizeof(*sh));
 	sh->opts = opts;
+	sh->ep = ep;
 	sh->pool = pool;
 	sh->kits = kits;
 	pthread_mutex_init(&sh->conns_mtx, NULL);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct conn;
+struct endpoint;
 struct kit_pool;
 struct options;
 struct pool;
@@ -36,6 +37,7 @@ struct tcp_stats {
 
 struct tcp_shared {
 	const struct options	*opts;
+	const struct endpoint	*ep;	/* the listener's port and targets */
 	struct pool		*pool;
 	struct kit_pool		*kits;
 	struct tcp_stats	 stats;
@@ -45,7 +47,8 @@ struct tcp_shared {
 };
 
 void	tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
-	    struct pool *pool, struct kit_pool *kits);
+	    const struct endpoint *ep, struct pool *pool,
+	    struct kit_pool *kits);
 /* Only once no relay can still reach sh (its connections all ended). */
 void	tcp_shared_destroy(struct tcp_shared *sh);
 

@@ -143,7 +143,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	 * LOCAL picks -4 or -6 by the family the balancer reached: on a
 	 * dual-stack [::] only the datagram's own address tells.
 	 */
-	if (target_choose(u->cfg, &hdr, reached != NULL &&
+	if (target_choose(u->cfg, u->ep, &hdr, reached != NULL &&
 	    reached->sa.sa_family != AF_UNSPEC ? &reached->sa : &u->local.sa,
 	    &src, &spoof, &dst, &why) == -1) {
 		udp_datagram_drop(u, &from->sa,

@@ -273,8 +273,8 @@ udp_flow_learn(struct udp_flow *u)
 }
 
 int
-udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
-    int listen_fd, struct udp_flow **out)
+udp_flow_start(const struct options *cfg, const struct endpoint *ep,
+    struct allowlist *allow, int id, int listen_fd, struct udp_flow **out)
 {
 	struct udp_flow		*u;
 	struct epoll_event	 ev;
@@ -286,6 +286,7 @@ udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
 		return (errno);
 	u->id = id;
 	u->cfg = cfg;
+	u->ep = ep;
 	u->allow = allow;
 	u->listen_fd = listen_fd;
 	u->epfd = u->evfd = -1;
@@ -298,7 +299,7 @@ udp_flow_start(const struct options *cfg, struct allowlist *allow, int id,
 		goto fail;
 	if (udp_batch_init(&u->in) == -1 || udp_batch_init(&u->out) == -1)
 		goto fail;
-	if (id == 0 && cfg->listeners > 1 &&
+	if (id % cfg->listeners == 0 && cfg->listeners > 1 &&
 	    udp_steer_attach(listen_fd, (uint32_t)cfg->listeners) == -1)
 		goto fail;
 	/* target_choose() takes the family for LOCAL from here. */
@@ -366,5 +367,8 @@ udp_flow_get_stats(struct udp_flow *u, struct udp_flow_stats *st)
 void
 udp_flow_log_stats(struct udp_flow *u, const char *when)
 {
-	udp_stats_log(&u->st, u->id, when);
+	char	buf[ADDR_STRLEN];
+
+	udp_stats_log(&u->st, u->id, addr_format((const struct sockaddr *)
+	    &u->ep->listen, buf, sizeof(buf)), when);
 }

@@ -16,22 +16,26 @@
 #include "udp_stats.h"
 
 struct allowlist;
+struct endpoint;
 struct udp_flow;
 
 /*
- * Start the thread for listen_fd, a bound SOCK_DGRAM socket (net_listen).
+ * Start the thread for listen_fd, a SOCK_DGRAM socket bound to ep's port
+ * (net_listen); ep gives its targets and must outlive the thread.
  * Each datagram's sender is checked against allow, whose list SIGHUP
  * may replace meanwhile.
  * On success the thread owns listen_fd (udp_flow_join() closes it), and
  * *out is the handle for the calls below; id names the thread in logs.
- * With -listeners N, id i must be the i-th socket
- * bound to the port: thread 0 installs the program that steers each
+ * With -listeners N, ids go port by port: id i must be the (i % N)-th
+ * socket bound to its port, and each port's socket 0 installs the program
+ * that steers each
  * client to socket (hash % N), so a client stays in one thread whichever
  * load balancer port it comes through. Returns 0, or an errno value
  * (listen_fd then stays the caller's).
  */
-int	udp_flow_start(const struct options *cfg, struct allowlist *allow,
-	    int id, int listen_fd, struct udp_flow **out);
+int	udp_flow_start(const struct options *cfg, const struct endpoint *ep,
+	    struct allowlist *allow, int id, int listen_fd,
+	    struct udp_flow **out);
 /*
  * Ask the thread to close its flows and exit. Only writes to an eventfd,
  * so it may be called from any thread or a signal handler.

@@ -36,17 +36,18 @@ udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
 }
 
 void
-udp_stats_log(struct udp_counters *c, int id, const char *when)
+udp_stats_log(struct udp_counters *c, int id, const char *where,
+    const char *when)
 {
 	struct udp_flow_stats	s;
 
 	udp_stats_read(c, &s);
-	log_info("udp %d %s: %" PRIu64 " datagrams, %" PRIu64 " forwarded, "
-	    "%" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
+	log_info("udp %d on %s %s: %" PRIu64 " datagrams, %" PRIu64
+	    " forwarded, %" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
 	    " denied, %" PRIu64 " send failed, %" PRIu64 " flow failed, "
 	    "%" PRIu64 " flows open, %" PRIu64 " opened, %" PRIu64
 	    " expired, %" PRIu64 " evicted, %" PRIu64 " destination denied",
-	    id, when, s.datagrams, s.forwarded, s.replies, s.bad_header,
-	    s.denied, s.send_fail, s.flow_fail, s.flows, s.opened, s.expired,
-	    s.evicted, s.dest_denied);
+	    id, where, when, s.datagrams, s.forwarded, s.replies,
+	    s.bad_header, s.denied, s.send_fail, s.flow_fail, s.flows,
+	    s.opened, s.expired, s.evicted, s.dest_denied);
 }

@@ -51,7 +51,11 @@ struct udp_counters {
 	atomic_fetch_sub_explicit(&(c)->field, 1, memory_order_relaxed)
 
 void	udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st);
-/* One line of counters for thread id, at -v 0 too; when says why. */
-void	udp_stats_log(struct udp_counters *c, int id, const char *when);
+/*
+ * One line of counters for thread id listening on where, at -v 0 too;
+ * when says why.
+ */
+void	udp_stats_log(struct udp_counters *c, int id, const char *where,
+	    const char *when);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "endpoint.h"
 #include "flow_table.h"
 #include "log.h"
 #include "options.h"
@@ -33,6 +34,7 @@
 struct udp_flow {
 	int			 id;
 	const struct options	*cfg;
+	const struct endpoint	*ep;		/* port and targets */
 	struct allowlist	*allow;
 	int			 listen_fd;
 	union flow_addr		 local;		/* the listener's */

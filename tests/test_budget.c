@@ -25,12 +25,15 @@ static void
 test_budget_conns_by_fds_sets_aside_reserve_and_idle_pipes(void)
 {
 	/* 20,000 fds, 64 idle pipes: (20000 - 64 - 128) / 2. */
-	CU_ASSERT_EQUAL(budget_conns_by_fds(20000, 64), 9904);
-	CU_ASSERT_EQUAL(budget_conns_by_fds(65536, 64), 32672);
-	CU_ASSERT_EQUAL(budget_conns_by_fds(1024, 0), 480);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(20000, 64, 0), 9904);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(65536, 64, 0), 32672);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(1024, 0, 0), 480);
+	/* 1,024 listening sockets: (20000 - 64 - 128 - 1024) / 2. */
+	CU_ASSERT_EQUAL(budget_conns_by_fds(20000, 64, 1024), 9392);
 	/* Too small for anything still leaves one connection. */
-	CU_ASSERT_EQUAL(budget_conns_by_fds(100, 64), 1);
-	CU_ASSERT_EQUAL(budget_conns_by_fds(0, 0), 1);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(100, 64, 0), 1);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(0, 0, 0), 1);
+	CU_ASSERT_EQUAL(budget_conns_by_fds(1024, 0, 1024), 1);
 }
 
 static void
@@ -42,6 +45,29 @@ test_budget_conns_by_tasks_takes_two_threads_each(void)
 	CU_ASSERT_EQUAL(budget_conns_by_tasks(40, 1), 15);
 	CU_ASSERT_EQUAL(budget_conns_by_tasks(4915, 4), 2451);
 	CU_ASSERT_EQUAL(budget_conns_by_tasks(5, 1), 1);
+}
+
+static void
+test_budget_listeners_need_a_fd_and_a_thread_each(void)
+{
+	size_t	need = 0;
+
+	/* 1,024 TCP sockets: 8 to run at all + 1,024 + one connection's 2. */
+	CU_ASSERT_EQUAL(budget_listeners_fit(1034, BUDGET_UNLIMITED, 1024,
+	    BUDGET_FDS_PER_TCP_LISTENER, &need), 0);
+	CU_ASSERT_EQUAL(budget_listeners_fit(1033, BUDGET_UNLIMITED, 1024,
+	    BUDGET_FDS_PER_TCP_LISTENER, &need), BUDGET_SHORT_FDS);
+	CU_ASSERT_EQUAL(need, 1034);
+	/* UDP sockets hold an epoll and an eventfd as well. */
+	CU_ASSERT_EQUAL(budget_listeners_fit(1034, BUDGET_UNLIMITED, 1024,
+	    BUDGET_FDS_PER_UDP_LISTENER, &need), BUDGET_SHORT_FDS);
+	CU_ASSERT_EQUAL(need, 8 + 3 * 1024 + 2);
+	/* Threads: 8 reserved + one per socket + one connection's 2. */
+	CU_ASSERT_EQUAL(budget_listeners_fit(65536, 1034, 1024,
+	    BUDGET_FDS_PER_TCP_LISTENER, &need), 0);
+	CU_ASSERT_EQUAL(budget_listeners_fit(65536, 1033, 1024,
+	    BUDGET_FDS_PER_TCP_LISTENER, &need), BUDGET_SHORT_TASKS);
+	CU_ASSERT_EQUAL(need, 1034);
 }
 
 static void
@@ -138,6 +164,8 @@ test_budget_register(void)
 	    test_budget_conns_by_fds_sets_aside_reserve_and_idle_pipes);
 	test_add(s, "connections by tasks take two threads each",
 	    test_budget_conns_by_tasks_takes_two_threads_each);
+	test_add(s, "listeners need a fd and a thread each",
+	    test_budget_listeners_need_a_fd_and_a_thread_each);
 	test_add(s, "flows by fds count per socket",
 	    test_budget_flows_by_fds_per_socket);
 	test_add(s, "pipes get what the connections leave",

@@ -55,6 +55,7 @@ main(void)
 	test_options_register();
 	test_crc32c_register();
 	test_duration_register();
+	test_endpoint_register();
 	test_flow_table_register();
 	test_kit_pool_register();
 	test_log_register();

@@ -98,10 +98,10 @@ test_options_defaults_match_go_mmproxy(void)
 	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "0.0.0.0:8443"));
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "0.0.0.0:8443"));
 	CU_ASSERT(cfg.proto == IPPROTO_TCP);
-	CU_ASSERT(is_addr(&cfg.target4, "127.0.0.1:443"));
-	CU_ASSERT(is_addr(&cfg.target6, "[::1]:443"));
+	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "127.0.0.1:443"));
+	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
 	CU_ASSERT(cfg.listeners == 1);
 	CU_ASSERT(cfg.mark == 0);
 	CU_ASSERT(cfg.allowed_subnets_path == NULL);
@@ -233,7 +233,7 @@ test_options_target4_must_be_ipv4_and_target6_ipv6(void)
 	/* A mapped address is IPv4, as Go's To4() has it. */
 	CU_ASSERT_FATAL(run(&cfg, "-4", "[::ffff:10.0.0.1]:80", NULL) ==
 	    OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.target4, "10.0.0.1:80"));
+	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "10.0.0.1:80"));
 	fails_with("-6: \"[::ffff:10.0.0.1]:80\" is not an IPv6 address",
 	    "-6", "[::ffff:10.0.0.1]:80", NULL);
 }
@@ -257,11 +257,11 @@ test_options_listen_empty_host_is_the_dual_stack_wildcard(void)
 	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, "-l", ":8443", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
 	CU_ASSERT_FATAL(run(&cfg, "--l=:9", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "[::]:9"));
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:9"));
 	CU_ASSERT_FATAL(run(&cfg, "-l", "[::]:8443", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "[::]:8443"));
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
 	fails_with("-l: \":\": bad port", "-l", ":", NULL);
 	fails_with("-l: \":70000\": bad port", "-l=:70000", NULL);
 	/* A target needs its host. */
@@ -577,15 +577,84 @@ test_options_stray_argument_is_an_error(void)
 	CU_ASSERT(cfg.verbosity == 2);
 }
 
+/* As in Go, but -l, -4 and -6, which add up (next test). */
 static void
 test_options_last_repeated_flag_wins(void)
 {
 	struct options	cfg;
 
-	CU_ASSERT_FATAL(run(&cfg, "-l", "192.0.2.1:1", "--l=[::]:2",
+	CU_ASSERT_FATAL(run(&cfg, "-v", "1", "--v=2",
 	    "-listeners", "2", "-listeners", "3", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "[::]:2"));
+	CU_ASSERT(cfg.verbosity == 2);
 	CU_ASSERT(cfg.listeners == 3);
+}
+
+static void
+test_options_listen_and_targets_repeat_and_take_ranges(void)
+{
+	struct options	cfg;
+
+	CU_ASSERT_FATAL(run(&cfg, "-l", "192.0.2.1:1", "--l=[::]:2-5",
+	    "-4", "127.0.0.1:80", "-4=127.0.0.1:81-84", NULL) == OPTIONS_OK);
+	CU_ASSERT_FATAL(cfg.listen.n == 2);
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "192.0.2.1:1"));
+	CU_ASSERT(cfg.listen.v[0].count == 1);
+	CU_ASSERT(is_addr(&cfg.listen.v[1].addr, "[::]:2"));
+	CU_ASSERT(cfg.listen.v[1].count == 4);
+	CU_ASSERT_FATAL(cfg.target4.n == 2);
+	CU_ASSERT(is_addr(&cfg.target4.v[1].addr, "127.0.0.1:81"));
+	CU_ASSERT(cfg.target4.v[1].count == 4);
+	/* Not given: the one default. */
+	CU_ASSERT(cfg.target6.n == 1);
+	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
+	CU_ASSERT(cfg.target6.v[0].count == 1);
+	/* A range of one port; the whole port space. */
+	CU_ASSERT_FATAL(run(&cfg, "-6", "[::1]:7-7", "-l", ":1-65535",
+	    NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.target6.v[0].count == 1);
+	CU_ASSERT(cfg.listen.v[0].count == 65535);
+	fails_with("-l: \"0.0.0.0:20-10\": bad port range", "-l",
+	    "0.0.0.0:20-10", NULL);
+	fails_with("-l: \"0.0.0.0:10-\": bad port range", "-l",
+	    "0.0.0.0:10-", NULL);
+	fails_with("-l: \"0.0.0.0:10-x\": bad port range", "-l",
+	    "0.0.0.0:10-x", NULL);
+	fails_with("-4: \"127.0.0.1:10-70000\": bad port range", "-4",
+	    "127.0.0.1:10-70000", NULL);
+	fails_with("-6: \"[::1]:0-5\": bad port range", "-6", "[::1]:0-5",
+	    NULL);
+	fails_with("-l: \"0.0.0.0:1--2\": bad port range", "-l",
+	    "0.0.0.0:1--2", NULL);
+}
+
+static void
+test_options_listen_is_given_at_most_64_times(void)
+{
+	char		*argv[2 * OPTIONS_MAX_ADDRS + 4];
+	char		 ports[OPTIONS_MAX_ADDRS + 1][16];
+	struct options	 cfg;
+	FILE		*out;
+	int		 i, argc = 0;
+
+	argv[argc++] = "mmproxyd";
+	for (i = 0; i < OPTIONS_MAX_ADDRS; i++) {
+		snprintf(ports[i], sizeof(ports[i]), ":%d", 1000 + i);
+		argv[argc++] = "-l";
+		argv[argc++] = ports[i];
+	}
+	argv[argc] = NULL;
+	out = fopen("/dev/null", "w");
+	CU_ASSERT_FATAL(out != NULL);
+	CU_ASSERT(options_parse(argc, argv, &cfg, out, errbuf,
+	    sizeof(errbuf)) == OPTIONS_OK);
+	CU_ASSERT(cfg.listen.n == OPTIONS_MAX_ADDRS);
+	argv[argc++] = "-l";
+	argv[argc++] = ":2000";
+	argv[argc] = NULL;
+	CU_ASSERT(options_parse(argc, argv, &cfg, out, errbuf,
+	    sizeof(errbuf)) == OPTIONS_ERROR);
+	CU_ASSERT_STRING_EQUAL(errbuf, "-l: given more than 64 times");
+	fclose(out);
 }
 
 static void
@@ -598,9 +667,9 @@ test_options_go_mmproxy_command_line_parses(void)
 	    "127.0.0.1:25578", "-6", "[::1]:25578", "-p", "udp",
 	    "-listeners", "4", "-mark", "123", "-close-after", "30", "-v",
 	    "2", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen, "0.0.0.0:25577"));
-	CU_ASSERT(is_addr(&cfg.target4, "127.0.0.1:25578"));
-	CU_ASSERT(is_addr(&cfg.target6, "[::1]:25578"));
+	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "0.0.0.0:25577"));
+	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "127.0.0.1:25578"));
+	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:25578"));
 	CU_ASSERT(cfg.proto == IPPROTO_UDP);
 	CU_ASSERT(cfg.listeners == 4);
 	CU_ASSERT(cfg.mark == 123);
@@ -664,6 +733,10 @@ test_options_register(void)
 	    test_options_stray_argument_is_an_error);
 	test_add(s, "last repeated flag wins",
 	    test_options_last_repeated_flag_wins);
+	test_add(s, "listen and targets repeat and take ranges",
+	    test_options_listen_and_targets_repeat_and_take_ranges);
+	test_add(s, "listen is given at most 64 times",
+	    test_options_listen_is_given_at_most_64_times);
 	test_add(s, "go-mmproxy command line parses",
 	    test_options_go_mmproxy_command_line_parses);
 }

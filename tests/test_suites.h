@@ -17,6 +17,7 @@ void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_duration_register(void);
 void	test_flow_table_register(void);
+void	test_endpoint_register(void);
 void	test_kit_pool_register(void);
 void	test_log_register(void);
 void	test_net_register(void);

@@ -20,6 +20,9 @@
 
 #include "test_suites.h"
 
+/* The listener's targets, which setup() fills. */
+static struct endpoint	ep;
+
 static struct sockaddr_storage
 ss_of(const char *s)
 {
@@ -36,8 +39,9 @@ setup(struct options *cfg, struct pp_header *h, const char *src,
     const char *dst)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->target4 = ss_of("127.0.0.1:443");
-	cfg->target6 = ss_of("[::1]:443");
+	memset(&ep, 0, sizeof(ep));
+	ep.target4 = ss_of("127.0.0.1:443");
+	ep.target6 = ss_of("[::1]:443");
 	memset(h, 0, sizeof(*h));
 	h->version = 2;
 	h->action = PP_ACTION_PROXY;
@@ -67,7 +71,7 @@ test_target_ipv4_client_goes_to_target4_and_is_spoofed(void)
 	int			 spoof = -1;
 
 	setup(&cfg, &h, "192.0.2.1:5000", "198.51.100.1:443");
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(spoof == 1);
 	CU_ASSERT(same(&src, "192.0.2.1:5000"));
@@ -84,7 +88,7 @@ test_target_ipv6_client_goes_to_target6(void)
 	int			 spoof = -1;
 
 	setup(&cfg, &h, "[2001:db8::1]:5000", "[2001:db8::2]:443");
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(spoof == 1);
 	CU_ASSERT(same(&src, "[2001:db8::1]:5000"));
@@ -102,7 +106,7 @@ test_target_ipv6_client_behind_ipv4_balancer_goes_to_target6(void)
 
 	/* The header's own families may differ without dynamic dest. */
 	setup(&cfg, &h, "[2001:db8::1]:5000", "198.51.100.1:443");
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(same(&src, "[2001:db8::1]:5000"));
 	CU_ASSERT(same(&dst, "[::1]:443"));
@@ -118,7 +122,7 @@ test_target_mapped_client_is_unmapped_and_goes_to_target4(void)
 	int			 spoof = -1;
 
 	setup(&cfg, &h, "[::ffff:192.0.2.1]:5000", "[2001:db8::2]:443");
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(src.ss_family == AF_INET);
 	CU_ASSERT(same(&src, "192.0.2.1:5000"));
@@ -136,7 +140,7 @@ test_target_dynamic_destination_uses_header_destination(void)
 
 	setup(&cfg, &h, "192.0.2.1:5000", "198.51.100.7:8080");
 	cfg.dynamic_destination = 1;
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(spoof == 1);
 	CU_ASSERT(same(&src, "192.0.2.1:5000"));
@@ -156,14 +160,14 @@ test_target_dynamic_destination_unmaps_both_ends(void)
 	setup(&cfg, &h, "[::ffff:192.0.2.1]:5000",
 	    "[::ffff:198.51.100.7]:8080");
 	cfg.dynamic_destination = 1;
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(same(&src, "192.0.2.1:5000"));
 	CU_ASSERT(same(&dst, "198.51.100.7:8080"));
 
 	setup(&cfg, &h, "[::ffff:192.0.2.1]:5000", "198.51.100.7:8080");
 	cfg.dynamic_destination = 1;
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == 0);
 	CU_ASSERT(same(&dst, "198.51.100.7:8080"));
 }
@@ -179,7 +183,7 @@ test_target_dynamic_destination_refuses_mixed_families(void)
 
 	setup(&cfg, &h, "[2001:db8::1]:5000", "198.51.100.7:8080");
 	cfg.dynamic_destination = 1;
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(why);
 	CU_ASSERT_STRING_EQUAL(why, "source and destination families differ");
@@ -200,7 +204,7 @@ local_case(const char *local, int dynamic, const char *want)
 	cfg.dynamic_destination = dynamic;
 	loc = ss_of(local);
 	memset(&src, 0xaa, sizeof(src));
-	CU_ASSERT(target_choose(&cfg, &h, (struct sockaddr *)&loc, &src,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, (struct sockaddr *)&loc, &src,
 	    &spoof, &dst, &why) == 0);
 	CU_ASSERT(spoof == 0);
 	CU_ASSERT(src.ss_family == AF_UNSPEC);
@@ -243,7 +247,7 @@ test_target_local_without_local_address_fails(void)
 
 	setup(&cfg, &h, NULL, NULL);
 	h.action = PP_ACTION_LOCAL;
-	CU_ASSERT(target_choose(&cfg, &h, NULL, &src, &spoof, &dst,
+	CU_ASSERT(target_choose(&cfg, &ep, &h, NULL, &src, &spoof, &dst,
 	    &why) == -1);
 	CU_ASSERT_PTR_NOT_NULL(why);
 	CU_ASSERT(spoof == 0);

@@ -183,8 +183,8 @@ mm_listen_count() {
 	ip netns exec "$1" ss -Hltn "sport = :$2" | wc -l
 }
 
-# mm_port_of ADDR:PORT -> PORT
-mm_port_of() { printf '%s\n' "${1##*:}"; }
+# mm_port_of ADDR:PORT -> PORT; ADDR:FIRST-LAST -> FIRST
+mm_port_of() { local p=${1##*:}; printf '%s\n' "${p%%-*}"; }
 
 # mm_daemon NS ARGS...: start mmproxyd in NS with ARGS; waits until its
 # listen port (from -l, default 8443) has as many listeners as -listeners.

@@ -207,13 +207,24 @@ class Backend:
             self.log.flush()
 
     def serve(self):
-        host, port = split_hostport(self.args.listen)
+        """Every --listen bound first; one accept loop each."""
+        socks = [self.bind(a) for a in self.args.listen]
+        for ls in socks[1:]:
+            threading.Thread(target=self.accept_loop, args=(ls,),
+                             daemon=True).start()
+        self.accept_loop(socks[0])
+
+    def bind(self, addr):
+        host, port = split_hostport(addr)
         ls = socket.socket(family_of(host), socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family_of(host) == socket.AF_INET6:
             ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         ls.bind((host, port))
         ls.listen(512)
+        return ls
+
+    def accept_loop(self, ls):
         while True:
             c, peer = ls.accept()
             local = c.getsockname()
@@ -729,7 +740,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     b = sub.add_parser("backend")
-    b.add_argument("--listen", required=True)
+    b.add_argument("--listen", required=True, action="append",
+                   help="repeatable: one backend on several ports")
     b.add_argument("--log", required=True)
     b.add_argument("--mode", default="echo",
                    choices=["echo", "reply-after-eof", "greet-halfclose",

@@ -26,7 +26,8 @@ stool 60 slow --connect 127.0.0.1:8443 --bytes 2000000 --seconds 3 \
 SLOW=$!
 sleep 1
 kill -USR1 "$D"
-mm_wait_until 5 grep -q "counters: listener 0: accepted 1, proxied 1" \
+mm_wait_until 5 grep -q \
+    "counters: listener 0 on 127.0.0.1:8443: accepted 1, proxied 1" \
     "$MM_LOG" || mm_fail "SIGUSR1 did not log the counters"
 t0=$(date +%s.%N)
 kill -TERM "$D"
@@ -41,7 +42,7 @@ assert_eq "exit status after graceful stop" 0 $?
 assert_lt "graceful stop took" 8 "$(elapsed "$t0")"
 grep -q "stopping: 1 connection in flight" "$MM_LOG" ||
     mm_fail "no 'stopping' line naming the connection in flight"
-grep -q "exit: listener 0: accepted 1, proxied 1" "$MM_LOG" ||
+grep -q "exit: listener 0 on 127.0.0.1:8443: accepted 1, proxied 1" "$MM_LOG" ||
     mm_fail "no counters line at exit"
 
 # 2. Idle connections do not hold the daemon past -shutdown-timeout; each
