@@ -101,6 +101,8 @@ static const struct options_flag options_flags[] = {
 	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 1, OPTIONS_MAX_FLOWS, "N",
 	    "UDP flows at once (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
+	{ "metrics", OPTIONS_K_ADDR, OFF(metrics), 0, 0, "ADDR:PORT",
+	    "serve Prometheus metrics here (default off)" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
 	{ "shutdown-timeout", OPTIONS_K_DURATION, OFF(shutdown_timeout_ms), 0,

@@ -56,6 +56,7 @@ struct options {
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
+	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
 };
 
 enum options_result {
