@@ -109,6 +109,18 @@ def cmd_promq(args):
     return 0
 
 
+def cmd_rules(args):
+    """Rules loaded in group: "COUNT HEALTH..." (e.g. "2 ok ok")."""
+    import urllib.request
+    url = "http://%s/api/v1/rules" % args.connect
+    with urllib.request.urlopen(url, timeout=args.timeout) as r:
+        groups = json.loads(r.read())["data"]["groups"]
+    rules = [r for g in groups if g["name"] == args.group
+             for r in g["rules"]]
+    print(" ".join([str(len(rules))] + [r["health"] for r in rules]))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -140,6 +152,11 @@ def main():
     q.add_argument("--query", required=True)
     q.add_argument("--timeout", type=float, default=5)
     q.set_defaults(fn=cmd_promq)
+    r = sub.add_parser("rules")
+    r.add_argument("--connect", required=True)
+    r.add_argument("--group", required=True)
+    r.add_argument("--timeout", type=float, default=5)
+    r.set_defaults(fn=cmd_rules)
     args = p.parse_args()
     return args.fn(args)
 

@@ -29,11 +29,16 @@ cat >"$MM_TMP/prometheus.yml" <<EOT
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $TOP_SRCDIR/examples/prometheus-alerts.yml
 scrape_configs:
   - job_name: mmproxyd
     static_configs:
       - targets: ['$M']
 EOT
+assert_ok "promtool check rules examples/prometheus-alerts.yml" \
+    promtool check rules "$TOP_SRCDIR/examples/prometheus-alerts.yml"
 mkdir "$MM_TMP/tsdb"
 mm_bg "$NS" "$MM_TMP/prometheus.log" prometheus \
     --config.file="$MM_TMP/prometheus.yml" \
@@ -94,9 +99,10 @@ mm_alive "$D" daemon
 
 # What Prometheus stored, summed over the listeners.
 promq() { ht 10 promq --connect "$P" --query "$1"; }
+promq_is() { test "$(promq "$1")" = "$2"; }
 want_prom() {
 	local what=$1 query=$2 want=$3 got
-	if ! mm_wait_until 20 test "$(promq "$query")" = "$want"; then
+	if ! mm_wait_until 20 promq_is "$query" "$want"; then
 		got=$(promq "$query")
 		mm_fail "prometheus: $what: $query is '$got', want $want"
 		return
@@ -110,6 +116,11 @@ want_prom "all bad headers" 'sum(mmproxyd_bad_headers_total)' $NBAD
 want_prom "scrapes succeed" 'min_over_time(up{job="mmproxyd"}[5s])' 1
 want_prom "accepted" 'sum(mmproxyd_connections_accepted_total)' \
     $((NCONN + NBAD))
+# The example alerts loaded and were evaluated without error.
+rules_ok() { test "$(ht 10 rules --connect "$P" --group mmproxyd)" = \
+    "2 ok ok"; }
+mm_wait_until 10 rules_ok || mm_fail "example alerts: $(ht 10 rules --connect "$P" \
+    --group mmproxyd)"
 
 mm_stop "$PROM" 20 >/dev/null
 assert_eq "prometheus stops" 0 "$MM_RC"
