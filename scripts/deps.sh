@@ -4,7 +4,7 @@
 # Sourced by scripts/check, scripts/demo, bench/run and .ci/run.
 
 deps_build="autoconf automake libtool pkg-config make gcc libcunit1-dev"
-deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light libnginx-mod-stream util-linux libcap2-bin"
+deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light libnginx-mod-stream util-linux libcap2-bin prometheus"
 deps_bench="go-mmproxy gnuplot-nox iproute2 procps util-linux"
 
 deps_install() {

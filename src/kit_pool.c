@@ -34,6 +34,7 @@ kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,
 	kp->pipe_size = pipe_size;
 	kp->max_pipes = max_pipes;
 	atomic_init(&kp->npipes, 0);
+	atomic_init(&kp->nlent, 0);
 	pthread_mutex_init(&kp->mtx, NULL);
 	return (0);
 }
@@ -67,6 +68,7 @@ kit_pool_get(struct kit_pool *kp, struct kit *out)
 	if (kp->nidle > 0) {
 		*out = kp->idle[--kp->nidle];
 		pthread_mutex_unlock(&kp->mtx);
+		atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
 		return (0);
 	}
 	pthread_mutex_unlock(&kp->mtx);
@@ -77,6 +79,7 @@ kit_pool_get(struct kit_pool *kp, struct kit *out)
 		return (-1);
 	out->buf = p;
 	out->rfd = out->wfd = -1;
+	atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
 	return (0);
 }
 
@@ -108,6 +111,7 @@ kit_pipe(struct kit_pool *kp, struct kit *k)
 void
 kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
 {
+	atomic_fetch_sub_explicit(&kp->nlent, 1, memory_order_relaxed);
 	if (dirty)
 		kit_close_pipe(kp, k);
 	pthread_mutex_lock(&kp->mtx);

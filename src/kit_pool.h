@@ -31,6 +31,7 @@ struct kit_pool {
 	/* Pipes open in all kits, idle or lent; the fd budget caps them. */
 	atomic_size_t	 npipes;
 	size_t		 max_pipes;
+	atomic_size_t	 nlent;		/* kits out with relays (-metrics) */
 };
 
 /* max_pipes: beyond it kit_pipe() refuses and the relay copies. */

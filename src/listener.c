@@ -113,6 +113,8 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		case EPROTO:
 			continue;
 		}
+		TCP_STATS_INC(&l->sh.stats,
+		    accept_fail_by[metrics_errno_class(errno)]);
 		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
 			log_warn("listener %d: accept, backing off (%" PRIu64
 			    " since the last line)", l->id, n);

@@ -36,6 +36,7 @@
 #include "endpoint.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotonic.h"
 #include "net.h"
 #include "kit_pool.h"
@@ -501,6 +502,7 @@ main_shutdown(const sigset_t *sigs)
 	if (sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
 	if (opts.proto == IPPROTO_UDP) {
+		metrics_stop();
 		if (main_shutdown_udp() == -1)
 			status = 1;
 		destallow_free();
@@ -527,6 +529,7 @@ main_shutdown(const sigset_t *sigs)
 			listener_abort_conns(&listeners[i]);
 		(void)main_wait_conns(MAIN_ABORT_WAIT_MS, sigs);
 	}
+	metrics_stop();		/* served the drain; now it goes */
 	main_log_stats("exit");
 	for (i = 0; i < nsockets; i++)
 		listener_close(&listeners[i]);
@@ -633,6 +636,7 @@ main(int argc, char *argv[])
 			fatal("out of memory");
 		main_open_listeners();
 	}
+	metrics_open(&opts);
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
 	if (opts.user != NULL && privdrop_to_user(opts.user, &kept, err,
 	    sizeof(err)) == -1)
@@ -675,6 +679,8 @@ main(int argc, char *argv[])
 			log_info("ready: up to %zu connections (fd limit "
 			    "%llu)", max_conns, (unsigned long long)nofile);
 	}
+	metrics_start(&(struct metrics_sources){ opts.proto, opts.listeners,
+	    listeners, udp_flows, &pool, &kits, 0 });
 	if (sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");
 

@@ -40,9 +40,10 @@ enum options_kind {
 	OPTIONS_K_INT,		/* int within [min, max] */
 	OPTIONS_K_DURATION,	/* long long ms within [min, max] */
 	OPTIONS_K_MARK,		/* unsigned int, decimal or 0x hex */
-	OPTIONS_K_ADDR,		/* struct sockaddr_storage */
+	OPTIONS_K_ADDR,		/* struct options_addrs, ranges allowed */
 	OPTIONS_K_ADDR4,		/* ... that must be IPv4 */
 	OPTIONS_K_ADDR6,		/* ... that must be IPv6 */
+	OPTIONS_K_ONE_ADDR,	/* struct sockaddr_storage, once, no range */
 	OPTIONS_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
 	OPTIONS_K_LOG_FORMAT,	/* int, OPTIONS_LOG_TEXT or _JSON */
 	OPTIONS_K_STRING,	/* const char *, not empty */
@@ -107,6 +108,8 @@ static const struct options_flag options_flags[] = {
 	{ "max-flows", OPTIONS_K_INT, OFF(max_flows), 0, OPTIONS_MAX_FLOWS, "N",
 	    "UDP flows per socket, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
+	{ "metrics", OPTIONS_K_ONE_ADDR, OFF(metrics), 0, 0, "ADDR:PORT",
+	    "serve Prometheus metrics here (default off)" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
 	{ "shutdown-timeout", OPTIONS_K_DURATION, OFF(shutdown_timeout_ms), 0,
@@ -355,6 +358,20 @@ options_addr(const struct options_flag *f, const char *v,
 	return (0);
 }
 
+/* A single address such as -metrics: Go's ":PORT" too, no range. */
+static int
+options_one_addr(const struct options_flag *f, const char *v,
+    struct sockaddr_storage *out, char *err, size_t errlen)
+{
+	char	why[256];
+
+	if (addr_parse_listen(v, out, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "-%s: %s", f->name, why);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Store the value v of flag f into cfg. */
 static int
 options_set(struct options *cfg, const struct options_flag *f, const char *v,
@@ -375,6 +392,9 @@ options_set(struct options *cfg, const struct options_flag *f, const char *v,
 	case OPTIONS_K_ADDR4:
 	case OPTIONS_K_ADDR6:
 		return (options_addr(f, v, (struct options_addrs *)
+		    (void *)p, err, errlen));
+	case OPTIONS_K_ONE_ADDR:
+		return (options_one_addr(f, v, (struct sockaddr_storage *)
 		    (void *)p, err, errlen));
 	case OPTIONS_K_LOG_FORMAT:
 		if (strcmp(v, "text") == 0)

@@ -80,6 +80,7 @@ struct options {
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
 	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
+	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
 };
 
 enum options_result {

@@ -95,6 +95,15 @@ pool_conns(struct pool *p)
 	return (n);
 }
 
+void
+pool_threads(struct pool *p, size_t *total, size_t *idle)
+{
+	pthread_mutex_lock(&p->mtx);
+	*total = p->nthreads;
+	*idle = p->nidle;
+	pthread_mutex_unlock(&p->mtx);
+}
+
 /* Wait for a task; returns 0 with *t filled, or -1 when told to exit. */
 static int
 pool_next(struct pool *p, struct pool_task *t)

@@ -48,6 +48,8 @@ int	pool_init(struct pool *p, size_t max_conns, size_t stack_size);
 int	pool_conn_acquire(struct pool *p);
 void	pool_conn_release(struct pool *p);
 size_t	pool_conns(struct pool *p);
+/* Threads alive and, of those, idle: a snapshot under the lock. */
+void	pool_threads(struct pool *p, size_t *total, size_t *idle);
 
 /*
  * Run fn(arg) on a pool thread: an idle one, a new one, or (at the thread

@@ -350,6 +350,8 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 		if (n > 0)
 			return (n);
 		if (n < 0) {
+			TCP_STATS_BAD_HEADER(&c->sh->stats,
+			    metrics_header_class((int)-n));
 			*why = proxy_header_strerror((enum pp_error)-n);
 			return (-2);
 		}
@@ -405,6 +407,7 @@ tcp_relay_serve(void *arg)
 	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
 	    &src, &spoof, &c->target, &why) == -1) {
 		atomic_fetch_add(&sh->stats.bad_header, 1);
+		TCP_STATS_BAD_HEADER(&sh->stats, METRICS_HDR_UNSUPPORTED);
 		lf.reason = why;
 		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s", pbuf, why);
 		goto done;
@@ -439,7 +442,7 @@ tcp_relay_serve(void *arg)
 	    cfg->mark) :
 	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
 	if (bfd == -1) {
-		atomic_fetch_add(&sh->stats.backend_fail, 1);
+		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
 		log_conn_warn_f(LOG_V_ERRORS, &lf,
 		    "%s via %s -> %s: backend socket", cbuf, pbuf, tbuf);
 		goto done;
@@ -448,7 +451,7 @@ tcp_relay_serve(void *arg)
 	/* A backend that vanished cannot hold a slot either. */
 	if (cfg->keepalive_ms > 0 &&
 	    net_keepalive(bfd, cfg->keepalive_ms) == -1) {
-		atomic_fetch_add(&sh->stats.backend_fail, 1);
+		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
 		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: keepalive",
 		    cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);
@@ -462,7 +465,7 @@ tcp_relay_serve(void *arg)
 	    sizeof(relay_idle_tv));
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
 	    RELAY_CONNECT_MS) == -1) {
-		atomic_fetch_add(&sh->stats.backend_fail, 1);
+		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
 		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: connect",
 		    cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);

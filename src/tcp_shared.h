@@ -14,6 +14,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "metrics_class.h"
+
 struct conn;
 struct endpoint;
 struct kit_pool;
@@ -33,7 +35,21 @@ struct tcp_stats {
 	atomic_uint_fast64_t	bytes_in;	/* client to backend */
 	atomic_uint_fast64_t	bytes_out;	/* backend to client */
 	atomic_uint_fast64_t	dest_denied;	/* -dynamic-destination-allow */
+	/* For -metrics: the failures above by class, and accept(). */
+	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
+	atomic_uint_fast64_t	backend_fail_by[METRICS_ERR_COUNT];
+	atomic_uint_fast64_t	accept_fail_by[METRICS_ERR_COUNT];
 };
+
+/* Relaxed: each counter stands alone. errno is left as it was. */
+#define TCP_STATS_INC(s, field) \
+	atomic_fetch_add_explicit(&(s)->field, 1, memory_order_relaxed)
+#define TCP_STATS_BAD_HEADER(s, cls) \
+	TCP_STATS_INC(s, bad_header_by[(cls)])
+#define TCP_STATS_BACKEND_FAIL(s, err) do {				\
+	TCP_STATS_INC(s, backend_fail);					\
+	TCP_STATS_INC(s, backend_fail_by[metrics_errno_class(err)]);	\
+} while (0)
 
 struct tcp_shared {
 	const struct options	*opts;

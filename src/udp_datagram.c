@@ -32,13 +32,14 @@
 
 void
 udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
-    const char *why)
+    enum metrics_header_class cls, const char *why)
 {
 	char		buf[ADDR_STRLEN];
 	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	n;
 
 	UDP_STATS_INC(&u->st, bad_header);
+	UDP_STATS_INC(&u->st, bad_header_by[cls]);
 	if ((n = udp_flow_log_due(u, &u->log_bad)) == 0)
 		return;
 	lf.lb = addr_format(from, buf, sizeof(buf));
@@ -79,7 +80,8 @@ udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
     const union flow_addr *from)
 {
 	if (hdr->version != 2) {
-		udp_datagram_drop(u, &from->sa, "v1 header on udp");
+		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_UNSUPPORTED, "v1 header on udp");
 		return (-1);
 	}
 	if (hdr->command == PP_CMD_LOCAL)
@@ -87,11 +89,13 @@ udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
 	if (hdr->action != PP_ACTION_PROXY ||
 	    (hdr->src.ss_family != AF_INET && hdr->src.ss_family != AF_INET6)) {
 		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_UNSUPPORTED,
 		    "not an INET or INET6 address");
 		return (-1);
 	}
 	if (hdr->transport != SOCK_DGRAM) {
-		udp_datagram_drop(u, &from->sa, "not DGRAM transport");
+		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_UNSUPPORTED, "not DGRAM transport");
 		return (-1);
 	}
 	return (UDP_FLOW_TAG_CLIENT);
@@ -128,11 +132,13 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	/* Header and payload travel together: a short header is bad. */
 	hlen = proxy_header_parse(buf, len, &hdr);
 	if (hlen == 0) {
-		udp_datagram_drop(u, &from->sa, "truncated header");
+		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_V2, "truncated header");
 		return;
 	}
 	if (hlen < 0) {
 		udp_datagram_drop(u, &from->sa,
+		    metrics_header_class((int)-hlen),
 		    proxy_header_strerror((enum pp_error)-hlen));
 		return;
 	}
@@ -147,6 +153,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    reached->sa.sa_family != AF_UNSPEC ? &reached->sa : &u->local.sa,
 	    &src, &spoof, &dst, &why) == -1) {
 		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_UNSUPPORTED,
 		    why != NULL ? why : "no target");
 		return;
 	}
@@ -163,7 +170,8 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 		memcpy(&src, from, addr_len(&from->sa));
 	}
 	if (flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
-		udp_datagram_drop(u, &from->sa, "not an INET or INET6 address");
+		udp_datagram_drop(u, &from->sa,
+		    METRICS_HDR_UNSUPPORTED, "not an INET or INET6 address");
 		return;
 	}
 

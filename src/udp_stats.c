@@ -21,6 +21,8 @@
 void
 udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
 {
+	int	i;
+
 	st->datagrams = UDP_STATS_GET(c, datagrams);
 	st->forwarded = UDP_STATS_GET(c, forwarded);
 	st->replies = UDP_STATS_GET(c, replies);
@@ -33,6 +35,8 @@ udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
 	st->expired = UDP_STATS_GET(c, expired);
 	st->evicted = UDP_STATS_GET(c, evicted);
 	st->dest_denied = UDP_STATS_GET(c, dest_denied);
+	for (i = 0; i < METRICS_HDR_COUNT; i++)
+		st->bad_header_by[i] = UDP_STATS_GET(c, bad_header_by[i]);
 }
 
 void

@@ -12,6 +12,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "metrics_class.h"
+
 /* A snapshot of the counters. */
 struct udp_flow_stats {
 	uint64_t	datagrams;	/* from the load balancer */
@@ -26,6 +28,7 @@ struct udp_flow_stats {
 	uint64_t	expired;	/* idle for -close-after */
 	uint64_t	evicted;	/* oldest, dropped for -max-flows */
 	uint64_t	dest_denied;	/* -dynamic-destination-allow */
+	uint64_t	bad_header_by[METRICS_HDR_COUNT];
 };
 
 struct udp_counters {
@@ -41,6 +44,7 @@ struct udp_counters {
 	atomic_uint_fast64_t	expired;
 	atomic_uint_fast64_t	evicted;
 	atomic_uint_fast64_t	dest_denied;
+	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
 };
 
 /* Relaxed: each counter stands alone, and only its thread writes it. */

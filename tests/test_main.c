@@ -57,8 +57,10 @@ main(void)
 	test_duration_register();
 	test_endpoint_register();
 	test_flow_table_register();
+	test_http_min_register();
 	test_kit_pool_register();
 	test_log_register();
+	test_metrics_register();
 	test_net_register();
 	test_pool_register();
 	test_privdrop_register();

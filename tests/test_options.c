@@ -473,6 +473,20 @@ test_options_user_is_kept_by_pointer(void)
 	fails_with("-user: empty value", "-user=", NULL);
 }
 
+static void
+test_options_metrics_is_off_unless_given(void)
+{
+	struct options	cfg;
+
+	CU_ASSERT_FATAL(run(&cfg, NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.metrics.ss_family == AF_UNSPEC);
+	CU_ASSERT_FATAL(run(&cfg, "-metrics", "127.0.0.1:9100", NULL) ==
+	    OPTIONS_OK);
+	CU_ASSERT(cfg.metrics.ss_family == AF_INET);
+	CU_ASSERT_FATAL(run(&cfg, "-metrics=:9100", NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.metrics.ss_family == AF_INET6);
+}
+
 /* allowlist.c reads the file; the command line only names it. */
 static void
 test_options_allowed_subnets_is_only_a_path(void)
@@ -717,6 +731,8 @@ test_options_register(void)
 	    test_options_max_flows_and_shutdown_timeout_bounds);
 	test_add(s, "user is kept by pointer",
 	    test_options_user_is_kept_by_pointer);
+	test_add(s, "metrics is off unless given",
+	    test_options_metrics_is_off_unless_given);
 	test_add(s, "allowed-subnets is only a path",
 	    test_options_allowed_subnets_is_only_a_path);
 	test_add(s, "help prints every flag and exits",
