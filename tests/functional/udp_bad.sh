@@ -62,7 +62,8 @@ for why in 'v1 header on udp' 'truncated header' 'not DGRAM transport'; do
 done
 mm_stop "$D2" >/dev/null
 want='udp 0 on 127.0.0.1:8444 exit: 3 datagrams, 0 forwarded, 0 replies'
-grep -q "$want, 3 bad header" "$L2" || mm_fail "-v 2: exit counters: $(grep 'exit' "$L2")"
+grep -q "$want, 3 bad header" "$L2" ||
+    mm_fail "-v 2: exit counters: $(grep 'exit' "$L2")"
 
 kill -USR1 "$D" 2>/dev/null
 mm_stop "$D"
