@@ -23,7 +23,8 @@
 #include "kit_pool.h"
 
 int
-kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size)
+kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,
+    size_t max_pipes)
 {
 	memset(kp, 0, sizeof(*kp));
 	if ((kp->idle = calloc(max_idle ? max_idle : 1,
@@ -31,24 +32,27 @@ kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size)
 		return (-1);
 	kp->max_idle = max_idle;
 	kp->pipe_size = pipe_size;
+	kp->max_pipes = max_pipes;
+	atomic_init(&kp->npipes, 0);
 	pthread_mutex_init(&kp->mtx, NULL);
 	return (0);
 }
 
 static void
-kit_close_pipe(struct kit *k)
+kit_close_pipe(struct kit_pool *kp, struct kit *k)
 {
-	if (k->rfd != -1)
-		(void)close(k->rfd);
-	if (k->wfd != -1)
-		(void)close(k->wfd);
+	if (k->rfd == -1)
+		return;
+	(void)close(k->rfd);
+	(void)close(k->wfd);
 	k->rfd = k->wfd = -1;
+	atomic_fetch_sub(&kp->npipes, 1);
 }
 
 static void
-kit_free(struct kit *k)
+kit_free(struct kit_pool *kp, struct kit *k)
 {
-	kit_close_pipe(k);
+	kit_close_pipe(kp, k);
 	if (k->buf != NULL)
 		(void)munmap(k->buf, KIT_BUF_SIZE);
 	k->buf = NULL;
@@ -83,8 +87,16 @@ kit_pipe(struct kit_pool *kp, struct kit *k)
 
 	if (k->rfd != -1)
 		return (0);
-	if (pipe2(fds, O_CLOEXEC) == -1)
+	/* Counted first, so racing relays never overshoot the budget. */
+	if (atomic_fetch_add(&kp->npipes, 1) >= kp->max_pipes) {
+		atomic_fetch_sub(&kp->npipes, 1);
+		errno = EMFILE;
 		return (-1);
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		atomic_fetch_sub(&kp->npipes, 1);
+		return (-1);
+	}
 	/* A smaller or larger pipe is only a tuning choice: ignore failure. */
 	if (kp->pipe_size != 0)
 		(void)fcntl(fds[1], F_SETPIPE_SZ, (int)kp->pipe_size);
@@ -97,7 +109,7 @@ void
 kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
 {
 	if (dirty)
-		kit_close_pipe(k);
+		kit_close_pipe(kp, k);
 	pthread_mutex_lock(&kp->mtx);
 	if (kp->nidle < kp->max_idle) {
 		kp->idle[kp->nidle++] = *k;
@@ -107,7 +119,7 @@ kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
 		return;
 	}
 	pthread_mutex_unlock(&kp->mtx);
-	kit_free(k);
+	kit_free(kp, k);
 }
 
 size_t
@@ -125,7 +137,7 @@ void
 kit_pool_destroy(struct kit_pool *kp)
 {
 	while (kp->nidle > 0)
-		kit_free(&kp->idle[--kp->nidle]);
+		kit_free(kp, &kp->idle[--kp->nidle]);
 	free(kp->idle);
 	pthread_mutex_destroy(&kp->mtx);
 }

@@ -12,6 +12,7 @@
 #define MMPROXYD_KIT_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define KIT_BUF_SIZE	(16 * 1024)
@@ -27,14 +28,22 @@ struct kit_pool {
 	struct kit	*idle;		/* stack of clean kits */
 	size_t		 nidle, max_idle;
 	size_t		 pipe_size;	/* F_SETPIPE_SZ, 0 = kernel default */
+	/* Pipes open in all kits, idle or lent; the fd budget caps them. */
+	atomic_size_t	 npipes;
+	size_t		 max_pipes;
 };
 
-int	kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size);
+/* max_pipes: beyond it kit_pipe() refuses and the relay copies. */
+int	kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,
+	    size_t max_pipes);
 
 /* A kit: a pooled one or a new one (no pipe yet). 0, or -1 (errno). */
 int	kit_pool_get(struct kit_pool *kp, struct kit *out);
 
-/* Give the kit a pipe if it has none. Returns 0, or -1 (EMFILE...). */
+/*
+ * Give the kit a pipe if it has none. Returns 0, or -1: EMFILE when the
+ * pool's pipe budget is spent, or pipe2()'s errno.
+ */
 int	kit_pipe(struct kit_pool *kp, struct kit *k);
 
 /*

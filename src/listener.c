@@ -63,8 +63,8 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
 	/* Inherited too: a client that vanished cannot hold a slot. */
-	if (opts->keepalive > 0 &&
-	    net_keepalive(l->fd, opts->keepalive) == -1) {
+	if (opts->keepalive_ms > 0 &&
+	    net_keepalive(l->fd, opts->keepalive_ms) == -1) {
 		saved = errno;
 		(void)close(l->fd);
 		l->fd = -1;
@@ -112,9 +112,8 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 			continue;
 		}
 		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
-			log_warn("listener %d: accept, backing off %d ms (%"
-			    PRIu64 " since the last line)", l->id,
-			    LISTENER_BACKOFF_MS, n);
+			log_warn("listener %d: accept, backing off (%" PRIu64
+			    " since the last line)", l->id, n);
 		listener_sleep_ms(LISTENER_BACKOFF_MS);
 		return (-1);
 	}

@@ -29,6 +29,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
+#include "budget.h"
 #include "duration.h"
 #include "listener.h"
 #include "log.h"
@@ -54,8 +55,6 @@
 #else
 #define MAIN_STACK_SIZE		(64 * 1024)
 #endif
-#define MAIN_FD_RESERVE		64	/* listeners, logs, pipes in use */
-#define MAIN_FDS_PER_CONN	2	/* two sockets; a pipe only while busy */
 #define MAIN_MAX_CONNS_DEFAULT	10000
 #define MAIN_KITS_IDLE		64
 /*
@@ -96,24 +95,40 @@ main_raise_nofile(void)
 	return (rl.rlim_cur);
 }
 
-/* -max-conns, or what the fd limit allows; warn when it cannot fit. */
+/*
+ * -max-conns, or as many as the fd and task limits allow (at most
+ * MAIN_MAX_CONNS_DEFAULT); warn when a limit is lower than asked. *fit
+ * is what the limits allow, which an explicit -max-conns may exceed.
+ */
 static size_t
-main_max_conns(rlim_t nofile)
+main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 {
-	size_t	fit = 1;
+	size_t	by_fds, by_tasks, n;
 
-	if (nofile > MAIN_FD_RESERVE + MAIN_FDS_PER_CONN)
-		fit = (size_t)(nofile - MAIN_FD_RESERVE) / MAIN_FDS_PER_CONN;
-	if (opts.max_conns == 0)
-		return (fit < MAIN_MAX_CONNS_DEFAULT ? fit :
-		    MAIN_MAX_CONNS_DEFAULT);
-	if ((size_t)opts.max_conns > fit)
+	by_fds = budget_conns_by_fds((size_t)nofile, MAIN_KITS_IDLE);
+	by_tasks = budget_conns_by_tasks(tasks, (size_t)opts.listeners);
+	*fit = by_fds < by_tasks ? by_fds : by_tasks;
+	n = opts.max_conns != 0 ? (size_t)opts.max_conns :
+	    MAIN_MAX_CONNS_DEFAULT;
+	if (n > by_fds && opts.max_conns != 0)
 		log_warnx("-max-conns %d needs about %zu file descriptors "
 		    "but the limit is %llu: at most %zu connections fit "
 		    "(raise the limit with ulimit -n or LimitNOFILE=)",
-		    opts.max_conns, (size_t)opts.max_conns * MAIN_FDS_PER_CONN +
-		    MAIN_FD_RESERVE, (unsigned long long)nofile, fit);
-	return ((size_t)opts.max_conns);
+		    opts.max_conns, n * BUDGET_FDS_PER_CONN + BUDGET_FD_RESERVE +
+		    MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE,
+		    (unsigned long long)nofile, by_fds);
+	if (n > by_tasks)
+		log_warnx("%s%zu needs %zu threads but the task limit "
+		    "(TasksMax=, the cgroup's pids.max or ulimit -u) leaves "
+		    "%zu: %s %zu connections (raise TasksMax= to %zu)",
+		    opts.max_conns != 0 ? "-max-conns " : "default -max-conns ",
+		    n, n * BUDGET_TASKS_PER_CONN, tasks,
+		    opts.max_conns != 0 ? "at most" : "capped at", by_tasks,
+		    n * BUDGET_TASKS_PER_CONN + BUDGET_TASK_RESERVE +
+		    (size_t)opts.listeners);
+	if (opts.max_conns != 0)
+		return (n);
+	return (n < *fit ? n : *fit);
 }
 
 /*
@@ -369,7 +384,7 @@ main(int argc, char *argv[])
 	sigset_t	 sigs;
 	siginfo_t	 info;
 	rlim_t		 nofile;
-	size_t		 max_conns;
+	size_t		 max_conns, fit = 0;
 	uint64_t	 kept = 0;
 	int		 i, rc, sig;
 
@@ -408,9 +423,10 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	max_conns = opts.proto == IPPROTO_TCP ? main_max_conns(nofile) : 0;
+	max_conns = opts.proto == IPPROTO_TCP ?
+	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
 	if (opts.proto == IPPROTO_UDP && (rlim_t)opts.max_flows *
-	    (rlim_t)opts.listeners + MAIN_FD_RESERVE > nofile)
+	    (rlim_t)opts.listeners + BUDGET_FD_RESERVE > nofile)
 		log_warnx("-max-flows %d on %d socket%s needs more file "
 		    "descriptors than the limit of %llu: new flows will fail "
 		    "once it is reached", opts.max_flows, opts.listeners,
@@ -421,8 +437,8 @@ main(int argc, char *argv[])
 		main_open_udp();
 	else {
 		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
-		    kit_pool_init(&kits, MAIN_KITS_IDLE,
-		    MAIN_PIPE_SIZE) == -1)
+		    kit_pool_init(&kits, MAIN_KITS_IDLE, MAIN_PIPE_SIZE,
+		    budget_pipes((size_t)nofile, max_conns)) == -1)
 			fatal("out of memory");
 		main_open_listeners();
 	}
@@ -454,8 +470,13 @@ main(int argc, char *argv[])
 		for (i = 0; i < opts.listeners; i++)
 			if ((rc = listener_start(&listeners[i])) != 0)
 				fatalx("pthread_create: %s", strerror(rc));
-		log_info("ready: up to %zu connections (fd limit %llu)",
-		    max_conns, (unsigned long long)nofile);
+		if (max_conns > fit)
+			log_info("ready: up to %zu connections, but only "
+			    "about %zu fit the fd and task limits", max_conns,
+			    fit);
+		else
+			log_info("ready: up to %zu connections (fd limit "
+			    "%llu)", max_conns, (unsigned long long)nofile);
 	}
 	if (sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");

@@ -205,8 +205,10 @@ net_write_all(int fd, const void *buf, size_t len)
 }
 
 int
-net_keepalive(int fd, int secs)
+net_keepalive(int fd, long long interval_ms)
 {
+	/* TCP counts keepalive in whole seconds: round up. */
+	int	secs = (int)((interval_ms + 999) / 1000);
 	int	ms = secs * (1 + NET_KEEPALIVE_PROBES) * 1000;
 
 	if (net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) == -1 ||

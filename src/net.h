@@ -54,13 +54,14 @@ int	net_grow_rcvbuf(int fd, int bytes);
 
 /*
  * Keepalive that declares the peer dead after about
- * secs * (1 + NET_KEEPALIVE_PROBES) seconds of silence: the first probe
- * after secs idle, then one every secs. TCP_USER_TIMEOUT, set to the
+ * secs * (1 + NET_KEEPALIVE_PROBES) seconds of silence, secs being
+ * interval_ms rounded up to whole seconds: the first probe after secs
+ * idle, then one every secs. TCP_USER_TIMEOUT, set to the
  * same span, ends a send that long unacknowledged too. The error is
  * ETIMEDOUT. On a listening socket, accepted sockets inherit all of it.
  */
 #define NET_KEEPALIVE_PROBES	4
-int	net_keepalive(int fd, int secs);
+int	net_keepalive(int fd, long long interval_ms);
 
 /*
  * End the connection now with a RST, and wake any thread blocked on fd;

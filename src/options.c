@@ -91,9 +91,10 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_MAX_HEADER_TIMEOUT_MS, "DURATION",
 	    "wait this long for the PROXY header (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_HEADER_TIMEOUT) "s)" },
-	{ "keepalive", OPTIONS_K_INT, OFF(keepalive), 0, OPTIONS_MAX_KEEPALIVE,
-	    "SECONDS", "TCP keepalive probe interval, 0 = off (default "
-	    OPTIONS_STR(OPTIONS_DEFAULT_KEEPALIVE) ")" },
+	{ "keepalive", OPTIONS_K_DURATION, OFF(keepalive_ms), 0,
+	    OPTIONS_MAX_KEEPALIVE_MS, "DURATION", "TCP keepalive interval, "
+	    "0 = off (default "
+	    OPTIONS_STR(OPTIONS_DEFAULT_KEEPALIVE) "s)" },
 	{ "max-conns", OPTIONS_K_INT, OFF(max_conns), 0, OPTIONS_MAX_CONNS, "N",
 	    "open TCP connections, 0 = by fd limit (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_CONNS) ")" },
@@ -373,7 +374,7 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	cfg->close_after_ms = OPTIONS_DEFAULT_CLOSE_AFTER * 1000LL;
 	cfg->max_conns = OPTIONS_DEFAULT_MAX_CONNS;
 	cfg->header_timeout_ms = OPTIONS_DEFAULT_HEADER_TIMEOUT * 1000LL;
-	cfg->keepalive = OPTIONS_DEFAULT_KEEPALIVE;
+	cfg->keepalive_ms = OPTIONS_DEFAULT_KEEPALIVE * 1000LL;
 	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
 	cfg->shutdown_timeout_ms = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT * 1000LL;
 	cfg->sched_batch = 1;

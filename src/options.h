@@ -25,7 +25,7 @@
 #define OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT	30
 /* Like Go's 15 s; a dead peer is let go after 5 x 15 s (net_keepalive). */
 #define OPTIONS_DEFAULT_KEEPALIVE	15
-#define OPTIONS_MAX_KEEPALIVE		32767	/* TCP_KEEPIDLE's limit */
+#define OPTIONS_MAX_KEEPALIVE_MS	(32767L * 1000)	/* TCP_KEEPIDLE's */
 #define OPTIONS_DEFAULT_MAX_FLOWS	65536
 /* 0 means: as many as the fd limit allows (see main.c). */
 #define OPTIONS_DEFAULT_MAX_CONNS	0
@@ -51,7 +51,7 @@ struct options {
 	int			 verbosity;	/* 0, 1, 2 */
 	int			 max_conns;	/* 0 = from the fd limit */
 	long long		 header_timeout_ms;
-	int			 keepalive;	/* TCP seconds, 0 = off */
+	long long		 keepalive_ms;	/* 0 = off; whole seconds used */
 	int			 max_flows;
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */

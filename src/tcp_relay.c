@@ -424,7 +424,7 @@ tcp_relay_serve(void *arg)
 	}
 	tcp_shared_set_backend(sh, c, bfd);
 	/* A backend that vanished cannot hold a slot either. */
-	if (cfg->keepalive > 0 && net_keepalive(bfd, cfg->keepalive) == -1) {
+	if (cfg->keepalive_ms > 0 && net_keepalive(bfd, cfg->keepalive_ms) == -1) {
 		atomic_fetch_add(&sh->stats.backend_fail, 1);
 		log_conn_warn(LOG_V_ERRORS, "%s via %s -> %s: keepalive",
 		    cbuf, pbuf, tbuf);

@@ -30,7 +30,7 @@ test_kit_pool_hands_out_a_buffer_and_a_pipe_on_demand(void)
 	struct kit	k;
 	char		buf[4];
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0, 64) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
 	CU_ASSERT(k.rfd == -1 && k.wfd == -1);
 	memset(k.buf, 'x', KIT_BUF_SIZE);	/* all of it is writable */
@@ -50,7 +50,7 @@ test_kit_pool_reuses_a_clean_kit_with_its_pipe(void)
 	char		*buf;
 	int		rfd, wfd;
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0, 64) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &a) == 0);
 	CU_ASSERT_FATAL(kit_pipe(&kp, &a) == 0);
 	buf = a.buf;
@@ -76,7 +76,7 @@ test_kit_pool_closes_a_pipe_that_still_holds_bytes(void)
 	struct kit	k, again;
 	int		rfd, wfd;
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0, 64) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
 	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
 	CU_ASSERT(write(k.wfd, "x", 1) == 1);
@@ -100,7 +100,7 @@ test_kit_pool_keeps_no_more_than_max_idle(void)
 	struct kit	k[3];
 	int		i, extra_r;
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 2, 0) == 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 2, 0, 64) == 0);
 	for (i = 0; i < 3; i++) {
 		CU_ASSERT_FATAL(kit_pool_get(&kp, &k[i]) == 0);
 		CU_ASSERT_FATAL(kit_pipe(&kp, &k[i]) == 0);
@@ -119,11 +119,39 @@ test_kit_pool_sets_the_requested_pipe_size(void)
 	struct kit_pool	kp;
 	struct kit	k;
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 1, 256 * 1024) == 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 1, 256 * 1024, 64) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
 	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
 	CU_ASSERT(fcntl(k.wfd, F_GETPIPE_SZ) == 256 * 1024);
 	kit_pool_put(&kp, &k, 0);
+	kit_pool_destroy(&kp);
+}
+
+/* Past max_pipes kit_pipe() says EMFILE; a closed pipe frees a place. */
+static void
+test_kit_pool_pipe_budget_refuses_then_recovers(void)
+{
+	struct kit_pool	kp;
+	struct kit	a, b, c;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 0, 0, 2) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &a) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &b) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &c) == 0);
+	CU_ASSERT(kit_pipe(&kp, &a) == 0);
+	CU_ASSERT(kit_pipe(&kp, &b) == 0);
+	CU_ASSERT(kit_pipe(&kp, &a) == 0);	/* has one: no new pipe */
+	errno = 0;
+	CU_ASSERT(kit_pipe(&kp, &c) == -1);
+	CU_ASSERT(errno == EMFILE);
+	CU_ASSERT(c.rfd == -1 && c.wfd == -1);
+	CU_ASSERT(atomic_load(&kp.npipes) == 2);
+	kit_pool_put(&kp, &a, 1);		/* dirty: its pipe is closed */
+	CU_ASSERT(atomic_load(&kp.npipes) == 1);
+	CU_ASSERT(kit_pipe(&kp, &c) == 0);
+	kit_pool_put(&kp, &b, 0);		/* beyond max_idle: freed */
+	kit_pool_put(&kp, &c, 0);
+	CU_ASSERT(atomic_load(&kp.npipes) == 0);
 	kit_pool_destroy(&kp);
 }
 
@@ -140,6 +168,8 @@ test_kit_pool_register(void)
 	    test_kit_pool_closes_a_pipe_that_still_holds_bytes);
 	test_add(s, "keeps no more than max idle",
 	    test_kit_pool_keeps_no_more_than_max_idle);
+	test_add(s, "the pipe budget refuses, then recovers",
+	    test_kit_pool_pipe_budget_refuses_then_recovers);
 	test_add(s, "sets the requested pipe size",
 	    test_kit_pool_sets_the_requested_pipe_size);
 }

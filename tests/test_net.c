@@ -177,7 +177,7 @@ test_net_keepalive_sets_probes_and_user_timeout(void)
 	int	a, b;
 
 	CU_ASSERT_FATAL(test_net_pair(&a, &b) == 0);
-	CU_ASSERT_EQUAL(net_keepalive(a, 7), 0);
+	CU_ASSERT_EQUAL(net_keepalive(a, 7000), 0);
 	CU_ASSERT_EQUAL(test_net_getopt(a, SOL_SOCKET, SO_KEEPALIVE), 1);
 	CU_ASSERT_EQUAL(test_net_getopt(a, IPPROTO_TCP, TCP_KEEPIDLE), 7);
 	CU_ASSERT_EQUAL(test_net_getopt(a, IPPROTO_TCP, TCP_KEEPINTVL), 7);
@@ -185,6 +185,9 @@ test_net_keepalive_sets_probes_and_user_timeout(void)
 	    NET_KEEPALIVE_PROBES);
 	CU_ASSERT_EQUAL(test_net_getopt(a, IPPROTO_TCP, TCP_USER_TIMEOUT),
 	    7 * (1 + NET_KEEPALIVE_PROBES) * 1000);
+	/* A fraction of a second rounds up to whole seconds. */
+	CU_ASSERT_EQUAL(net_keepalive(a, 2500), 0);
+	CU_ASSERT_EQUAL(test_net_getopt(a, IPPROTO_TCP, TCP_KEEPIDLE), 3);
 	(void)close(a);
 	(void)close(b);
 }

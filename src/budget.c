@@ -1,0 +1,150 @@
+/*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * budget.c -- the fd and task budgets behind the default -max-conns.
+ *
+ * A unit's TasksMax= (the cgroup's pids.max) is far lower than the
+ * threads 10,000 connections need: past it pthread_create fails with
+ * EAGAIN and a connection dies after its backend was dialled. Capping
+ * the slots instead turns that into backpressure in the listen backlog.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget.h"
+
+size_t
+budget_conns_by_fds(size_t nofile, size_t min_pipes)
+{
+	size_t	set_aside = BUDGET_FD_RESERVE + min_pipes * BUDGET_FDS_PER_PIPE;
+
+	if (nofile <= set_aside + BUDGET_FDS_PER_CONN)
+		return (1);
+	return ((nofile - set_aside) / BUDGET_FDS_PER_CONN);
+}
+
+size_t
+budget_conns_by_tasks(size_t tasks, size_t listeners)
+{
+	size_t	set_aside = BUDGET_TASK_RESERVE + listeners;
+
+	if (tasks == BUDGET_UNLIMITED)
+		return (BUDGET_UNLIMITED);
+	if (tasks <= set_aside + BUDGET_TASKS_PER_CONN)
+		return (1);
+	return ((tasks - set_aside) / BUDGET_TASKS_PER_CONN);
+}
+
+size_t
+budget_pipes(size_t nofile, size_t max_conns)
+{
+	size_t	used = BUDGET_FD_RESERVE + max_conns * BUDGET_FDS_PER_CONN;
+	size_t	pipes;
+
+	if (nofile <= used + BUDGET_FDS_PER_PIPE)
+		return (1);
+	pipes = (nofile - used) / BUDGET_FDS_PER_PIPE;
+	return (pipes < 2 * max_conns ? pipes : 2 * max_conns);
+}
+
+/* One number from a cgroup file: 0, 1 for "max", or -1 (errno). */
+static int
+budget_read_count(const char *path, unsigned long long *n)
+{
+	FILE	*f;
+	char	 buf[64], *end;
+	int	 rc = -1;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return (-1);
+	if (fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strcmp(buf, "max") == 0)
+			rc = 1;
+		else {
+			errno = 0;
+			*n = strtoull(buf, &end, 10);
+			rc = (errno == 0 && end != buf && *end == '\0') ? 0 :
+			    -1;
+		}
+	}
+	(void)fclose(f);
+	return (rc);
+}
+
+size_t
+budget_tasks_in_cgroup(const char *root, const char *cgroup_path)
+{
+	struct rlimit		 rl;
+	char			 dir[PATH_MAX], path[PATH_MAX], *slash;
+	unsigned long long	 max, cur;
+	size_t			 left = BUDGET_UNLIMITED;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		left = (size_t)rl.rlim_cur;
+	if (root == NULL || cgroup_path == NULL ||
+	    snprintf(dir, sizeof(dir), "%s%s", root, cgroup_path) >=
+	    (int)sizeof(dir))
+		return (left);
+	/* Every level up to the root may set a lower pids.max. */
+	for (;;) {
+		if (snprintf(path, sizeof(path), "%s/pids.max", dir) <
+		    (int)sizeof(path) && budget_read_count(path, &max) == 0 &&
+		    snprintf(path, sizeof(path), "%s/pids.current", dir) <
+		    (int)sizeof(path) && budget_read_count(path, &cur) == 0) {
+			cur = cur < max ? max - cur : 0;
+			if (cur < left)
+				left = (size_t)cur;
+		}
+		if (strlen(dir) <= strlen(root) ||
+		    (slash = strrchr(dir, '/')) == NULL)
+			break;
+		*slash = '\0';
+	}
+	return (left);
+}
+
+size_t
+budget_tasks(void)
+{
+	FILE	*f;
+	char	 line[PATH_MAX + 64], *ctl, *path, *tok, *save;
+	char	 cg[PATH_MAX];
+	size_t	 v1 = BUDGET_UNLIMITED, v2 = BUDGET_UNLIMITED;
+
+	if ((f = fopen("/proc/self/cgroup", "re")) == NULL)
+		return (budget_tasks_in_cgroup(NULL, NULL));
+	/* "ID:CONTROLLERS:PATH"; cgroup v2 is "0::PATH". */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((ctl = strchr(line, ':')) == NULL ||
+		    (path = strchr(++ctl, ':')) == NULL)
+			continue;
+		*path++ = '\0';
+		/* The root cgroup's "/" is kept out of the path join. */
+		(void)snprintf(cg, sizeof(cg), "%s",
+		    strcmp(path, "/") == 0 ? "" : path);
+		if (*ctl == '\0') {
+			v2 = budget_tasks_in_cgroup("/sys/fs/cgroup", cg);
+			continue;
+		}
+		for (tok = strtok_r(ctl, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			if (strcmp(tok, "pids") == 0)
+				v1 = budget_tasks_in_cgroup(
+				    "/sys/fs/cgroup/pids", cg);
+	}
+	(void)fclose(f);
+	return (v1 < v2 ? v1 : v2);
+}
