@@ -236,8 +236,13 @@ in_c journalctl -b --no-pager -u mmproxyd | grep -iE \
     'seccomp|SIGSYS|status=31|Operation not permitted|Permission denied' && fail "hardening errors"
 
 echo "== TasksMax=40 drop-in"
+# On this VM's hybrid cgroups the container sees the pids controller
+# read-only, so its systemd cannot write pids.max and TasksMax= is not
+# enforced; LimitNPROC= (the dynamic user's thread limit, which mmproxyd
+# also reads) makes the same limit real. Where pids.max is writable,
+# TasksMax= alone would do.
 in_c sh -c 'mkdir -p /etc/systemd/system/mmproxyd.service.d &&
-    printf "[Service]\nTasksMax=40\n" \
+    printf "[Service]\nTasksMax=40\nLimitNPROC=40\n" \
     >/etc/systemd/system/mmproxyd.service.d/tasks.conf &&
     systemctl daemon-reload'
 in_c systemctl start mmproxyd || fail "start with TasksMax=40"
@@ -256,16 +261,12 @@ pid=$(in_c systemctl show -p MainPID --value mmproxyd)
 pmax=$(in_c sh -c "p=\$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p;s/^0::\(.*\)/\1/p' /proc/$pid/cgroup | head -n 1)
     cat /sys/fs/cgroup/pids\$p/pids.max /sys/fs/cgroup\$p/pids.max 2>/dev/null | head -n 1" || true)
 echo "pids.max of the service cgroup: ${pmax:-not visible}"
-if grep -qiE 'max-conns.*task|task.*max-conns' "$D/tasks.log"; then
-	echo "ok: -max-conns capped by the task limit (pids.max ${pmax:-not visible})"
-elif ! grep -qi 'tasks' "$top/src/main.c"; then
+if grep -qiE 'max-conns.*task limit' "$D/tasks.log"; then
+	echo "ok: -max-conns capped by the task limit"
+elif ! grep -qi 'task limit' "$top/src/main.c"; then
 	echo "SKIP: this tree's mmproxyd has no task-limit cap yet"
-elif [ "${pmax:-max}" = max ]; then
-	# Hybrid cgroups: the container sees the pids controller read-only,
-	# so its systemd cannot set pids.max and the limit does not exist.
-	echo "SKIP: pids.max not settable in this container (cgroup v1 pids read-only)"
 else
-	fail "no warning that -max-conns was capped (pids.max $pmax)"
+	fail "no warning that -max-conns was capped by the task limit"
 fi
 in_c systemctl stop mmproxyd || fail "stop"
 echo "== ok: the packaged unit works under systemd $(in_c systemctl --version | awk 'NR == 1 { print $2 }')"
