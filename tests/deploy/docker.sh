@@ -30,9 +30,14 @@ cleanup() {
 		compose down -v --rmi all -t 5 >/dev/null 2>&1 || true
 		docker rmi -f local/debian:12 >/dev/null 2>&1 || true
 		docker system prune -af >/dev/null 2>&1 || true
+		# dockerd's own containerd outlives it briefly and would
+		# recreate its exec-root: wait for both.
+		cpid=$(pgrep -P "$dpid" -x containerd || true)
 		kill -TERM "$dpid"
-		for _ in $(seq 150); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$dpid" 2>/dev/null || true
+		for p in "$dpid" $cpid; do
+			for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+			kill -KILL "$p" 2>/dev/null || true
+		done
 	fi
 	# Whatever dockerd left mounted under its roots.
 	grep -o " $T/[^ ]*" /proc/mounts | sort -r | while read -r m; do
