@@ -1,0 +1,58 @@
+#!/bin/sh
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
+# mmproxyd-entrypoint -- routes for the replies, then mmproxyd as PID 1.
+#
+# With MARK set (the two-host setup, see README.md): mmproxyd runs with
+# -mark MARK; an nftables rule copies the mark into conntrack and restores
+# it on the backend's replies, which "ip rule fwmark MARK" then delivers
+# locally, to mmproxyd's transparent sockets. Without MARK: the backend is
+# in this container's network namespace, and mmproxyd-routing's loopback
+# rules do it. "health" checks that the listener is up.
+#   MARK           firewall mark and routing table (unset: loopback setup)
+#   LISTEN_PORT    the port the health check looks for (8443)
+#   MMPROXYD_USER  user to drop to (mmproxyd; empty: stay root)
+set -eu
+MARK=${MARK:-}
+LISTEN_PORT=${LISTEN_PORT:-8443}
+MMPROXYD_USER=${MMPROXYD_USER-mmproxyd}
+
+if [ "${1:-}" = health ]; then
+	ss -Htln "sport = :$LISTEN_PORT" | grep -q . || exit 1
+	exit 0
+fi
+
+have_ipv6() {
+	[ -e /proc/net/if_inet6 ] &&
+	    [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6)" != 1 ]
+}
+
+if [ -n "$MARK" ]; then
+	ip rule del fwmark "$MARK" lookup "$MARK" 2>/dev/null || true
+	ip rule add fwmark "$MARK" lookup "$MARK"
+	ip route replace local 0.0.0.0/0 dev lo table "$MARK"
+	if have_ipv6; then
+		ip -6 rule del fwmark "$MARK" lookup "$MARK" 2>/dev/null || true
+		ip -6 rule add fwmark "$MARK" lookup "$MARK"
+		ip -6 route replace local ::/0 dev lo table "$MARK"
+	fi
+	nft -f - <<NFT
+table inet mmproxyd
+delete table inet mmproxyd
+table inet mmproxyd {
+	chain out {
+		type route hook output priority mangle;
+		meta mark $MARK ct mark set meta mark
+	}
+	chain pre {
+		type filter hook prerouting priority mangle;
+		iif != lo ct mark $MARK meta mark set ct mark
+	}
+}
+NFT
+	set -- -mark "$MARK" "$@"
+else
+	mmproxyd-routing up "${ROUTING_TABLE:-123}"
+fi
+[ -n "$MMPROXYD_USER" ] && set -- -user "$MMPROXYD_USER" "$@"
+exec mmproxyd "$@"

@@ -1,0 +1,124 @@
+#!/bin/bash
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
+# tests/deploy/docker.sh -- examples/docker/ for real: builds the image and
+# runs the three-container compose example (HAProxy send-proxy-v2 ->
+# mmproxyd -mark -> backend) under a private dockerd, then checks that the
+# backend saw the client's own address, over IPv4 and IPv6.
+#
+# No registry here: the base image is debootstrapped and imported as
+# local/debian:12. The dockerd has its own data-root, exec-root, socket and
+# pidfile under a temp dir, no default bridge and no iptables/NAT; the
+# compose network uses documentation ranges only. Everything is removed at
+# the end, on failure too.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+t0=$(date +%s)
+T=$(mktemp -d /tmp/mmpd-docker.XXXXXX)
+export DOCKER_HOST=unix://$T/docker.sock
+P=mmpdtest$$
+dpid=""
+compose() {
+	docker-compose -p "$P" -f examples/docker/compose.yaml \
+	    -f tests/deploy/compose.test.yaml "$@"
+}
+cleanup() {
+	rc=$?
+	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+		[ $rc = 0 ] || compose logs --no-color 2>/dev/null | tail -n 40
+		compose down -v --rmi all -t 5 >/dev/null 2>&1 || true
+		docker rmi -f local/debian:12 >/dev/null 2>&1 || true
+		docker system prune -af >/dev/null 2>&1 || true
+		# dockerd's own containerd outlives it briefly and would
+		# recreate its exec-root: wait for both.
+		cpid=$(pgrep -P "$dpid" -x containerd || true)
+		kill -TERM "$dpid"
+		for p in "$dpid" $cpid; do
+			for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	fi
+	# Whatever dockerd left mounted under its roots.
+	grep -o " $T/[^ ]*" /proc/mounts | sort -r | while read -r m; do
+		umount "$m" 2>/dev/null || umount -l "$m" || true
+	done
+	mountpoint -q "$T/base/proc" && umount "$T/base/proc"
+	# (Something of dockerd's recreates exec-root for a moment after it
+	# exits: remove until it stays gone.)
+	for _ in 1 2 3 4 5; do
+		rm -rf "$T" 2>/dev/null
+		sleep 1
+		[ -e "$T" ] || break
+	done
+	echo "docker test: $(( $(date +%s) - t0 )) s, exit $rc"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
+
+step "debootstrap bookworm (minbase, iproute2) and the test's tools"
+debootstrap --variant=minbase --include=iproute2 bookworm "$T/base" \
+    http://deb.debian.org/debian >"$T/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$T/debootstrap.log"; fail debootstrap; }
+chroot "$T/base" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    -qq --no-install-recommends gcc libc6-dev make autoconf automake \
+    pkg-config python3 haproxy nftables && apt-get clean' \
+    >"$T/chroot.log" 2>&1 || { tail -n 20 "$T/chroot.log"; fail "apt in chroot"; }
+
+step "dockerd (no bridge, no iptables) under $T"
+dockerd --bridge=none --iptables=false --ip6tables=false \
+    --data-root "$T/data" --exec-root "$T/exec" --pidfile "$T/docker.pid" \
+    -H "$DOCKER_HOST" >"$T/dockerd.log" 2>&1 &
+dpid=$!
+for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+docker info >/dev/null 2>&1 || { tail -n 20 "$T/dockerd.log"; fail "dockerd did not start"; }
+docker version --format 'docker {{.Server.Version}}'
+
+step "docker import local/debian:12"
+tar -C "$T/base" -c . | docker import - local/debian:12 >/dev/null
+rm -rf "$T/base"
+
+step "docker-compose build and up"
+compose build >"$T/build.log" 2>&1 || { tail -n 40 "$T/build.log"; fail "build"; }
+compose up -d 2>&1 | tail -n 5
+compose ps
+for _ in $(seq 100); do
+	h=$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q mmproxyd)" || true)
+	[ "$h" = healthy ] && break
+	sleep 0.2
+done
+echo "mmproxyd container: $h"
+[ "$h" = healthy ] || fail "mmproxyd not healthy"
+docker exec "$(compose ps -q mmproxyd)" sh -c 'ip rule; ps -o user=,args= -C mmproxyd 2>/dev/null || true'
+
+client() {	# HOST: connect to HAProxy from this machine's bridge address
+	python3 - "$1" <<'PY'
+import socket, sys, time
+for i in range(10):
+    try:
+        c = socket.create_connection((sys.argv[1], 8080), timeout=3)
+        c.sendall(b"hello\n")
+        f = c.makefile("rb")
+        print(f.readline().decode().strip(), "/", f.readline().decode().strip())
+        break
+    except OSError as e:
+        err = e
+        time.sleep(0.2)
+else:
+    print("error", err)
+PY
+}
+step "client -> HAProxy 198.51.100.10:8080 and [2001:db8:1::10]:8080"
+r4=$(client 198.51.100.10)
+r6=$(client 2001:db8:1::10)
+echo "IPv4: $r4"
+echo "IPv6: $r6"
+compose logs --no-color backend | tail -n 5
+[ "$r4" = "peer 198.51.100.1 / hello" ] || fail "IPv4: $r4"
+[ "$r6" = "peer 2001:db8:1::1 / hello" ] || fail "IPv6: $r6"
+compose logs --no-color backend | grep -c "peer 198.51.100.1 " >/dev/null ||
+    fail "backend log"
+step "ok: the backend saw the client's own addresses through HAProxy and mmproxyd"
