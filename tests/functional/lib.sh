@@ -152,6 +152,34 @@ mm_veth() {
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# mm_tproxy_pair SRV CLI PROTO PORT4 PORT6: the TPROXY topology of the
+# example rules. CLI reaches SRV over a veth (169.254.77.0/24,
+# 2001:db8:1::/64) and routes 203.0.113.0/24 and 2001:db8:2::/64 there;
+# SRV diverts PROTO ports 10000-10010 on those to its local PORT4 (v4)
+# and PORT6 (v6) with nft tproxy, mark 1, table 100. Skips without
+# TPROXY.
+mm_tproxy_pair() {
+	local srv=$1 cli=$2 proto=$3 p4=$4 p6=$5
+	mm_veth "$srv" 169.254.77.1/24 "$cli" 169.254.77.2/24 \
+	    2001:db8:1::1/64 2001:db8:1::2/64
+	ip -n "$cli" route add 203.0.113.0/24 via 169.254.77.1
+	ip -n "$cli" -6 route add 2001:db8:2::/64 via 2001:db8:1::1
+	nsx "$srv" nft -f - <<NFT ||
+table inet mmpxtproxy {
+	chain pre {
+		type filter hook prerouting priority mangle; policy accept;
+		ip daddr 203.0.113.0/24 $proto dport 10000-10010 tproxy ip to :$p4 meta mark set 1 accept
+		ip6 daddr 2001:db8:2::/64 $proto dport 10000-10010 tproxy ip6 to :$p6 meta mark set 1 accept
+	}
+}
+NFT
+	    mm_skip "nftables TPROXY rules cannot be loaded"
+	ip -n "$srv" rule add fwmark 1 lookup 100
+	ip -n "$srv" route add local 0.0.0.0/0 dev lo table 100
+	ip -n "$srv" -6 rule add fwmark 1 lookup 100
+	ip -n "$srv" -6 route add local ::/0 dev lo table 100
+}
+
 # mm_bg NS LOG cmd...: start cmd in NS in the background; pid in MM_LASTPID.
 mm_bg() {
 	local ns=$1 log=$2

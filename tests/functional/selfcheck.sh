@@ -22,7 +22,7 @@ bare_netns() {
 	MM_NETNS+=("$ns")
 	ip -n "$ns" link set lo up || exit 99
 	# Local, but not loopback: the advice must name the address itself.
-	ip -n "$ns" addr add 10.77.0.5/32 dev lo || exit 99
+	ip -n "$ns" addr add 203.0.113.77/32 dev lo || exit 99
 	ip -n "$ns" -6 addr add 2001:db8:77::5/128 dev lo nodad || exit 99
 	printf -v "$var" '%s' "$ns"
 }
@@ -59,7 +59,7 @@ apply() {
 
 A4="ip rule add from 127.0.0.1/8 iif lo table 123; ip route add local 0.0.0.0/0 dev lo table 123"
 A6="ip -6 rule add from ::1/128 iif lo table 123; ip -6 route add local ::/0 dev lo table 123"
-H4="ip rule add from 10.77.0.5/32 iif lo table 123; ip route add local 0.0.0.0/0 dev lo table 123"
+H4="ip rule add from 203.0.113.77/32 iif lo table 123; ip route add local 0.0.0.0/0 dev lo table 123"
 H6="ip -6 rule add from 2001:db8:77::5/128 iif lo table 123; ip -6 route add local ::/0 dev lo table 123"
 
 bare_netns NS bare
@@ -70,7 +70,7 @@ probe_is "IPv4 loopback (127.0.0.2) without rules" "$NS" 1 "missing: $A4" \
 probe_is "IPv6 loopback without rules" "$NS" 1 "missing: $A6" \
     route '[::1]:9001'
 probe_is "IPv4 host address without rules" "$NS" 1 "missing: $H4" \
-    route 10.77.0.5:9001
+    route 203.0.113.77:9001
 probe_is "IPv6 host address without rules" "$NS" 1 "missing: $H6" \
     route '[2001:db8:77::5]:9001'
 probe_is "IPv4 backend on another host" "$NS" 0 ok route 203.0.113.9:9001
@@ -86,12 +86,12 @@ probe_is "IPv4-mapped loopback after the advice" "$NS" 0 ok \
     route '[::ffff:127.0.0.1]:9001'
 # The loopback rule does not cover a host address: it needs its own.
 probe_is "IPv4 host address with loopback rules only" "$NS" 1 \
-    "missing: $H4" route 10.77.0.5:9001
+    "missing: $H4" route 203.0.113.77:9001
 probe_is "IPv6 host address with loopback rules only" "$NS" 1 \
     "missing: $H6" route '[2001:db8:77::5]:9001'
 apply "$NS" "$H4"
 apply "$NS" "$H6"
-probe_is "IPv4 host address after its advice" "$NS" 0 ok route 10.77.0.5:9001
+probe_is "IPv4 host address after its advice" "$NS" 0 ok route 203.0.113.77:9001
 probe_is "IPv6 host address after its advice" "$NS" 0 ok \
     route '[2001:db8:77::5]:9001'
 

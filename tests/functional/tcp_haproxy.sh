@@ -15,7 +15,7 @@ mm_need haproxy
 mm_netns SRV hasrv
 mm_netns CLI hacli
 mm_veth "$SRV" 169.254.78.1/24 "$CLI" 169.254.78.2/24 \
-    fd00:1::1/64 fd00:1::2/64
+    2001:db8:1::1/64 2001:db8:1::2/64
 
 cat >"$MM_TMP/haproxy.cfg" <<'CFG'
 global
@@ -27,7 +27,7 @@ defaults
 frontend tcp_v1
 	mode tcp
 	bind 169.254.78.1:8080
-	bind [fd00:1::1]:8080
+	bind [2001:db8:1::1]:8080
 	default_backend mm_v1
 backend mm_v1
 	mode tcp
@@ -35,7 +35,7 @@ backend mm_v1
 frontend http_v2
 	mode http
 	bind 169.254.78.1:8081
-	bind [fd00:1::1]:8081
+	bind [2001:db8:1::1]:8081
 	default_backend mm_v2
 backend mm_v2
 	mode http
@@ -55,10 +55,10 @@ mm_wait_listen "$SRV" 8081 2 10 "$MM_LASTPID" || {
 }
 
 req='GET / HTTP/1.0\r\nHost: mmproxyd.test\r\n\r\n'
-for fe in 169.254.78.1:8080 '[fd00:1::1]:8080' 169.254.78.1:8081 \
-    '[fd00:1::1]:8081'; do
+for fe in 169.254.78.1:8080 '[2001:db8:1::1]:8080' 169.254.78.1:8081 \
+    '[2001:db8:1::1]:8081'; do
 	case $fe in
-	\[*) want=fd00:1::2 blog=$BE6 ;;
+	\[*) want=2001:db8:1::2 blog=$BE6 ;;
 	*) want=169.254.78.2 blog=$BE4 ;;
 	esac
 	for i in 1 2 3; do

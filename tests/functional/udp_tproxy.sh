@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: ISC (see COPYING)
 # udp_tproxy.sh -- -p udp -listen-transparent behind an nftables TPROXY
 # rule. A load balancer namespace sends, over a veth pair, to addresses and
-# ports the daemon does not bind (203.0.113.50-51 and fd00:2::50, ports
+# ports the daemon does not bind (203.0.113.50-51 and 2001:db8:2::50, ports
 # 10000-10010); TPROXY hands them to the daemon's wildcard listener. The
 # load balancer reads replies on a connected socket, so every reply must
 # come from the exact address and port it sent to (the kernel drops any
@@ -18,24 +18,7 @@ mm_init udp_tproxy
 mm_need nft
 mm_netns SRV utpsrv
 mm_netns CLI utpcli
-mm_veth "$SRV" 169.254.77.1/24 "$CLI" 169.254.77.2/24 \
-    fd00:1::1/64 fd00:1::2/64
-ip -n "$CLI" route add 203.0.113.0/24 via 169.254.77.1
-ip -n "$CLI" -6 route add fd00:2::/64 via fd00:1::1
-
-nsx "$SRV" nft -f - <<'NFT' || mm_skip "nftables TPROXY rules cannot be loaded"
-table inet mmpxutproxy {
-	chain pre {
-		type filter hook prerouting priority mangle; policy accept;
-		ip daddr 203.0.113.0/24 udp dport 10000-10010 tproxy ip to :8443 meta mark set 1 accept
-		ip6 daddr fd00:2::/64 udp dport 10000-10010 tproxy ip6 to :8444 meta mark set 1 accept
-	}
-}
-NFT
-ip -n "$SRV" rule add fwmark 1 lookup 100
-ip -n "$SRV" route add local 0.0.0.0/0 dev lo table 100
-ip -n "$SRV" -6 rule add fwmark 1 lookup 100
-ip -n "$SRV" -6 route add local ::/0 dev lo table 100
+mm_tproxy_pair "$SRV" "$CLI" udp 8443 8444
 
 B="$MM_TMP/echo.log"
 udp_echo "$SRV" "$B" 127.0.0.1:9000 '[::1]:9000'
@@ -47,8 +30,8 @@ D6=$MM_PID
 
 n=0
 for to in 203.0.113.50:10000 203.0.113.51:10005 203.0.113.50:10010 \
-    169.254.77.1:8443 '[fd00:2::50]:10000' '[fd00:2::51]:10010' \
-    '[fd00:1::1]:8444'; do
+    169.254.77.1:8443 '[2001:db8:2::50]:10000' '[2001:db8:2::51]:10010' \
+    '[2001:db8:1::1]:8444'; do
 	# Two clients per destination: the second shares its reply socket.
 	for src in "198.51.100.7:$((6000 + n))" "[2001:db8::7]:$((6100 + n))"; do
 		n=$((n + 1))
@@ -68,7 +51,7 @@ done
 
 # While a flow lives, a socket is bound to its original destination; once
 # the flows that use it expire (-close-after 3), it is closed too.
-for a in 203.0.113.50:10000 '[fd00:2::51]:10010'; do
+for a in 203.0.113.50:10000 '[2001:db8:2::51]:10010'; do
 	addr=${a%:*}
 	addr=${addr#[}
 	addr=${addr%]}
@@ -78,7 +61,7 @@ for a in 203.0.113.50:10000 '[fd00:2::51]:10010'; do
 	udp_bound "$SRV" "$port" "$addr" ||
 	    mm_fail "no reply socket on $a while its flows live"
 done
-for a in 203.0.113.50:10000 203.0.113.51:10005 fd00:2::51:10010; do
+for a in 203.0.113.50:10000 203.0.113.51:10005 2001:db8:2::51:10010; do
 	addr=${a%:*}
 	port=${a##*:}
 	udp_wait_gone "$SRV" "$port" "$addr" 20 ||
