@@ -51,7 +51,7 @@
 #define RELAY_HDR_BUF		256
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
-#define RELAY_BULK		(16 * 1024)	/* a read this large: splice */
+#define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
 
 /* Why a connection ended, for its summary line; pointers compared. */
 static const char relay_client_error[] = "client error";
