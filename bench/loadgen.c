@@ -50,7 +50,8 @@
 #define LOADGEN_UDP_BATCH	32
 #define LOADGEN_UDP_MAXDG	2048
 
-enum loadgen_mode { MODE_STREAM, MODE_BULK, MODE_RATE, MODE_IDLE, MODE_UDP };
+enum loadgen_mode { MODE_STREAM, MODE_BULK, MODE_RATE, MODE_IDLE, MODE_UDP,
+    MODE_FLOOD };
 enum loadgen_state { ST_FREE, ST_CONNECTING, ST_HELLO, ST_RUN, ST_PING,
     ST_DONE };
 
@@ -110,7 +111,8 @@ static void
 loadgen_usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -m stream|bulk|rate|idle|udp -t ADDR:PORT [-x] [-6]\n"
+	    "usage: loadgen -m stream|bulk|flood|rate|idle|udp -t ADDR:PORT"
+	    " [-x] [-6]\n"
 	    "    [-c conns] [-d secs] [-w window] [-s size] [-o offset]"
 	    " [-H hold]\n");
 	exit(2);
@@ -293,7 +295,12 @@ loadgen_connect(struct loadgen_conn *c)
 	return (0);
 }
 
-/* Payload the connection may still write: the window or unlimited. */
+/*
+ * Payload the connection may still write: the window (stream) or
+ * unlimited (bulk, flood: write until the socket says EAGAIN). Flood is
+ * go-mmproxy's README benchmark, tcpkali -c 50 -m 'PING\r\n': the
+ * message repeated into large writes as fast as the socket takes them.
+ */
 static size_t
 loadgen_want(struct loadgen_conn *c)
 {
@@ -302,7 +309,7 @@ loadgen_want(struct loadgen_conn *c)
 
 	if (c->state != ST_RUN)
 		return (0);
-	if (opt.mode == MODE_BULK)
+	if (opt.mode == MODE_BULK || opt.mode == MODE_FLOOD)
 		return (opt.size);
 	if (opt.mode != MODE_STREAM)
 		return (0);
@@ -535,11 +542,13 @@ loadgen_run_stream(void)
 	tx1 = loadgen_sum(1);
 	rx1 = loadgen_sum(0);
 	printf("mode=%s conns=%d running=%llu secs=%.3f up_mbps=%.1f "
-	    "down_mbps=%.1f errors=%llu spoof_fail=%llu connect_fail=%llu "
-	    "corrupt=%llu\n", opt.mode == MODE_BULK ? "bulk" : "stream",
+	    "down_mbps=%.1f total_mbps=%.1f errors=%llu spoof_fail=%llu "
+	    "connect_fail=%llu corrupt=%llu\n", opt.mode == MODE_BULK ? "bulk" :
+	    opt.mode == MODE_FLOOD ? "flood" : "stream",
 	    opt.conns, (unsigned long long)n_running, t1 - t0,
 	    (tx1 - tx0) * 8 / (t1 - t0) / 1e6,
 	    (rx1 - rx0) * 8 / (t1 - t0) / 1e6,
+	    (tx1 - tx0 + rx1 - rx0) * 8 / (t1 - t0) / 1e6,
 	    (unsigned long long)n_errors, (unsigned long long)n_spoof_fail,
 	    (unsigned long long)n_connect_fail, (unsigned long long)n_corrupt);
 }
@@ -856,6 +865,8 @@ main(int argc, char *argv[])
 				opt.mode = MODE_STREAM;
 			else if (strcmp(optarg, "bulk") == 0)
 				opt.mode = MODE_BULK;
+			else if (strcmp(optarg, "flood") == 0)
+				opt.mode = MODE_FLOOD;
 			else if (strcmp(optarg, "rate") == 0)
 				opt.mode = MODE_RATE;
 			else if (strcmp(optarg, "idle") == 0)
@@ -893,7 +904,8 @@ main(int argc, char *argv[])
 	if (opt.window <= 0)
 		opt.window = opt.mode == MODE_UDP ? 256 : 128;
 	if (opt.size == 0)
-		opt.size = opt.mode == MODE_BULK ? 65536 : 128;
+		opt.size = opt.mode == MODE_BULK || opt.mode == MODE_FLOOD ?
+		    65536 : 128;
 	if (opt.size > LOADGEN_RBUF)
 		opt.size = LOADGEN_RBUF;
 	opt.v6base = ((uint64_t)time(NULL) << 32 ^ (uint64_t)getpid() << 16) &
@@ -926,6 +938,7 @@ main(int argc, char *argv[])
 	switch (opt.mode) {
 	case MODE_STREAM:
 	case MODE_BULK:
+	case MODE_FLOOD:
 		loadgen_run_stream();
 		break;
 	case MODE_RATE:

@@ -15,7 +15,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define KIT_BUF_SIZE	(16 * 1024)
+/*
+ * Mapped, so only the pages a read reaches cost memory. Large, because a
+ * direction left without a pipe (the pipe budget is spent) copies bulk
+ * through it: 64 KiB per recv/send pair, as much as one splice moves.
+ */
+#define KIT_BUF_SIZE	(64 * 1024)
 
 struct kit {
 	char	*buf;		/* KIT_BUF_SIZE bytes */

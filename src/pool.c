@@ -5,15 +5,26 @@
 /*
  * pool.c -- bounded thread pool for the TCP relays.
  *
- * mtx guards every field. Tasks never wait in the queue for long: pool_run
- * queues a task when an idle thread will take it, when a new thread was
- * started for it, or at the thread cap, where a thread of a connection
- * that just gave its slot back is about to return. Threads are detached;
- * nthreads counts them so that pool_destroy can wait until the last one
- * has left.
+ * mtx guards every field. An idle thread waits on its own futex word (a
+ * struct pool_waiter on its stack, pushed on the idle stack): pool_run
+ * pops the thread that went idle last (its stack and cache are warm),
+ * puts the task in its slot and wakes that thread alone, after unlocking,
+ * so the woken thread neither takes mtx nor meets the acceptor on it.
+ * Without an idle thread the task is queued, for a new thread started for
+ * it or, at the thread cap, for a thread of a connection that just gave
+ * its slot back and is about to return. Threads are detached; nthreads
+ * counts them so that pool_destroy can wait until the last one has left.
+ *
+ * The waiter lives on its thread's stack, which lasts as long as the
+ * thread. A thread leaves only under mtx after taking itself off the idle
+ * stack, and only after idling idle_seconds, so a wake-up issued just
+ * after unlocking meets a live thread (at worst as a spurious wake-up).
  */
 
 #include "config.h"
+
+#include <sys/syscall.h>
+#include <linux/futex.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -21,17 +32,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pool.h"
 
 #define POOL_SPARE		4	/* idle threads kept warm */
 #define POOL_IDLE_SECONDS	10	/* then a thread beyond spare exits */
 
+enum { POOL_W_WAIT, POOL_W_TASK, POOL_W_STOP };
+
+static void
+pool_futex_wake(atomic_int *word)
+{
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 int
 pool_init(struct pool *p, size_t max_conns, size_t stack_size)
 {
-	pthread_condattr_t	ca;
-
 	memset(p, 0, sizeof(*p));
 	p->max_conns = max_conns;
 	p->max_threads = 2 * max_conns;
@@ -40,12 +58,11 @@ pool_init(struct pool *p, size_t max_conns, size_t stack_size)
 	p->idle_seconds = POOL_IDLE_SECONDS;
 	if ((p->queue = calloc(p->max_threads, sizeof(*p->queue))) == NULL)
 		return (-1);
+	if ((p->idle = calloc(p->max_threads, sizeof(*p->idle))) == NULL) {
+		free(p->queue);
+		return (-1);
+	}
 	pthread_mutex_init(&p->mtx, NULL);
-	/* Idle timeouts must not jump with the wall clock. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->work, &ca);
-	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&p->slot_free, NULL);
 	pthread_cond_init(&p->exited, NULL);
 	return (0);
@@ -104,48 +121,92 @@ pool_threads(struct pool *p, size_t *total, size_t *idle)
 	pthread_mutex_unlock(&p->mtx);
 }
 
-/* Wait for a task; returns 0 with *t filled, or -1 when told to exit. */
-static int
-pool_next(struct pool *p, struct pool_task *t)
+/* Take w off the idle stack, wherever it is. Called with mtx held. */
+static void
+pool_unidle(struct pool *p, struct pool_waiter *w)
 {
-	struct timespec	deadline;
-	int		rc;
+	size_t	i;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += p->idle_seconds;
-	p->nidle++;
-	while (p->len == 0) {
-		if (p->stopping)
-			break;
-		rc = pthread_cond_timedwait(&p->work, &p->mtx, &deadline);
-		if (rc == ETIMEDOUT && p->len == 0 &&
-		    p->nidle > p->spare)
-			break;
-		if (rc == ETIMEDOUT) {
-			clock_gettime(CLOCK_MONOTONIC, &deadline);
-			deadline.tv_sec += p->idle_seconds;
+	for (i = p->nidle; i-- > 0; )
+		if (p->idle[i] == w) {
+			memmove(&p->idle[i], &p->idle[i + 1],
+			    (p->nidle - i - 1) * sizeof(*p->idle));
+			p->nidle--;
+			return;
 		}
+}
+
+/*
+ * Sleep in w until it is handed a task or told to stop, and return that
+ * state without mtx; POOL_W_WAIT means this thread is to exit: mtx is
+ * held and w is off the idle stack.
+ */
+static int
+pool_wait(struct pool *p, struct pool_waiter *w)
+{
+	struct timespec	ts;
+	int		st, rc;
+
+	for (;;) {
+		ts.tv_sec = p->idle_seconds;
+		ts.tv_nsec = 0;
+		rc = (int)syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE,
+		    POOL_W_WAIT, &ts, NULL, 0);
+		if ((st = atomic_load_explicit(&w->state,
+		    memory_order_acquire)) != POOL_W_WAIT)
+			return (st);
+		if (rc == 0 || errno != ETIMEDOUT)
+			continue;	/* spurious, EINTR: sleep again */
+		pthread_mutex_lock(&p->mtx);
+		if ((st = atomic_load_explicit(&w->state,
+		    memory_order_acquire)) != POOL_W_WAIT) {
+			pthread_mutex_unlock(&p->mtx);
+			return (st);
+		}
+		if (p->nidle > p->spare) {
+			pool_unidle(p, w);
+			return (POOL_W_WAIT);
+		}
+		pthread_mutex_unlock(&p->mtx);
 	}
-	p->nidle--;
-	if (p->len == 0)
-		return (-1);
-	*t = p->queue[p->head];
-	p->head = (p->head + 1) % p->max_threads;
-	p->len--;
-	return (0);
 }
 
 static void *
 pool_thread(void *arg)
 {
-	struct pool	*p = arg;
-	struct pool_task t;
+	struct pool		*p = arg;
+	struct pool_waiter	 w;
+	struct pool_task	 t;
 
+	atomic_init(&w.state, POOL_W_WAIT);
 	pthread_mutex_lock(&p->mtx);
-	while (pool_next(p, &t) == 0) {
+	for (;;) {
+		if (p->len > 0) {
+			t = p->queue[p->head];
+			p->head = (p->head + 1) % p->max_threads;
+			p->len--;
+			pthread_mutex_unlock(&p->mtx);
+			t.fn(t.arg);
+			pthread_mutex_lock(&p->mtx);
+			continue;
+		}
+		if (p->stopping)
+			break;
+		atomic_store_explicit(&w.state, POOL_W_WAIT,
+		    memory_order_relaxed);
+		p->idle[p->nidle++] = &w;
 		pthread_mutex_unlock(&p->mtx);
-		t.fn(t.arg);
-		pthread_mutex_lock(&p->mtx);
+		switch (pool_wait(p, &w)) {
+		case POOL_W_TASK:
+			w.task.fn(w.task.arg);
+			pthread_mutex_lock(&p->mtx);
+			continue;
+		case POOL_W_STOP:
+			/* Queued tasks still run, then the loop ends. */
+			pthread_mutex_lock(&p->mtx);
+			continue;
+		}
+		break;		/* idled out, mtx held */
 	}
 	p->nthreads--;
 	pthread_cond_broadcast(&p->exited);
@@ -179,9 +240,20 @@ out:
 int
 pool_run(struct pool *p, void (*fn)(void *), void *arg)
 {
-	int	rc = 0, wake = 0;
+	struct pool_waiter *w;
+	int		 rc = 0;
 
 	pthread_mutex_lock(&p->mtx);
+	if (p->nidle > 0) {
+		w = p->idle[--p->nidle];
+		w->task = (struct pool_task){ fn, arg };
+		atomic_store_explicit(&w->state, POOL_W_TASK,
+		    memory_order_release);
+		pthread_mutex_unlock(&p->mtx);
+		/* After unlocking: the woken thread must not block on mtx. */
+		pool_futex_wake(&w->state);
+		return (0);
+	}
 	if (p->len == p->max_threads) {
 		rc = EAGAIN;	/* more tasks than two per slot: a bug */
 		goto out;
@@ -192,18 +264,13 @@ pool_run(struct pool *p, void (*fn)(void *), void *arg)
 	 * back just before its last thread returns here, so a new
 	 * connection's task can arrive a moment before that thread is idle.
 	 */
-	if (p->nidle <= p->len && p->nthreads < p->max_threads &&
-	    (rc = pool_spawn(p)) != 0)
+	if (p->nthreads < p->max_threads && (rc = pool_spawn(p)) != 0)
 		goto out;
 	p->queue[(p->head + p->len) % p->max_threads] =
 	    (struct pool_task){ fn, arg };
 	p->len++;
-	wake = p->nidle > 0;
 out:
 	pthread_mutex_unlock(&p->mtx);
-	/* After unlocking: the woken thread must not block on mtx. */
-	if (wake)
-		pthread_cond_signal(&p->work);
 	if (rc != 0)
 		errno = rc;
 	return (rc == 0 ? 0 : -1);
@@ -212,10 +279,18 @@ out:
 void
 pool_stop(struct pool *p)
 {
+	struct pool_waiter *w;
+
 	pthread_mutex_lock(&p->mtx);
 	p->stopping = 1;
 	pthread_cond_broadcast(&p->slot_free);
-	pthread_cond_broadcast(&p->work);
+	/* Under mtx: an idle thread cannot leave before it is woken. */
+	while (p->nidle > 0) {
+		w = p->idle[--p->nidle];
+		atomic_store_explicit(&w->state, POOL_W_STOP,
+		    memory_order_release);
+		pool_futex_wake(&w->state);
+	}
 	pthread_mutex_unlock(&p->mtx);
 }
 
@@ -226,9 +301,9 @@ pool_destroy(struct pool *p)
 	while (p->nthreads > 0)
 		pthread_cond_wait(&p->exited, &p->mtx);
 	pthread_mutex_unlock(&p->mtx);
-	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->slot_free);
 	pthread_cond_destroy(&p->exited);
 	pthread_mutex_destroy(&p->mtx);
 	free(p->queue);
+	free(p->idle);
 }

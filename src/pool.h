@@ -14,6 +14,7 @@
 #define MMPROXYD_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct pool_task {
@@ -21,13 +22,22 @@ struct pool_task {
 	void	*arg;
 };
 
+/*
+ * An idle thread's wake-up slot, on its own stack: pool_run hands a task
+ * straight to one thread and wakes only that one (a futex on state).
+ */
+struct pool_waiter {
+	atomic_int		 state;		/* POOL_W_* */
+	struct pool_task	 task;		/* valid once state is TASK */
+};
+
 struct pool {
 	pthread_mutex_t		 mtx;
-	pthread_cond_t		 work;		/* a task was queued */
 	pthread_cond_t		 slot_free;	/* a connection ended */
 	pthread_cond_t		 exited;	/* a thread exited */
 	struct pool_task	*queue;		/* ring of max_threads */
 	size_t			 head, len;
+	struct pool_waiter	**idle;		/* stack: last idle on top */
 	size_t			 max_threads;	/* 2 * max_conns */
 	size_t			 nthreads, nidle;
 	size_t			 max_conns, conns;

@@ -53,6 +53,7 @@
 #define RELAY_HDR_BUF		256
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
+#define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
 
 /* Why a connection ended, for its summary line; pointers compared. */
 static const char relay_client_error[] = "client error";
@@ -204,10 +205,11 @@ relay_side(struct conn *c, int fd, int err)
  * back to the pool.
  *
  * Small reads are copied through the kit's buffer: for a few bytes that
- * is cheaper than splice(), which pins a page per segment. A read that
- * fills the buffer means bulk data, and from then on bytes move with
+ * is cheaper than splice(), which pins a page per segment. A read of
+ * RELAY_BULK or more means bulk data, and from then on bytes move with
  * splice() through the kit's pipe, until a short splice says the burst
- * is over. Without a pipe (fd limit) everything is copied.
+ * is over. Without a pipe (the pipe budget is spent) bulk is copied, a
+ * whole buffer at a time.
  */
 static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
@@ -261,11 +263,8 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			}
 			*count += (uint64_t)n;
 			atomic_fetch_add(total, (uint64_t)n);
-			if (use_splice)
-				use_splice = n >= KIT_BUF_SIZE;
-			else
-				use_splice = n == KIT_BUF_SIZE &&
-				    kit_pipe(kits, &k) == 0;
+			use_splice = n >= RELAY_BULK &&
+			    (use_splice || kit_pipe(kits, &k) == 0);
 		}
 		kit_pool_put(kits, &k, 0);
 	}
