@@ -88,8 +88,8 @@ proxy() {
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001' \
     -user nobody -v 2
 D=$MM_PID
-# The drop happens before the listeners' threads start, and those exist
-# once the port listens: the main thread must already show it.
+# The port listens before privileges drop; "ready" is logged after.
+mm_wait_until 5 grep -q "ready" "$MM_LOG" || mm_fail "no ready line"
 check_status "main thread" "/proc/$D/status" $BOTH
 
 # Spoofing needs CAP_NET_ADMIN at every connection: it must still work.
@@ -119,6 +119,9 @@ chmod +x "$MM_TMP/nobind.sh"
 MMPROXYD="$MM_TMP/nobind.sh" mm_daemon "$NS" -l 127.0.0.1:8444 \
     -4 127.0.0.1:9001 -6 '[::1]:9001' -user nobody -v 2
 D=$MM_PID
+# Privileges drop after the listener is bound: wait for "ready", which
+# comes after the drop.
+mm_wait_until 5 grep -q "ready" "$MM_LOG" || mm_fail "no ready line"
 check_status "without NET_BIND_SERVICE: main thread" "/proc/$D/status" \
     $NET_ADMIN
 grep -q 'CAP_NET_BIND_SERVICE was not there to keep' "$MM_LOG" ||
