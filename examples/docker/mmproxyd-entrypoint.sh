@@ -23,9 +23,10 @@ if [ "${1:-}" = health ]; then
 fi
 
 # Any IPv6 address at all. (Not conf/all/disable_ipv6: Docker leaves it at
-# 1 and enables IPv6 on the container's interfaces one by one.)
+# 1 and enables IPv6 on the container's interfaces one by one. And not
+# test -s: files in /proc have size 0.)
 have_ipv6() {
-	[ -s /proc/net/if_inet6 ]
+	grep -q . /proc/net/if_inet6 2>/dev/null
 }
 
 if [ -n "$MARK" ]; then
