@@ -22,20 +22,28 @@ if [ "${1:-}" = health ]; then
 	exit 0
 fi
 
+# Any IPv6 address at all. (Not conf/all/disable_ipv6: Docker leaves it at
+# 1 and enables IPv6 on the container's interfaces one by one. And not
+# test -s: files in /proc have size 0.)
 have_ipv6() {
-	[ -e /proc/net/if_inet6 ] &&
-	    [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6)" != 1 ]
+	grep -q . /proc/net/if_inet6 2>/dev/null
 }
 
 if [ -n "$MARK" ]; then
-	ip rule del fwmark "$MARK" lookup "$MARK" 2>/dev/null || true
-	ip rule add fwmark "$MARK" lookup "$MARK"
+	# mmproxyd's own connections carry the mark too ("iif lo" is what
+	# locally sent packets match): they take the normal routes out to the
+	# backend; only the marked replies coming in are delivered locally.
+	# Without the first rule the SYNs would go to table MARK's local
+	# route and never leave this host.
+	for f in -4 -6; do
+		[ $f = -6 ] && ! have_ipv6 && continue
+		ip $f rule del pref 32000 2>/dev/null || true
+		ip $f rule del pref 32001 2>/dev/null || true
+		ip $f rule add pref 32000 fwmark "$MARK" iif lo lookup main
+		ip $f rule add pref 32001 fwmark "$MARK" lookup "$MARK"
+	done
 	ip route replace local 0.0.0.0/0 dev lo table "$MARK"
-	if have_ipv6; then
-		ip -6 rule del fwmark "$MARK" lookup "$MARK" 2>/dev/null || true
-		ip -6 rule add fwmark "$MARK" lookup "$MARK"
-		ip -6 route replace local ::/0 dev lo table "$MARK"
-	fi
+	have_ipv6 && ip -6 route replace local ::/0 dev lo table "$MARK"
 	nft -f - <<NFT
 table inet mmproxyd
 delete table inet mmproxyd

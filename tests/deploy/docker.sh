@@ -40,7 +40,9 @@ cleanup() {
 		done
 	fi
 	# Whatever dockerd left mounted under its roots.
-	grep -o " $T/[^ ]*" /proc/mounts | sort -r | while read -r m; do
+	# (A trap under set -e and pipefail: a grep that finds nothing must
+	# not end the cleanup here, leaving $T behind.)
+	{ grep -o " $T/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" || true
 	done
 	mountpoint -q "$T/base/proc" && umount "$T/base/proc"
@@ -92,7 +94,7 @@ for _ in $(seq 100); do
 done
 echo "mmproxyd container: $h"
 [ "$h" = healthy ] || fail "mmproxyd not healthy"
-docker exec "$(compose ps -q mmproxyd)" sh -c 'ip rule; ps -o user=,args= -C mmproxyd 2>/dev/null || true'
+docker exec "$(compose ps -q mmproxyd)" sh -c 'ip rule; ip -6 rule; ip -6 route show table 123; cat /proc/net/if_inet6; ps -o user=,args= -C mmproxyd 2>/dev/null || true'
 
 client() {	# HOST: connect to HAProxy from this machine's bridge address
 	python3 - "$1" <<'PY'
@@ -117,6 +119,10 @@ r6=$(client 2001:db8:1::10)
 echo "IPv4: $r4"
 echo "IPv6: $r6"
 compose logs --no-color backend | tail -n 5
+for c in mmproxyd backend; do
+	echo "-- $c"
+	docker exec "$(compose ps -q $c)" sh -c 'ss -tan; ip -6 rule; ip -6 neigh'
+done
 [ "$r4" = "peer 198.51.100.1 / hello" ] || fail "IPv4: $r4"
 [ "$r6" = "peer 2001:db8:1::1 / hello" ] || fail "IPv6: $r6"
 compose logs --no-color backend | grep -c "peer 198.51.100.1 " >/dev/null ||

@@ -269,4 +269,43 @@ else
 	fail "no warning that -max-conns was capped by the task limit"
 fi
 in_c systemctl stop mmproxyd || fail "stop"
+
+echo "== mmproxyd@udp beside mmproxyd, sharing table 123"
+# The template unit is in the package, disabled; an instance reads its own
+# /etc/default/mmproxyd-NAME. Both count themselves on table 123's routes:
+# stopping either must leave them up for the other.
+[ "$(in_c systemctl is-enabled mmproxyd@udp)" = disabled ] ||
+    fail "mmproxyd@udp enabled by the package"
+in_c systemd-run -q --unit=mmpd-udp-backend \
+    python3 /mnt/deploy/tool.py udpbackend 8053 /run/udp-backend.log
+in_c sh -c 'printf "%s\n" "MMPROXYD_OPTS=\"-p udp -l 127.0.0.1:53 -4 127.0.0.1:8053 -allowed-subnets /etc/mmproxyd/allowed.txt\"" \
+    "ROUTING_TABLE=123" >/etc/default/mmproxyd-udp'
+in_c systemctl start mmproxyd mmproxyd@udp || fail "start both"
+for u in mmproxyd mmproxyd@udp; do
+	[ "$(in_c systemctl show -p SubState --value "$u")" = running ] ||
+	    fail "$u not running"
+done
+users=$(in_c /usr/sbin/mmproxyd-routing status 123 | sed -n 's/^used by: //p')
+echo "table 123 used by: $users"
+[ "$users" = "mmproxyd mmproxyd@udp" ] || fail "instances on table 123: $users"
+udp() { in_c python3 /mnt/deploy/tool.py udpclient 127.0.0.1 53 "$1"; }
+tcp() { in_c python3 /mnt/deploy/tool.py client 127.0.0.1 443 \
+    "PROXY TCP4 $1 127.0.0.1 40020 8080"; }
+r=$(udp 198.51.100.20)
+echo "UDP client got: $r"
+[ "$r" = "peer 198.51.100.20" ] || fail "UDP through mmproxyd@udp: $r"
+in_c systemctl stop mmproxyd || fail "stop mmproxyd"
+r=$(udp 198.51.100.21)
+echo "mmproxyd stopped; UDP client got: $r"
+[ "$r" = "peer 198.51.100.21" ] || fail "mmproxyd's stop cut mmproxyd@udp: $r"
+in_c systemctl start mmproxyd || fail "start mmproxyd again"
+in_c systemctl stop mmproxyd@udp || fail "stop mmproxyd@udp"
+r=$(tcp 198.51.100.22)
+echo "mmproxyd@udp stopped; TCP client got: $r"
+[ "$r" = "peer 198.51.100.22" ] || fail "mmproxyd@udp's stop cut mmproxyd: $r"
+in_c systemctl stop mmproxyd || fail "stop"
+if in_c ip rule | grep -c "lookup 123" >/dev/null; then
+	fail "routes of table 123 left after both stopped"
+fi
+echo "routes gone once both stopped"
 echo "== ok: the packaged unit works under systemd $(in_c systemctl --version | awk 'NR == 1 { print $2 }')"

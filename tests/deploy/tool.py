@@ -10,8 +10,13 @@
 #                               echo while all are open; prints "ok N"
 #   drain HOST PORT FLAG        connects, prints "connected", waits for the
 #                               file FLAG, then must still get an echo
+#   udpbackend PORT LOG         UDP on 127.0.0.1: logs "peer ADDR PORT" and
+#                               answers "peer ADDR" to each datagram
+#   udpclient HOST PORT SRC     one PROXY v2 datagram claiming SRC:40100;
+#                               prints the first line back or "timeout"
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -51,6 +56,31 @@ def backend(port, log):
     loop(socks[0])
 
 
+def udpbackend(port, log):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    while True:
+        data, peer = s.recvfrom(4096)
+        with open(log, "a") as f:
+            f.write("peer %s %d\n" % peer)
+        s.sendto(b"peer " + peer[0].encode() + b"\n", peer)
+
+
+def udpclient(host, port, src):
+    hdr = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x12]) +
+           struct.pack("!H", 12) + socket.inet_aton(src) +
+           socket.inet_aton(host) + struct.pack("!HH", 40100, port))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    for _ in range(5):
+        s.sendto(hdr + b"hi\n", (host, port))
+        try:
+            return s.recv(4096).decode().strip()
+        except socket.timeout:
+            pass
+    return "timeout"
+
+
 def connect(host, port, header):
     c = socket.create_connection((host, port), timeout=10)
     c.sendall(header.encode() + b"\r\n")
@@ -65,6 +95,8 @@ def main():
     cmd, host = sys.argv[1], sys.argv[2]
     if cmd == "backend":
         backend(int(host), sys.argv[3])
+    if cmd == "udpbackend":
+        udpbackend(int(host), sys.argv[3])
     port = int(sys.argv[3])
     if cmd == "client":
         try:
@@ -72,6 +104,8 @@ def main():
             print(line(f) or "closed")
         except OSError as e:
             print("error", e)
+    elif cmd == "udpclient":
+        print(udpclient(host, port, sys.argv[4]))
     elif cmd == "hold":
         n, conns = int(sys.argv[4]), []
         for i in range(n):
