@@ -567,7 +567,8 @@ async def pause(st, tcp, base_thr, base_fds):
 	tcp_d.p.send_signal(signal.SIGUSR1)
 	await asyncio.sleep(0.5)
 	tail.read()
-	act = last_counter(tail.text, r"counters: listener 0: .*?active (\d+)")
+	act = last_counter(tail.text,
+	    r"counters: listener 0(?: on \S+)?: .*?active (\d+)")
 	s = proc_stats(tcp_d.p.pid)
 	st.paused = False
 	if s is None or act is None:
@@ -596,7 +597,7 @@ async def sampler(st, tcp, udp):
 		ttail.read()
 		utail.read()
 		act = last_counter(ttail.text,
-		    r"counters: listener 0: .*?active (\d+)")
+		    r"counters: listener 0(?: on \S+)?: .*?active (\d+)")
 		flows = last_counter(utail.text, r"counters: .*?(\d+) flows open")
 		a = proc_stats(tcp_d.p.pid) if tcp_d.alive() else None
 		b = proc_stats(udp_d.p.pid) if udp_d.alive() else None
