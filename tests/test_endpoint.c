@@ -21,9 +21,8 @@
 #include "endpoint.h"
 #include "options.h"
 
+#include "test_args.h"
 #include "test_suites.h"
-
-#define MAXARGS	24
 
 static char	errbuf[512];
 
@@ -31,34 +30,16 @@ static char	errbuf[512];
 static struct endpoint *
 expand(size_t *n, ...)
 {
-	char		*argv[MAXARGS + 1];
-	struct options	 cfg;
-	FILE		*out;
-	va_list		 ap;
-	int		 argc = 0;
+	struct options	cfg;
+	va_list		ap;
 
-	argv[argc++] = "mmproxyd";
 	va_start(ap, n);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		CU_ASSERT_FATAL(++argc < MAXARGS);
+	CU_ASSERT_FATAL(test_args_vparse(&cfg, errbuf, sizeof(errbuf), NULL,
+	    0, ap) == OPTIONS_OK);
 	va_end(ap);
-	out = fopen("/dev/null", "w");
-	CU_ASSERT_FATAL(out != NULL);
-	CU_ASSERT_FATAL(options_parse(argc, argv, &cfg, out, errbuf,
-	    sizeof(errbuf)) == OPTIONS_OK);
-	fclose(out);
 	errbuf[0] = '\0';
 	*n = 0;
 	return (endpoint_expand(&cfg, n, errbuf, sizeof(errbuf)));
-}
-
-static int
-is_addr(const struct sockaddr_storage *ss, const char *want)
-{
-	char	buf[ADDR_STRLEN];
-
-	return (strcmp(addr_format((const struct sockaddr *)ss, buf,
-	    sizeof(buf)), want) == 0);
 }
 
 static void
@@ -69,9 +50,9 @@ test_endpoint_defaults_are_one_port(void)
 
 	CU_ASSERT_FATAL((ep = expand(&n, NULL)) != NULL);
 	CU_ASSERT_FATAL(n == 1);
-	CU_ASSERT(is_addr(&ep[0].listen, "0.0.0.0:8443"));
-	CU_ASSERT(is_addr(&ep[0].target4, "127.0.0.1:443"));
-	CU_ASSERT(is_addr(&ep[0].target6, "[::1]:443"));
+	CU_ASSERT(test_args_is_addr(&ep[0].listen, "0.0.0.0:8443"));
+	CU_ASSERT(test_args_is_addr(&ep[0].target4, "127.0.0.1:443"));
+	CU_ASSERT(test_args_is_addr(&ep[0].target6, "[::1]:443"));
 	free(ep);
 }
 
@@ -87,11 +68,11 @@ test_endpoint_range_maps_port_n_to_port_n(void)
 	CU_ASSERT_FATAL(n == 16);
 	for (i = 0; i < n; i++) {
 		snprintf(want, sizeof(want), "0.0.0.0:%zu", 27015 + i);
-		CU_ASSERT(is_addr(&ep[i].listen, want));
+		CU_ASSERT(test_args_is_addr(&ep[i].listen, want));
 		snprintf(want, sizeof(want), "127.0.0.1:%zu", 37015 + i);
-		CU_ASSERT(is_addr(&ep[i].target4, want));
+		CU_ASSERT(test_args_is_addr(&ep[i].target4, want));
 		/* A single port takes every port of the range. */
-		CU_ASSERT(is_addr(&ep[i].target6, "[::1]:9000"));
+		CU_ASSERT(test_args_is_addr(&ep[i].target6, "[::1]:9000"));
 	}
 	free(ep);
 }
@@ -107,21 +88,21 @@ test_endpoint_targets_pair_in_order_or_one_for_all(void)
 	    "-4", "127.0.0.1:35565", "-l", "[::]:27015-27016",
 	    "-4", "127.0.0.1:37015-37016", "-6", "[::1]:443", NULL)) != NULL);
 	CU_ASSERT_FATAL(n == 3);
-	CU_ASSERT(is_addr(&ep[0].listen, "0.0.0.0:25565"));
-	CU_ASSERT(is_addr(&ep[0].target4, "127.0.0.1:35565"));
-	CU_ASSERT(is_addr(&ep[1].listen, "[::]:27015"));
-	CU_ASSERT(is_addr(&ep[1].target4, "127.0.0.1:37015"));
-	CU_ASSERT(is_addr(&ep[2].listen, "[::]:27016"));
-	CU_ASSERT(is_addr(&ep[2].target4, "127.0.0.1:37016"));
-	CU_ASSERT(is_addr(&ep[0].target6, "[::1]:443"));
-	CU_ASSERT(is_addr(&ep[2].target6, "[::1]:443"));
+	CU_ASSERT(test_args_is_addr(&ep[0].listen, "0.0.0.0:25565"));
+	CU_ASSERT(test_args_is_addr(&ep[0].target4, "127.0.0.1:35565"));
+	CU_ASSERT(test_args_is_addr(&ep[1].listen, "[::]:27015"));
+	CU_ASSERT(test_args_is_addr(&ep[1].target4, "127.0.0.1:37015"));
+	CU_ASSERT(test_args_is_addr(&ep[2].listen, "[::]:27016"));
+	CU_ASSERT(test_args_is_addr(&ep[2].target4, "127.0.0.1:37016"));
+	CU_ASSERT(test_args_is_addr(&ep[0].target6, "[::1]:443"));
+	CU_ASSERT(test_args_is_addr(&ep[2].target6, "[::1]:443"));
 	free(ep);
 	/* One -4 for two -l of one port each. */
 	CU_ASSERT_FATAL((ep = expand(&n, "-l", "0.0.0.0:1", "-l",
 	    "0.0.0.0:2", "-4", "127.0.0.1:80", NULL)) != NULL);
 	CU_ASSERT_FATAL(n == 2);
-	CU_ASSERT(is_addr(&ep[1].listen, "0.0.0.0:2"));
-	CU_ASSERT(is_addr(&ep[1].target4, "127.0.0.1:80"));
+	CU_ASSERT(test_args_is_addr(&ep[1].listen, "0.0.0.0:2"));
+	CU_ASSERT(test_args_is_addr(&ep[1].target4, "127.0.0.1:80"));
 	free(ep);
 }
 

@@ -21,74 +21,39 @@
 #include "options.h"
 #include "addr.h"
 
+#include "test_args.h"
 #include "test_suites.h"
 
-#define MAXARGS	24
 #define OFF(m)	offsetof(struct options, m)
 
 static char	errbuf[512];
 static char	outbuf[8192];
 
-/*
- * options_parse() over the NULL-terminated arguments; errors land in
- * errbuf and help text in outbuf.
- */
+/* options_parse() over the flags; errors in errbuf, help in outbuf. */
 static enum options_result
 run(struct options *cfg, ...)
 {
-	char			*argv[MAXARGS + 1], *text = NULL;
-	FILE			*out;
-	va_list			 ap;
-	size_t			 len;
-	enum options_result	 r;
-	int			 argc = 0;
+	enum options_result	r;
+	va_list			ap;
 
-	argv[argc++] = "mmproxyd";
 	va_start(ap, cfg);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		CU_ASSERT_FATAL(++argc < MAXARGS);
+	r = test_args_vparse(cfg, errbuf, sizeof(errbuf), outbuf,
+	    sizeof(outbuf), ap);
 	va_end(ap);
-
-	errbuf[0] = '\0';
-	out = open_memstream(&text, &len);
-	CU_ASSERT_FATAL(out != NULL);
-	r = options_parse(argc, argv, cfg, out, errbuf, sizeof(errbuf));
-	fclose(out);
-	snprintf(outbuf, sizeof(outbuf), "%s", text);
-	free(text);
 	return (r);
-}
-
-static int
-is_addr(const struct sockaddr_storage *ss, const char *want)
-{
-	char	buf[ADDR_STRLEN];
-
-	return (strcmp(addr_format((const struct sockaddr *)ss, buf,
-	    sizeof(buf)), want) == 0);
 }
 
 /* Parsing must fail with exactly this message. */
 static void
 fails_with(const char *want, ...)
 {
-	char			*argv[MAXARGS + 1];
-	struct options		 cfg;
-	FILE			*out;
-	va_list			 ap;
-	int			 argc = 0;
+	struct options	cfg;
+	va_list		ap;
 
-	argv[argc++] = "mmproxyd";
 	va_start(ap, want);
-	while ((argv[argc] = va_arg(ap, char *)) != NULL)
-		CU_ASSERT_FATAL(++argc < MAXARGS);
+	CU_ASSERT(test_args_vparse(&cfg, errbuf, sizeof(errbuf), NULL, 0,
+	    ap) == OPTIONS_ERROR);
 	va_end(ap);
-	errbuf[0] = '\0';
-	out = fopen("/dev/null", "w");
-	CU_ASSERT_FATAL(out != NULL);
-	CU_ASSERT(options_parse(argc, argv, &cfg, out, errbuf,
-	    sizeof(errbuf)) == OPTIONS_ERROR);
-	fclose(out);
 	CU_ASSERT_STRING_EQUAL(errbuf, want);
 }
 
@@ -98,10 +63,10 @@ test_options_defaults_match_go_mmproxy(void)
 	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "0.0.0.0:8443"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "0.0.0.0:8443"));
 	CU_ASSERT(cfg.proto == IPPROTO_TCP);
-	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "127.0.0.1:443"));
-	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
+	CU_ASSERT(test_args_is_addr(&cfg.target4.v[0].addr, "127.0.0.1:443"));
+	CU_ASSERT(test_args_is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
 	CU_ASSERT(cfg.listeners == 1);
 	CU_ASSERT(cfg.mark == 0);
 	CU_ASSERT(cfg.allowed_subnets_path == NULL);
@@ -163,7 +128,7 @@ test_options_every_flag_takes_one_or_two_dashes_and_both_forms(void)
 				CU_ASSERT(*(int *)(void *)((char *)&cfg +
 				    t[i].off) == t[i].want);
 			} else {
-				CU_ASSERT(is_addr((struct sockaddr_storage *)
+				CU_ASSERT(test_args_is_addr((struct sockaddr_storage *)
 				    (void *)((char *)&cfg + t[i].off),
 				    t[i].value));
 			}
@@ -233,7 +198,7 @@ test_options_target4_must_be_ipv4_and_target6_ipv6(void)
 	/* A mapped address is IPv4, as Go's To4() has it. */
 	CU_ASSERT_FATAL(run(&cfg, "-4", "[::ffff:10.0.0.1]:80", NULL) ==
 	    OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "10.0.0.1:80"));
+	CU_ASSERT(test_args_is_addr(&cfg.target4.v[0].addr, "10.0.0.1:80"));
 	fails_with("-6: \"[::ffff:10.0.0.1]:80\" is not an IPv6 address",
 	    "-6", "[::ffff:10.0.0.1]:80", NULL);
 }
@@ -257,11 +222,11 @@ test_options_listen_empty_host_is_the_dual_stack_wildcard(void)
 	struct options	cfg;
 
 	CU_ASSERT_FATAL(run(&cfg, "-l", ":8443", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
 	CU_ASSERT_FATAL(run(&cfg, "--l=:9", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:9"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "[::]:9"));
 	CU_ASSERT_FATAL(run(&cfg, "-l", "[::]:8443", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "[::]:8443"));
 	fails_with("-l: \":\": bad port", "-l", ":", NULL);
 	fails_with("-l: \":70000\": bad port", "-l=:70000", NULL);
 	/* A target needs its host. */
@@ -611,16 +576,16 @@ test_options_listen_and_targets_repeat_and_take_ranges(void)
 	CU_ASSERT_FATAL(run(&cfg, "-l", "192.0.2.1:1", "--l=[::]:2-5",
 	    "-4", "127.0.0.1:80", "-4=127.0.0.1:81-84", NULL) == OPTIONS_OK);
 	CU_ASSERT_FATAL(cfg.listen.n == 2);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "192.0.2.1:1"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "192.0.2.1:1"));
 	CU_ASSERT(cfg.listen.v[0].count == 1);
-	CU_ASSERT(is_addr(&cfg.listen.v[1].addr, "[::]:2"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[1].addr, "[::]:2"));
 	CU_ASSERT(cfg.listen.v[1].count == 4);
 	CU_ASSERT_FATAL(cfg.target4.n == 2);
-	CU_ASSERT(is_addr(&cfg.target4.v[1].addr, "127.0.0.1:81"));
+	CU_ASSERT(test_args_is_addr(&cfg.target4.v[1].addr, "127.0.0.1:81"));
 	CU_ASSERT(cfg.target4.v[1].count == 4);
 	/* Not given: the one default. */
 	CU_ASSERT(cfg.target6.n == 1);
-	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
+	CU_ASSERT(test_args_is_addr(&cfg.target6.v[0].addr, "[::1]:443"));
 	CU_ASSERT(cfg.target6.v[0].count == 1);
 	/* A range of one port; the whole port space. */
 	CU_ASSERT_FATAL(run(&cfg, "-6", "[::1]:7-7", "-l", ":1-65535",
@@ -681,9 +646,9 @@ test_options_go_mmproxy_command_line_parses(void)
 	    "127.0.0.1:25578", "-6", "[::1]:25578", "-p", "udp",
 	    "-listeners", "4", "-mark", "123", "-close-after", "30", "-v",
 	    "2", NULL) == OPTIONS_OK);
-	CU_ASSERT(is_addr(&cfg.listen.v[0].addr, "0.0.0.0:25577"));
-	CU_ASSERT(is_addr(&cfg.target4.v[0].addr, "127.0.0.1:25578"));
-	CU_ASSERT(is_addr(&cfg.target6.v[0].addr, "[::1]:25578"));
+	CU_ASSERT(test_args_is_addr(&cfg.listen.v[0].addr, "0.0.0.0:25577"));
+	CU_ASSERT(test_args_is_addr(&cfg.target4.v[0].addr, "127.0.0.1:25578"));
+	CU_ASSERT(test_args_is_addr(&cfg.target6.v[0].addr, "[::1]:25578"));
 	CU_ASSERT(cfg.proto == IPPROTO_UDP);
 	CU_ASSERT(cfg.listeners == 4);
 	CU_ASSERT(cfg.mark == 123);

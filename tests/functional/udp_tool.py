@@ -23,7 +23,6 @@ pass, 1 otherwise, 2 on usage errors.
 
 import argparse
 import hashlib
-import ipaddress
 import json
 import random
 import select
@@ -33,47 +32,16 @@ import subprocess
 import sys
 import time
 
-V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
-
-
-def split_hostport(s):
-    """'1.2.3.4:80' or '[::1]:80' -> (host, port)."""
-    if s.startswith("["):
-        host, _, rest = s[1:].partition("]")
-        return host, int(rest.lstrip(":"))
-    host, _, port = s.rpartition(":")
-    return host, int(port)
-
-
-def family_of(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def addr_str(sa):
-    if ":" in sa[0]:
-        return "[%s]:%d" % (sa[0], sa[1])
-    return "%s:%d" % (sa[0], sa[1])
-
-
-def out(obj):
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
+# Address and header helpers shared with the TCP tool beside this one.
+from pp_tool import V2_SIG, addr_str, family_of, out, split_hostport
+from pp_tool import v2_header as pp_v2_header
 
 
 def v2_header(src, dst, cmd=1, transport=2, version=2):
     """A v2 header for src -> dst ('ip:port'); transport 1 STREAM, 2 DGRAM."""
-    sh, sp = split_hostport(src)
-    dh, dp = split_hostport(dst)
-    if ":" in sh:
-        addr = (ipaddress.IPv6Address(sh).packed +
-                ipaddress.IPv6Address(dh).packed + struct.pack("!HH", sp, dp))
-        fam = 0x20
-    else:
-        addr = (ipaddress.IPv4Address(sh).packed +
-                ipaddress.IPv4Address(dh).packed + struct.pack("!HH", sp, dp))
-        fam = 0x10
-    return (V2_SIG + bytes([(version << 4) | cmd, fam | transport]) +
-            struct.pack("!H", len(addr)) + addr)
+    fam = 0x20 if ":" in split_hostport(src)[0] else 0x10
+    return pp_v2_header(src, dst, cmd=cmd, version=version,
+                        fam=fam | transport)
 
 
 def make_header(kind, src, dst):
