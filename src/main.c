@@ -679,8 +679,10 @@ main(int argc, char *argv[])
 			log_info("ready: up to %zu connections (fd limit "
 			    "%llu)", max_conns, (unsigned long long)nofile);
 	}
-	metrics_start(&(struct metrics_sources){ opts.proto, opts.listeners,
-	    listeners, udp_flows, &pool, &kits, 0 });
+	metrics_start(&(struct metrics_sources){ .proto = opts.proto,
+	    .n = nsockets, .endpoints = endpoints,
+	    .per_endpoint = opts.listeners, .tcp = listeners,
+	    .udp = udp_flows, .pool = &pool, .kits = &kits });
 	if (sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");
 

@@ -5,7 +5,8 @@
 /*
  * metrics_render.c -- the metric families, in the Prometheus naming
  * style: an mmproxyd_ prefix, the unit in the name, _total on counters,
- * a "listener" label with the socket's index (-listeners N), "proto"
+ * a "listener" label with the listening address ("127.0.0.1:8443"; the
+ * -listeners sockets of one address summed into one series), "proto"
  * where one family serves TCP and UDP alike, and every class a counter
  * has, zero or not, so that rate() sees a series from the start.
  *
@@ -22,6 +23,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "addr.h"
+#include "endpoint.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -30,6 +33,60 @@
 #include "udp_flow.h"
 
 #define METRICS_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
+
+/* Families TCP and UDP share, told apart by the proto label. */
+#define METRICS_HELP_DENIED						\
+	"Connections (tcp) or datagrams (udp) refused because the "	\
+	"sender is not in -allowed-subnets."
+#define METRICS_HELP_BAD_HEADERS					\
+	"Connections (tcp) or datagrams (udp) dropped for a missing, "	\
+	"malformed or unusable PROXY header, by reason."
+
+/*
+ * The sockets of one listening address: sockets [first, first + count)
+ * of the sources, -listeners of them, reported as one series.
+ */
+struct metrics_group {
+	int	first, count;
+	char	label[ADDR_STRLEN];
+};
+
+/* Every listening address's group, in order; NULL if memory ran out. */
+static struct metrics_group *
+metrics_groups(const struct metrics_sources *src, int *ng)
+{
+	struct metrics_group	*grp;
+	int			 g;
+
+	*ng = src->per_endpoint > 0 ? src->n / src->per_endpoint : 0;
+	if ((grp = calloc((size_t)*ng + 1, sizeof(*grp))) == NULL)
+		return (NULL);
+	for (g = 0; g < *ng; g++) {
+		grp[g].first = g * src->per_endpoint;
+		grp[g].count = src->per_endpoint;
+		addr_format((const struct sockaddr *)&src->endpoints[g].listen,
+		    grp[g].label, sizeof(grp[g].label));
+	}
+	return (grp);
+}
+
+/*
+ * One listening address's samples of a family counted by class: header classes
+ * (is_header) or errno classes, every class, zero or not.
+ */
+static void
+metrics_by_reason(struct metrics_buf *b, const char *name,
+    const char *listener, const char *labels, int is_header, int n,
+    const uint64_t *v)
+{
+	int	k;
+
+	for (k = 0; k < n; k++)
+		metrics_buf_printf(b, "%s{listener=\"%s\"%s,reason=\"%s\"} %"
+		    PRIu64 "\n", name, listener, labels, is_header ?
+		    metrics_header_class_name(k) : metrics_errno_class_name(k),
+		    v[k]);
+}
 
 /* One sample per TCP listener, from a tcp_stats field at off. */
 struct metrics_tcp_family {
@@ -56,84 +113,102 @@ static const struct metrics_tcp_family metrics_tcp_plain[] = {
 	    "Proxied TCP connections open now.", TS(active) },
 };
 
+/* The tcp_stats field at off, summed over the group's listeners. */
 static uint64_t
-metrics_tcp_get(struct listener *l, size_t off)
+metrics_tcp_sum(const struct metrics_sources *src,
+    const struct metrics_group *g, size_t off)
 {
-	return (METRICS_GET(*(atomic_uint_fast64_t *)(void *)
-	    ((char *)&l->sh.stats + off)));
+	uint64_t	sum = 0;
+	int		i;
+
+	for (i = g->first; i < g->first + g->count; i++)
+		sum += METRICS_GET(*(atomic_uint_fast64_t *)(void *)
+		    ((char *)&src->tcp[i].sh.stats + off));
+	return (sum);
+}
+
+/* A per-class array of tcp_stats at off, summed the same way. */
+static void
+metrics_tcp_sum_by(const struct metrics_sources *src,
+    const struct metrics_group *g, size_t off, int n, uint64_t *v)
+{
+	int	k;
+
+	for (k = 0; k < n; k++)
+		v[k] = metrics_tcp_sum(src, g, off +
+		    (size_t)k * sizeof(atomic_uint_fast64_t));
 }
 
 static void
 metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 {
 	const struct metrics_tcp_family *f;
-	struct tcp_stats	*s;
+	struct metrics_group	*grp;
+	uint64_t		 v[METRICS_ERR_COUNT];
 	size_t			 i, total, idle;
-	int			 j, k;
+	int			 j, ng;
+
+	if ((grp = metrics_groups(src, &ng)) == NULL) {
+		b->failed = 1;
+		return;
+	}
 
 	for (i = 0; i < sizeof(metrics_tcp_plain) /
 	    sizeof(metrics_tcp_plain[0]); i++) {
 		f = &metrics_tcp_plain[i];
 		metrics_text_family(b, f->name, f->type, f->help);
-		for (j = 0; j < src->n; j++)
-			metrics_buf_printf(b, "%s{listener=\"%d\"} %" PRIu64
-			    "\n", f->name, j, metrics_tcp_get(&src->tcp[j],
-			    f->off));
+		for (j = 0; j < ng; j++)
+			metrics_buf_printf(b, "%s{listener=\"%s\"} %" PRIu64
+			    "\n", f->name, grp[j].label,
+			    metrics_tcp_sum(src, &grp[j], f->off));
 	}
 
 	metrics_text_family(b, "mmproxyd_allowlist_denied_total", "counter",
-	    "Connections (tcp) or datagrams (udp) refused because the "
-	    "sender is not in -allowed-subnets.");
-	for (j = 0; j < src->n; j++)
+	    METRICS_HELP_DENIED);
+	for (j = 0; j < ng; j++)
 		metrics_buf_printf(b, "mmproxyd_allowlist_denied_total"
-		    "{listener=\"%d\",proto=\"tcp\"} %" PRIu64 "\n", j,
-		    (uint64_t)METRICS_GET(src->tcp[j].sh.stats.denied));
+		    "{listener=\"%s\",proto=\"tcp\"} %" PRIu64 "\n",
+		    grp[j].label, metrics_tcp_sum(src, &grp[j], TS(denied)));
 
 	metrics_text_family(b, "mmproxyd_bad_headers_total", "counter",
-	    "Connections (tcp) or datagrams (udp) dropped for a missing, "
-	    "malformed or unusable PROXY header, by reason.");
-	for (j = 0; j < src->n; j++)
-		for (k = 0; k < METRICS_HDR_COUNT; k++)
-			metrics_buf_printf(b, "mmproxyd_bad_headers_total"
-			    "{listener=\"%d\",proto=\"tcp\",reason=\"%s\"} %"
-			    PRIu64 "\n", j, metrics_header_class_name(k),
-			    (uint64_t)METRICS_GET(
-			    src->tcp[j].sh.stats.bad_header_by[k]));
+	    METRICS_HELP_BAD_HEADERS);
+	for (j = 0; j < ng; j++) {
+		metrics_tcp_sum_by(src, &grp[j], TS(bad_header_by),
+		    METRICS_HDR_COUNT, v);
+		metrics_by_reason(b, "mmproxyd_bad_headers_total",
+		    grp[j].label, ",proto=\"tcp\"", 1, METRICS_HDR_COUNT, v);
+	}
 
 	metrics_text_family(b, "mmproxyd_backend_connect_failures_total",
 	    "counter", "Backend connections that failed, by errno class.");
-	for (j = 0; j < src->n; j++)
-		for (k = 0; k < METRICS_ERR_COUNT; k++)
-			metrics_buf_printf(b,
-			    "mmproxyd_backend_connect_failures_total"
-			    "{listener=\"%d\",reason=\"%s\"} %" PRIu64 "\n",
-			    j, metrics_errno_class_name(k),
-			    (uint64_t)METRICS_GET(
-			    src->tcp[j].sh.stats.backend_fail_by[k]));
+	for (j = 0; j < ng; j++) {
+		metrics_tcp_sum_by(src, &grp[j], TS(backend_fail_by),
+		    METRICS_ERR_COUNT, v);
+		metrics_by_reason(b, "mmproxyd_backend_connect_failures_total",
+		    grp[j].label, "", 0, METRICS_ERR_COUNT, v);
+	}
 
 	metrics_text_family(b, "mmproxyd_accept_errors_total", "counter",
 	    "accept() failures that made the listener back off, by errno "
 	    "class (fd_limit is EMFILE or ENFILE).");
-	for (j = 0; j < src->n; j++)
-		for (k = 0; k < METRICS_ERR_COUNT; k++)
-			metrics_buf_printf(b, "mmproxyd_accept_errors_total"
-			    "{listener=\"%d\",reason=\"%s\"} %" PRIu64 "\n",
-			    j, metrics_errno_class_name(k),
-			    (uint64_t)METRICS_GET(
-			    src->tcp[j].sh.stats.accept_fail_by[k]));
+	for (j = 0; j < ng; j++) {
+		metrics_tcp_sum_by(src, &grp[j], TS(accept_fail_by),
+		    METRICS_ERR_COUNT, v);
+		metrics_by_reason(b, "mmproxyd_accept_errors_total",
+		    grp[j].label, "", 0, METRICS_ERR_COUNT, v);
+	}
 
 	metrics_text_family(b, "mmproxyd_relayed_bytes_total", "counter",
 	    "Bytes relayed: direction in is client to backend, out is "
 	    "backend to client.");
-	for (j = 0; j < src->n; j++) {
-		s = &src->tcp[j].sh.stats;
+	for (j = 0; j < ng; j++)
 		metrics_buf_printf(b, "mmproxyd_relayed_bytes_total"
-		    "{listener=\"%d\",direction=\"in\"} %" PRIu64 "\n"
+		    "{listener=\"%s\",direction=\"in\"} %" PRIu64 "\n"
 		    "mmproxyd_relayed_bytes_total"
-		    "{listener=\"%d\",direction=\"out\"} %" PRIu64 "\n",
-		    j, (uint64_t)METRICS_GET(s->bytes_in),
-		    j, (uint64_t)METRICS_GET(s->bytes_out));
-	}
+		    "{listener=\"%s\",direction=\"out\"} %" PRIu64 "\n",
+		    grp[j].label, metrics_tcp_sum(src, &grp[j], TS(bytes_in)),
+		    grp[j].label, metrics_tcp_sum(src, &grp[j], TS(bytes_out)));
+	free(grp);
 
 	pool_threads(src->pool, &total, &idle);
 	metrics_text_family(b, "mmproxyd_pool_threads", "gauge",
@@ -183,8 +258,7 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ NULL, NULL, NULL, ",reason=\"send_failed\"", US(send_fail) },
 	{ NULL, NULL, NULL, ",reason=\"no_flow_socket\"", US(flow_fail) },
 	{ "mmproxyd_allowlist_denied_total", "counter",
-	    "Connections (tcp) or datagrams (udp) refused because the "
-	    "sender is not in -allowed-subnets.", ",proto=\"udp\"",
+	    METRICS_HELP_DENIED, ",proto=\"udp\"",
 	    US(denied) },
 	{ "mmproxyd_udp_flows_active", "gauge",
 	    "Client flows open now.", "", US(flows) },
@@ -197,16 +271,34 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	    US(evicted) },
 };
 
+/* The snapshot field at off, summed over the group's sockets. */
+static uint64_t
+metrics_udp_sum(const struct udp_flow_stats *st,
+    const struct metrics_group *g, size_t off)
+{
+	uint64_t	sum = 0;
+	int		i;
+
+	for (i = g->first; i < g->first + g->count; i++)
+		sum += *(const uint64_t *)(const void *)
+		    ((const char *)&st[i] + off);
+	return (sum);
+}
+
 static void
 metrics_udp(const struct metrics_sources *src, struct metrics_buf *b)
 {
 	const struct metrics_udp_family *f;
 	const char		*name = NULL;
 	struct udp_flow_stats	*st;
+	struct metrics_group	*grp;
+	uint64_t		 v[METRICS_HDR_COUNT];
 	size_t			 i;
-	int			 j, k;
+	int			 j, k, ng;
 
-	if ((st = calloc((size_t)src->n, sizeof(*st))) == NULL) {
+	st = calloc((size_t)src->n + 1, sizeof(*st));
+	if (st == NULL || (grp = metrics_groups(src, &ng)) == NULL) {
+		free(st);
 		b->failed = 1;
 		return;
 	}
@@ -221,21 +313,22 @@ metrics_udp(const struct metrics_sources *src, struct metrics_buf *b)
 			name = f->name;
 			metrics_text_family(b, f->name, f->type, f->help);
 		}
-		for (j = 0; j < src->n; j++)
-			metrics_buf_printf(b, "%s{listener=\"%d\"%s} %" PRIu64
-			    "\n", name, j, f->labels, *(const uint64_t *)
-			    (const void *)((const char *)&st[j] + f->off));
+		for (j = 0; j < ng; j++)
+			metrics_buf_printf(b, "%s{listener=\"%s\"%s} %" PRIu64
+			    "\n", name, grp[j].label, f->labels,
+			    metrics_udp_sum(st, &grp[j], f->off));
 	}
 
 	metrics_text_family(b, "mmproxyd_bad_headers_total", "counter",
-	    "Connections (tcp) or datagrams (udp) dropped for a missing, "
-	    "malformed or unusable PROXY header, by reason.");
-	for (j = 0; j < src->n; j++)
+	    METRICS_HELP_BAD_HEADERS);
+	for (j = 0; j < ng; j++) {
 		for (k = 0; k < METRICS_HDR_COUNT; k++)
-			metrics_buf_printf(b, "mmproxyd_bad_headers_total"
-			    "{listener=\"%d\",proto=\"udp\",reason=\"%s\"} %"
-			    PRIu64 "\n", j, metrics_header_class_name(k),
-			    st[j].bad_header_by[k]);
+			v[k] = metrics_udp_sum(st, &grp[j], US(bad_header_by) +
+			    (size_t)k * sizeof(uint64_t));
+		metrics_by_reason(b, "mmproxyd_bad_headers_total",
+		    grp[j].label, ",proto=\"udp\"", 1, METRICS_HDR_COUNT, v);
+	}
+	free(grp);
 	free(st);
 }
 

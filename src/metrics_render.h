@@ -11,6 +11,7 @@
 
 #include "metrics_text.h"
 
+struct endpoint;
 struct kit_pool;
 struct listener;
 struct pool;
@@ -20,6 +21,9 @@ struct udp_flow;
 struct metrics_sources {
 	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	int			 n;		/* listeners or UDP sockets */
+	/* Socket i listens on endpoints[i / per_endpoint] (-listeners). */
+	const struct endpoint	*endpoints;
+	int			 per_endpoint;
 	struct listener		*tcp;		/* n of them (TCP) */
 	struct udp_flow		**udp;		/* n of them (UDP) */
 	struct pool		*pool;		/* TCP only */

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
+#include "endpoint.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -105,6 +107,21 @@ has_line(const char *text, const char *line)
 	return (0);
 }
 
+/* How many lines start with prefix. */
+static int
+count_lines(const char *text, const char *prefix)
+{
+	const char	*p = text;
+	int		 n = 0;
+
+	while ((p = strstr(p, prefix)) != NULL) {
+		if (p == text || p[-1] == '\n')
+			n++;
+		p++;
+	}
+	return (n);
+}
+
 /*
  * Every sample's family has HELP and TYPE, and its samples come in one
  * group: what promtool and Prometheus insist on.
@@ -145,36 +162,52 @@ check_families(const char *text)
 	}
 }
 
+/*
+ * Two listening addresses with two sockets each (-listeners 2): one
+ * series per address, its sockets' counters summed.
+ */
 static void
-test_metrics_render_tcp_counts_by_listener_and_class(void)
+test_metrics_render_tcp_sums_each_address(void)
 {
 	struct options		opts;
 	struct pool		pool;
 	struct kit_pool		kits;
 	struct kit		k;
-	struct listener		l[2];
+	struct endpoint		ep[2];
+	struct listener		l[4];
 	struct metrics_sources	src;
 	struct metrics_buf	b = { NULL, 0, 0, 0 };
-	struct tcp_stats	*s;
+	char			err[128];
 	int			i;
 
 	memset(&opts, 0, sizeof(opts));
+	memset(ep, 0, sizeof(ep));
+	CU_ASSERT_FATAL(addr_parse("127.0.0.1:8443", &ep[0].listen, err,
+	    sizeof(err)) == 0);
+	CU_ASSERT_FATAL(addr_parse("[::1]:8444", &ep[1].listen, err,
+	    sizeof(err)) == 0);
 	CU_ASSERT_FATAL(pool_init(&pool, 7, 0) == 0);
 	CU_ASSERT_FATAL(kit_pool_init(&kits, 4, 0, 10) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kits, &k) == 0);
-	for (i = 0; i < 2; i++)
-		tcp_shared_init(&l[i].sh, &opts, NULL, &pool, &kits);
-	s = &l[1].sh.stats;
-	atomic_store(&s->proxied, 12345);
-	atomic_store(&s->bad_header_by[METRICS_HDR_NOT_PROXY], 3);
-	atomic_store(&s->backend_fail_by[METRICS_ERR_REFUSED], 4);
-	atomic_store(&s->accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
-	atomic_store(&s->bytes_out, 1ULL << 40);
+	for (i = 0; i < 4; i++)
+		tcp_shared_init(&l[i].sh, &opts, &ep[i / 2], &pool, &kits);
+	/* Address 0: sockets 0 and 1; address 1: sockets 2 and 3. */
 	atomic_store(&l[0].sh.stats.active, 2);
+	atomic_store(&l[1].sh.stats.active, 3);
+	atomic_store(&l[2].sh.stats.proxied, 12345);
+	atomic_store(&l[3].sh.stats.proxied, 5);
+	atomic_store(&l[3].sh.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 3);
+	atomic_store(&l[2].sh.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 1);
+	atomic_store(&l[3].sh.stats.backend_fail_by[METRICS_ERR_REFUSED], 4);
+	atomic_store(&l[2].sh.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
+	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
+	atomic_store(&l[2].sh.stats.bytes_out, 1);
 
 	memset(&src, 0, sizeof(src));
 	src.proto = IPPROTO_TCP;
-	src.n = 2;
+	src.n = 4;
+	src.endpoints = ep;
+	src.per_endpoint = 2;
 	src.tcp = l;
 	src.pool = &pool;
 	src.kits = &kits;
@@ -186,22 +219,24 @@ test_metrics_render_tcp_counts_by_listener_and_class(void)
 	CU_ASSERT(has_line(b.p, "mmproxyd_build_info{version=\""
 	    PACKAGE_VERSION "\"} 1"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_start_time_seconds 1700000000.250"));
-	CU_ASSERT(has_line(b.p,
-	    "mmproxyd_connections_proxied_total{listener=\"0\"} 0"));
-	CU_ASSERT(has_line(b.p,
-	    "mmproxyd_connections_proxied_total{listener=\"1\"} 12345"));
-	CU_ASSERT(has_line(b.p,
-	    "mmproxyd_connections_active{listener=\"0\"} 2"));
-	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total{listener=\"1\","
-	    "proto=\"tcp\",reason=\"not_proxy\"} 3"));
-	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total{listener=\"1\","
-	    "proto=\"tcp\",reason=\"v2_checksum\"} 0"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_connections_proxied_total"
+	    "{listener=\"127.0.0.1:8443\"} 0"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_connections_proxied_total"
+	    "{listener=\"[::1]:8444\"} 12350"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_connections_active"
+	    "{listener=\"127.0.0.1:8443\"} 5"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total"
+	    "{listener=\"[::1]:8444\",proto=\"tcp\",reason=\"not_proxy\"} 4"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total"
+	    "{listener=\"[::1]:8444\",proto=\"tcp\",reason=\"v2_checksum\"} 0"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_backend_connect_failures_total"
-	    "{listener=\"1\",reason=\"refused\"} 4"));
+	    "{listener=\"[::1]:8444\",reason=\"refused\"} 4"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_accept_errors_total"
-	    "{listener=\"1\",reason=\"fd_limit\"} 5"));
+	    "{listener=\"[::1]:8444\",reason=\"fd_limit\"} 5"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_relayed_bytes_total"
-	    "{listener=\"1\",direction=\"out\"} 1099511627776"));
+	    "{listener=\"[::1]:8444\",direction=\"out\"} 1099511627777"));
+	/* One series per address, not per socket. */
+	CU_ASSERT(count_lines(b.p, "mmproxyd_connections_proxied_total{") == 2);
 	CU_ASSERT(has_line(b.p, "mmproxyd_kits_in_use 1"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_connection_slots_limit 7"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_pool_threads{state=\"busy\"} 0"));
@@ -213,7 +248,7 @@ test_metrics_render_tcp_counts_by_listener_and_class(void)
 	metrics_buf_free(&b);
 	kit_pool_put(&kits, &k, 0);
 	CU_ASSERT_EQUAL(atomic_load(&kits.nlent), 0);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 4; i++)
 		tcp_shared_destroy(&l[i].sh);
 	kit_pool_destroy(&kits);
 	pool_stop(&pool);
@@ -232,6 +267,6 @@ test_metrics_register(void)
 	test_add(s, "text escapes label values",
 	    test_metrics_text_escapes_label_values);
 	test_add(s, "text buffer grows", test_metrics_text_buffer_grows);
-	test_add(s, "render tcp counts by listener and class",
-	    test_metrics_render_tcp_counts_by_listener_and_class);
+	test_add(s, "render tcp sums each address",
+	    test_metrics_render_tcp_sums_each_address);
 }

@@ -19,7 +19,8 @@ P=127.0.0.1:9090
 
 BE="$MM_TMP/backend.log"
 mm_backend "$NS" 127.0.0.1:9001 echo "$BE"
-mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -listeners 2 \
+# Two ports of two sockets each: one series per port, sockets summed.
+mm_daemon "$NS" -l 127.0.0.1:8443-8444 -4 127.0.0.1:9001 -listeners 2 \
     -metrics "$M"
 D=$MM_PID
 mm_wait_listen "$NS" 9100 1 10 "$D" || mm_fail "no metrics listener"
@@ -61,7 +62,7 @@ wait $LOAD || mm_fail "load: $(cat "$MM_TMP/many.json")"
 
 # Bad headers: clients that send HTTP instead of a PROXY header.
 NBAD=25
-res=$(ht 60 badpp --connect 127.0.0.1:8443 --count $NBAD) ||
+res=$(ht 60 badpp --connect 127.0.0.1:8444 --count $NBAD) ||
     mm_fail "bad headers were answered: $res"
 
 # Idle scrapers, more than there are slots: the next scrape is still
@@ -93,8 +94,10 @@ ht 10 get --connect "$M" --out "$MM_TMP/scrape-end.txt" >/dev/null ||
     mm_fail "scrape after bad requests"
 assert_ok "promtool check metrics at the end" \
     promtool check metrics <"$MM_TMP/scrape-end.txt"
-assert_ok "content type 0.0.4" grep -q \
-    'mmproxyd_connections_proxied_total{listener="1"}' "$MM_TMP/scrape-end.txt"
+assert_eq "one series per listening port" \
+    "mmproxyd_connections_proxied_total{listener=\"127.0.0.1:8443\"} $NCONN
+mmproxyd_connections_proxied_total{listener=\"127.0.0.1:8444\"} 0" \
+    "$(grep '^mmproxyd_connections_proxied_total{' "$MM_TMP/scrape-end.txt")"
 mm_alive "$D" daemon
 
 # What Prometheus stored, summed over the listeners.
@@ -113,6 +116,11 @@ want_prom "connections" 'sum(mmproxyd_connections_proxied_total)' $NCONN
 want_prom "bad headers" \
     'sum(mmproxyd_bad_headers_total{reason="not_proxy"})' $NBAD
 want_prom "all bad headers" 'sum(mmproxyd_bad_headers_total)' $NBAD
+want_prom "bad headers on their port" \
+    'mmproxyd_bad_headers_total{listener="127.0.0.1:8444",reason="not_proxy"}' \
+    $NBAD
+want_prom "connections on their port" \
+    'mmproxyd_connections_proxied_total{listener="127.0.0.1:8443"}' $NCONN
 want_prom "scrapes succeed" 'min_over_time(up{job="mmproxyd"}[5s])' 1
 want_prom "accepted" 'sum(mmproxyd_connections_accepted_total)' \
     $((NCONN + NBAD))
