@@ -20,7 +20,7 @@
 #define BUDGET_FDS_PER_CONN	2	/* two sockets */
 #define BUDGET_FDS_PER_PIPE	2
 #define BUDGET_TASK_RESERVE	8	/* main, spare, sanitizer threads */
-#define BUDGET_TASKS_PER_CONN	2	/* one relay thread per direction */
+#define BUDGET_TASKS_PER_CONN	2	/* at most a thread per direction */
 /* A listening socket has one thread; a UDP one an epoll and eventfd too. */
 #define BUDGET_FDS_PER_TCP_LISTENER	1
 #define BUDGET_FDS_PER_UDP_LISTENER	3

@@ -6,9 +6,10 @@
  * pool.h -- the bounded thread pool behind the TCP relays.
  *
  * A connection takes a slot (pool_conn_acquire, blocking while all
- * max_conns slots are taken: that is the backpressure) and runs on up to
- * two pool threads, one per direction. Threads start on demand with a
- * small stack and exit after idling, so an idle daemon keeps only a few.
+ * max_conns slots are taken: that is the backpressure) and runs on one
+ * pool thread, or two (one per direction) once its traffic needs them.
+ * Threads start on demand with a small stack and exit after idling, so
+ * an idle daemon keeps only a few.
  */
 #ifndef MMPROXYD_POOL_H
 #define MMPROXYD_POOL_H

@@ -5,10 +5,18 @@
 /*
  * tcp_relay.c -- one proxied TCP connection: read the PROXY header under a
  * deadline, connect to the backend from the client's address, forward what
- * came with the header, then relay both ways (relay_pump).
+ * came with the header, then relay both ways.
+ *
+ * A connection starts on one thread that waits on both sockets
+ * (relay_solo) and copies each light burst with a send that cannot
+ * block: a short request/reply exchange or an idle connection never
+ * needs a second thread, nor the hand-off and wake-ups one costs. The
+ * first burst that would block, or that is bulk, gives each direction a
+ * thread of its own (relay_pump: blocking calls, splice for bulk); once
+ * one direction has ended, the thread pumps the other alone.
  *
  * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
- * it hands the reply direction to another pool thread; from then on both
+ * it hands one direction to another pool thread; from then on both
  * directions share it and refs counts them. Each direction writes only its
  * own byte counter; the last one to finish (refs reaches 0) reads both,
  * closes the sockets and frees the conn. fds are published in the shared
@@ -54,6 +62,7 @@
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
+#define RELAY_SOLO_READS	8	/* reads per burst in relay_solo */
 
 /* Why a connection ended, for its summary line; pointers compared. */
 static const char relay_client_error[] = "client error";
@@ -197,9 +206,10 @@ relay_side(struct conn *c, int fd, int err)
 }
 
 /*
- * One direction, in to out, until EOF (then half-close out) or an error
- * (then end both). An idle direction waits in poll() holding nothing;
- * once bytes arrive it borrows a kit and keeps it while they keep coming:
+ * One direction on a thread of its own, in to out, until EOF (then
+ * half-close out) or an error (then end both). An idle direction waits in
+ * poll() holding nothing; once bytes arrive it borrows a kit and keeps it
+ * while they keep coming:
  * the socket's receive timeout (RELAY_IDLE_MS, set on the listener and the
  * backend socket) ends a read that waited that long, and the kit goes
  * back to the pool.
@@ -274,13 +284,173 @@ eof:
 		relay_fail(c, "shutdown failed");
 }
 
-static void
-relay_backward(void *arg)
-{
-	struct conn	*c = arg;
+/* One direction of a connection: in to out, with its byte counters. */
+struct relay_dir {
+	int			 in, out;
+	uint64_t		*count;
+	atomic_uint_fast64_t	*total;
+};
 
-	relay_pump(c, c->bfd, c->cfd, &c->bytes_out, &c->sh->stats.bytes_out);
-	relay_put(c);
+static struct relay_dir
+relay_dir(struct conn *c, int backward)
+{
+	struct tcp_shared *sh = c->sh;
+
+	if (backward)
+		return ((struct relay_dir){ c->bfd, c->cfd, &c->bytes_out,
+		    &sh->stats.bytes_out });
+	return ((struct relay_dir){ c->cfd, c->bfd, &c->bytes_in,
+	    &sh->stats.bytes_in });
+}
+
+static void
+relay_run(struct conn *c, int backward)
+{
+	struct relay_dir d = relay_dir(c, backward);
+
+	relay_pump(c, d.in, d.out, d.count, d.total);
+}
+
+static void
+relay_forward_task(void *arg)
+{
+	relay_run(arg, 0);
+	relay_put(arg);
+}
+
+static void
+relay_backward_task(void *arg)
+{
+	relay_run(arg, 1);
+	relay_put(arg);
+}
+
+/* What one burst in relay_solo came to. */
+enum relay_burst {
+	RELAY_BURST_IDLE,	/* all read and sent: wait again */
+	RELAY_BURST_EOF,	/* in ended, out half-closed */
+	RELAY_BURST_HEAVY,	/* *left bytes at k->buf + *off still to send */
+	RELAY_BURST_FAILED	/* relay_fail done */
+};
+
+/*
+ * Copy what d.in holds now to d.out without blocking. A read of
+ * RELAY_BULK or more, or a send that would block, is HEAVY: this
+ * direction needs a thread that may block, and *off and *left say what
+ * of the kit's buffer is still unsent.
+ */
+static enum relay_burst
+relay_burst(struct conn *c, struct relay_dir d, struct kit *k, size_t *off,
+    size_t *left)
+{
+	ssize_t	n, m;
+	int	reads;
+
+	/* Bounded, so a busy direction cannot keep the other one waiting. */
+	for (reads = 0; reads < RELAY_SOLO_READS; reads++) {
+		n = recv(d.in, k->buf, KIT_BUF_SIZE, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (RELAY_BURST_IDLE);
+		if (n == -1) {
+			relay_fail(c, relay_side(c, d.in, errno));
+			return (RELAY_BURST_FAILED);
+		}
+		if (n == 0) {
+			if (shutdown(d.out, SHUT_WR) == -1 && errno != ENOTCONN) {
+				relay_fail(c, "shutdown failed");
+				return (RELAY_BURST_FAILED);
+			}
+			return (RELAY_BURST_EOF);
+		}
+		do
+			m = send(d.out, k->buf, (size_t)n,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (m == -1 && errno == EINTR);
+		if (m == -1 && errno != EAGAIN) {
+			relay_fail(c, relay_side(c, d.out, errno));
+			return (RELAY_BURST_FAILED);
+		}
+		if (m == -1)
+			m = 0;
+		*d.count += (uint64_t)m;
+		atomic_fetch_add(d.total, (uint64_t)m);
+		if (m < n || n >= RELAY_BULK) {
+			*off = (size_t)m;
+			*left = (size_t)(n - m);
+			return (RELAY_BURST_HEAVY);
+		}
+	}
+	return (RELAY_BURST_IDLE);
+}
+
+/*
+ * Both directions on this thread while their bursts are light (see the
+ * top of the file). Returns 0 after handing one direction to a pool
+ * thread or finding it ended, with the direction this thread is to pump
+ * in *keep (1: backward); -1 with the connection over, -2 when no thread
+ * could take the other direction (then ended too).
+ */
+static int
+relay_solo(struct conn *c, int *keep)
+{
+	struct kit_pool	*kits = c->sh->kits;
+	struct pollfd	 pfd[2] = { { .fd = c->cfd, .events = POLLIN },
+			    { .fd = c->bfd, .events = POLLIN } };
+	struct kit	 k;
+	enum relay_burst r;
+	size_t		 off, left;
+	int		 i;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			relay_fail(c, "poll failed");
+			return (-1);
+		}
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (kit_pool_get(kits, &k) == -1) {
+				relay_fail(c, "out of memory");
+				return (-1);
+			}
+			r = relay_burst(c, relay_dir(c, i), &k, &off, &left);
+			if (r != RELAY_BURST_HEAVY) {
+				kit_pool_put(kits, &k, 0);
+				if (r == RELAY_BURST_FAILED)
+					return (-1);
+				if (r == RELAY_BURST_EOF) {
+					*keep = !i;	/* the other one */
+					return (0);
+				}
+				continue;
+			}
+			/* The other direction gets a thread; this one blocks. */
+			atomic_store(&c->refs, 2);
+			if (pool_run(c->sh->pool, i ? relay_forward_task :
+			    relay_backward_task, c) == -1) {
+				atomic_store(&c->refs, 1);
+				kit_pool_put(kits, &k, 0);
+				relay_fail(c, "no thread");
+				return (-2);
+			}
+			if (net_write_all(relay_dir(c, i).out, k.buf + off,
+			    left) == -1) {
+				relay_fail(c, relay_side(c,
+				    relay_dir(c, i).out, errno));
+				kit_pool_put(kits, &k, 0);
+				return (-1);
+			}
+			*relay_dir(c, i).count += left;
+			atomic_fetch_add(relay_dir(c, i).total, left);
+			kit_pool_put(kits, &k, 0);
+			*keep = i;
+			return (0);
+		}
+	}
 }
 
 /*
@@ -372,7 +542,7 @@ tcp_relay_serve(void *arg)
 	size_t		 cap = sizeof(stackbuf), filled;
 	const char	*why = NULL;
 	ssize_t		 hlen;
-	int		 spoof, timed_out = 0, one = 1, bfd;
+	int		 spoof, timed_out = 0, one = 1, bfd, keep, rc;
 	/* At -v 0 nothing per connection is logged: format nothing either. */
 	int		 named = log_verbosity() >= LOG_V_ERRORS;
 	struct log_fields lf = LOG_FIELDS_INIT;
@@ -491,15 +661,11 @@ tcp_relay_serve(void *arg)
 		buf = stackbuf;
 	}
 
-	atomic_store(&c->refs, 2);
-	if (pool_run(sh->pool, relay_backward, c) == -1) {
-		atomic_store(&c->refs, 1);
+	if ((rc = relay_solo(c, &keep)) == 0)
+		relay_run(c, keep);
+	else if (rc == -2)
 		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: no thread "
-		    "for the reply direction", cbuf, pbuf, tbuf);
-		relay_fail(c, "no thread");
-		goto done;
-	}
-	relay_pump(c, c->cfd, bfd, &c->bytes_in, &sh->stats.bytes_in);
+		    "for the second direction", cbuf, pbuf, tbuf);
 done:
 	if (buf != stackbuf)
 		free(buf);

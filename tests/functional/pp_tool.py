@@ -611,6 +611,50 @@ def cmd_many(args):
     return 0 if good == args.count else 1
 
 
+def cmd_idle(args):
+    """count connections, each echoes a ping and then idles for --secs
+    (--ready-file once all are idle), then echoes a second ping; one JSON
+    line: ok when every connection echoed both intact."""
+    sh, sp = split_hostport(args.src)
+    fmt = "[%s]:%d" if ":" in sh else "%s:%d"
+    host, port = split_hostport(args.connect)
+    socks, good = [], 0
+    deadline = time.monotonic() + args.timeout
+
+    def ping(s, i, n):
+        data = pattern(100, i * 10 + n)
+        s.sendall(data)
+        got = b""
+        while len(got) < len(data) and time.monotonic() < deadline:
+            chunk = s.recv(len(data) - len(got))
+            if not chunk:
+                break
+            got += chunk
+        return got == data
+
+    try:
+        for i in range(args.count):
+            s = socket.socket(family_of(host), socket.SOCK_STREAM)
+            s.settimeout(args.timeout)
+            s.connect((host, port))
+            s.sendall(v1_header(fmt % (sh, sp + i), args.dst))
+            socks.append(s)
+            if not ping(s, i, 1):
+                raise OSError("connection %d: first echo" % i)
+        if args.ready_file:
+            open(args.ready_file, "w").close()
+        time.sleep(args.secs)
+        for i, s in enumerate(socks):
+            good += ping(s, i, 2)
+    except OSError as e:
+        sys.stderr.write("idle: %s\n" % e)
+    finally:
+        for s in socks:
+            s.close()
+    out({"ok": good == args.count, "good": good, "count": args.count})
+    return 0 if good == args.count else 1
+
+
 def malformed_cases():
     """(name, bytes) pairs; each is definitely invalid once sent in full."""
     s4, d4 = "198.51.100.7:40000", "192.0.2.1:443"
@@ -799,6 +843,15 @@ def main():
     n.add_argument("--parallel", type=int, default=16)
     n.add_argument("--timeout", type=float, default=20)
 
+    i = sub.add_parser("idle")
+    i.add_argument("--connect", required=True)
+    i.add_argument("--src", default="198.51.100.7:21000")
+    i.add_argument("--dst", default="192.0.2.1:443")
+    i.add_argument("--count", type=int, default=40)
+    i.add_argument("--secs", type=float, default=5)
+    i.add_argument("--ready-file")
+    i.add_argument("--timeout", type=float, default=30)
+
     h = sub.add_parser("header")
     common_client(h, need_connect=False)
 
@@ -818,7 +871,8 @@ def main():
     fn = {"backend": cmd_backend, "client": cmd_client,
           "garbage": cmd_garbage, "malformed": cmd_malformed,
           "header": cmd_header, "selftest": cmd_selftest,
-          "logq": cmd_logq, "jget": cmd_jget, "many": cmd_many}[args.cmd]
+          "logq": cmd_logq, "jget": cmd_jget, "many": cmd_many,
+          "idle": cmd_idle}[args.cmd]
     sys.exit(fn(args) or 0)
 
 

@@ -36,7 +36,8 @@ check() {
 	hold=$!
 	mm_wait_until 10 test -s "$MM_TMP/ready" || mm_fail "$name: no hold"
 	n=$(ls /proc/"$d"/task | wc -l)
-	assert_ge "$name: threads (signals, acceptor, 2 per connection)" 8 "$n"
+	# A held connection with light traffic runs on one relay thread.
+	assert_ge "$name: threads (signals, acceptor, 1 per connection)" 5 "$n"
 	got=$(policies "$d")
 	assert_eq "$name: thread policies" "$want:$n " "$got"
 	mm_stop "$d" >/dev/null
