@@ -12,8 +12,11 @@
  * block: a short request/reply exchange or an idle connection never
  * needs a second thread, nor the hand-off and wake-ups one costs. The
  * first burst that would block, or that is bulk, gives each direction a
- * thread of its own (relay_pump: blocking calls, splice for bulk); once
- * one direction has ended, the thread pumps the other alone.
+ * thread of its own (relay_pump: blocking calls, splice for bulk), and
+ * so does a connection that keeps talking (RELAY_SOLO_BURSTS): a burst
+ * costs relay_solo a poll() more than a thread blocked in recv() on its
+ * one socket. Once one direction has ended, the thread pumps the other
+ * alone.
  *
  * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
  * it hands one direction to another pool thread; from then on both
@@ -62,7 +65,7 @@
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
-#define RELAY_SOLO_READS	8	/* reads per burst in relay_solo */
+#define RELAY_SOLO_BURSTS	8	/* then a chatty connection splits */
 
 /* Why a connection ended, for its summary line; pointers compared. */
 static const char relay_client_error[] = "client error";
@@ -334,20 +337,21 @@ enum relay_burst {
 };
 
 /*
- * Copy what d.in holds now to d.out without blocking. A read of
- * RELAY_BULK or more, or a send that would block, is HEAVY: this
- * direction needs a thread that may block, and *off and *left say what
- * of the kit's buffer is still unsent.
+ * Copy one read of d.in to d.out without blocking. A read of RELAY_BULK
+ * or more, or a send that would block, is HEAVY: this direction needs a
+ * thread that may block, and *off and *left say what of the kit's
+ * buffer is still unsent. A read that did not fill the buffer has most
+ * likely emptied the socket; if more came meanwhile, poll() says so at
+ * once, so no read is spent on finding it empty.
  */
 static enum relay_burst
 relay_burst(struct conn *c, struct relay_dir d, struct kit *k, size_t *off,
     size_t *left)
 {
 	ssize_t	n, m;
-	int	reads;
 
-	/* Bounded, so a busy direction cannot keep the other one waiting. */
-	for (reads = 0; reads < RELAY_SOLO_READS; reads++) {
+	*off = *left = 0;
+	for (;;) {
 		n = recv(d.in, k->buf, KIT_BUF_SIZE, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -376,13 +380,11 @@ relay_burst(struct conn *c, struct relay_dir d, struct kit *k, size_t *off,
 			m = 0;
 		*d.count += (uint64_t)m;
 		atomic_fetch_add(d.total, (uint64_t)m);
-		if (m < n || n >= RELAY_BULK) {
-			*off = (size_t)m;
-			*left = (size_t)(n - m);
-			return (RELAY_BURST_HEAVY);
-		}
+		*off = (size_t)m;
+		*left = (size_t)(n - m);
+		return (m < n || n >= RELAY_BULK ? RELAY_BURST_HEAVY :
+		    RELAY_BURST_IDLE);
 	}
-	return (RELAY_BURST_IDLE);
 }
 
 /*
@@ -401,7 +403,7 @@ relay_solo(struct conn *c, int *keep)
 	struct kit	 k;
 	enum relay_burst r;
 	size_t		 off, left;
-	int		 i;
+	int		 i, bursts = 0;
 
 	for (;;) {
 		if (poll(pfd, 2, -1) == -1) {
@@ -418,6 +420,9 @@ relay_solo(struct conn *c, int *keep)
 				return (-1);
 			}
 			r = relay_burst(c, relay_dir(c, i), &k, &off, &left);
+			if (r == RELAY_BURST_IDLE &&
+			    ++bursts >= RELAY_SOLO_BURSTS)
+				r = RELAY_BURST_HEAVY;	/* left is 0 */
 			if (r != RELAY_BURST_HEAVY) {
 				kit_pool_put(kits, &k, 0);
 				if (r == RELAY_BURST_FAILED)
