@@ -292,6 +292,9 @@ async def stream_conn(st, c, secs, drain=False):
 				gh.update(b)
 				gn += len(b)
 		rt = asyncio.ensure_future(reader())
+		# When the writer fails first (a fault reset the connection),
+		# the reader's error is the same event: retrieve it quietly.
+		rt.add_done_callback(lambda t: t.cancelled() or t.exception())
 		end = time.monotonic() + secs
 		# A pause or the end cuts streams short (not the drain ones).
 		while time.monotonic() < end and (drain or (st.load and
