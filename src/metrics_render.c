@@ -71,8 +71,8 @@ metrics_groups(const struct metrics_sources *src, int *ng)
 }
 
 /*
- * One listening address's samples of a family counted by class: header classes
- * (is_header) or errno classes, every class, zero or not.
+ * One listening address's samples of a family counted by class: header
+ * classes (is_header) or errno classes, every class, zero or not.
  */
 static void
 metrics_by_reason(struct metrics_buf *b, const char *name,
