@@ -46,6 +46,7 @@ enum options_kind {
 	OPTIONS_K_ONE_ADDR,	/* struct sockaddr_storage, once, no range */
 	OPTIONS_K_PROTO,		/* int, IPPROTO_TCP or IPPROTO_UDP */
 	OPTIONS_K_LOG_FORMAT,	/* int, OPTIONS_LOG_TEXT or _JSON */
+	OPTIONS_K_PORT_BUSY,	/* int, OPTIONS_PORT_* bits */
 	OPTIONS_K_STRING,	/* const char *, not empty */
 	OPTIONS_K_HELP,
 	OPTIONS_K_VERSION
@@ -89,6 +90,13 @@ static const struct options_flag options_flags[] = {
 	    "protocol to proxy (default tcp)" },
 	{ "v", OPTIONS_K_INT, OFF(verbosity), 0, 2, "0|1|2",
 	    "log 1 failed or 2 all connections (default 0)" },
+	{ "client-port-busy", OPTIONS_K_PORT_BUSY, OFF(client_port_busy), 0, 0,
+	    "HOW", "client's port taken: HOW (default "
+	    OPTIONS_DEFAULT_PORT_BUSY ")" },
+	{ "client-port-wait", OPTIONS_K_DURATION, OFF(client_port_wait_ms), 1,
+	    OPTIONS_MAX_PORT_WAIT_MS, "DURATION",
+	    "wait at most this long for the port (default "
+	    OPTIONS_STR(OPTIONS_DEFAULT_PORT_WAIT_MS) "ms)" },
 	{ "dynamic-destination-allow", OPTIONS_K_STRING,
 	    OFF(dynamic_destination_allow_path), 0, 0, "FILE",
 	    "only to these CIDRs (default any)" },
@@ -141,6 +149,10 @@ options_usage(FILE *out)
 		fprintf(out, "  %-26s %s\n", left, f->help);
 	}
 	fprintf(out, "DURATION: %s\n", OPTIONS_DURATION_SYNTAX);
+	fprintf(out, "HOW: wait (up to -client-port-wait for an earlier "
+	    "connection of ours from that\naddress and port to close), "
+	    "fallback (to a port the kernel picks on the\nclient's address), "
+	    "wait-fallback (both) or fail\n");
 	fprintf(out, "-4, -6: one for every -l, or one per -l in order; a "
 	    "range as long as its -l's\nor a single port\n");
 }
@@ -372,6 +384,33 @@ options_one_addr(const struct options_flag *f, const char *v,
 	return (0);
 }
 
+/* -client-port-busy's values, each a set of OPTIONS_PORT_* bits. */
+static int
+options_port_busy(const struct options_flag *f, const char *v, int *out,
+    char *err, size_t errlen)
+{
+	static const struct {
+		const char	*name;
+		int		 bits;
+	} how[] = {
+		{ "wait-fallback", OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK },
+		{ "wait", OPTIONS_PORT_WAIT },
+		{ "fallback", OPTIONS_PORT_FALLBACK },
+		{ "fail", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		if (strcmp(v, how[i].name) == 0) {
+			*out = how[i].bits;
+			return (0);
+		}
+	}
+	snprintf(err, errlen, "-%s: \"%s\" is none of wait-fallback, wait, "
+	    "fallback, fail", f->name, v);
+	return (-1);
+}
+
 /* Store the value v of flag f into cfg. */
 static int
 options_set(struct options *cfg, const struct options_flag *f, const char *v,
@@ -407,6 +446,9 @@ options_set(struct options *cfg, const struct options_flag *f, const char *v,
 			return (-1);
 		}
 		return (0);
+	case OPTIONS_K_PORT_BUSY:
+		return (options_port_busy(f, v, (int *)(void *)p, err,
+		    errlen));
 	case OPTIONS_K_PROTO:
 		if (strcmp(v, "tcp") == 0)
 			cfg->proto = IPPROTO_TCP;
@@ -467,6 +509,8 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
 	cfg->shutdown_timeout_ms = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT * 1000LL;
 	cfg->sched_batch = 1;
+	cfg->client_port_busy = OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK;
+	cfg->client_port_wait_ms = OPTIONS_DEFAULT_PORT_WAIT_MS;
 	return (0);
 }
 

@@ -37,6 +37,12 @@
 #define OPTIONS_MAX_FLOWS		10000000
 #define OPTIONS_LOG_TEXT		0
 #define OPTIONS_LOG_JSON		1
+/* -client-port-busy: what a connection may do when its port is taken. */
+#define OPTIONS_PORT_WAIT		0x1	/* for our own closing one */
+#define OPTIONS_PORT_FALLBACK		0x2	/* to a port the kernel picks */
+#define OPTIONS_DEFAULT_PORT_BUSY	"wait-fallback"
+#define OPTIONS_DEFAULT_PORT_WAIT_MS	100
+#define OPTIONS_MAX_PORT_WAIT_MS	(60L * 1000)
 /* Small enough to count in milliseconds in an int (or a 32-bit long). */
 #define OPTIONS_MAX_DURATION_MS		(2000000L * 1000)
 /*
@@ -81,6 +87,8 @@ struct options {
 	const char		*user;		/* NULL = stay as started */
 	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
 	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
+	int			 client_port_busy;	/* OPTIONS_PORT_* */
+	long long		 client_port_wait_ms;	/* >= 1 */
 };
 
 enum options_result {

@@ -80,6 +80,9 @@ test_options_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.shutdown_timeout_ms == 30000);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT(cfg.user == NULL);
+	CU_ASSERT(cfg.client_port_busy ==
+	    (OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK));
+	CU_ASSERT(cfg.client_port_wait_ms == 100);
 }
 
 static void
@@ -102,6 +105,8 @@ test_options_every_flag_takes_one_or_two_dashes_and_both_forms(void)
 		{ "header-timeout", "30", 1, OFF(header_timeout_ms), 30000 },
 		{ "max-flows", "10", 0, OFF(max_flows), 10 },
 		{ "shutdown-timeout", "0", 1, OFF(shutdown_timeout_ms), 0 },
+		{ "client-port-busy", "fail", 0, OFF(client_port_busy), 0 },
+		{ "client-port-wait", "2", 1, OFF(client_port_wait_ms), 2000 },
 	};
 	struct options	cfg;
 	char		a1[64], a2[64];
@@ -452,6 +457,39 @@ test_options_metrics_is_off_unless_given(void)
 	CU_ASSERT(cfg.metrics.ss_family == AF_INET6);
 }
 
+static void
+test_options_client_port_busy_takes_four_policies(void)
+{
+	static const struct {
+		const char	*value;
+		int		 want;
+	} t[] = {
+		{ "wait-fallback", OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK },
+		{ "wait", OPTIONS_PORT_WAIT },
+		{ "fallback", OPTIONS_PORT_FALLBACK },
+		{ "fail", 0 },
+	};
+	struct options	cfg;
+	size_t		i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		CU_ASSERT_FATAL(run(&cfg, "-client-port-busy", t[i].value,
+		    NULL) == OPTIONS_OK);
+		CU_ASSERT(cfg.client_port_busy == t[i].want);
+	}
+	fails_with("-client-port-busy: \"Wait\" is none of wait-fallback, "
+	    "wait, fallback, fail", "-client-port-busy=Wait", NULL);
+	fails_with("-client-port-busy: \"\" is none of wait-fallback, "
+	    "wait, fallback, fail", "-client-port-busy=", NULL);
+	fails_with("-client-port-busy: missing value", "-client-port-busy",
+	    NULL);
+	CU_ASSERT_FATAL(run(&cfg, "-client-port-wait", "250ms", NULL) ==
+	    OPTIONS_OK);
+	CU_ASSERT(cfg.client_port_wait_ms == 250);
+	fails_with("-client-port-wait: \"0\" is out of range 1ms..1m",
+	    "-client-port-wait", "0", NULL);
+}
+
 /* allowlist.c reads the file; the command line only names it. */
 static void
 test_options_allowed_subnets_is_only_a_path(void)
@@ -478,6 +516,7 @@ test_options_help_prints_every_flag_and_exits(void)
 				    "-listen-transparent ", "-close-after ",
 				    "-v ", "-max-conns ", "-header-timeout ",
 				    "-max-flows ", "-shutdown-timeout ",
+				    "-client-port-busy ", "-client-port-wait ",
 				    "-user ", "-help ", "-version " };
 	static const char	*how[] = { "-h", "-help", "--help" };
 	struct options		 cfg;
@@ -493,6 +532,8 @@ test_options_help_prints_every_flag_and_exits(void)
 		CU_ASSERT(strstr(outbuf, "UDP flows per socket, 0 = by fd limit (default 0)") != NULL);
 		CU_ASSERT(strstr(outbuf, "-header-timeout DURATION") != NULL);
 		CU_ASSERT(strstr(outbuf, "(default 5s)") != NULL);
+		CU_ASSERT(strstr(outbuf, "(default wait-fallback)") != NULL);
+		CU_ASSERT(strstr(outbuf, "\nHOW: wait (") != NULL);
 		CU_ASSERT(strstr(outbuf, "\nDURATION: seconds as 10 or 0.5, "
 		    "or with a unit: 500ms, 2.5s, 1m, 1h\n") != NULL);
 		/* One flag a line, each within 80 columns. */
@@ -698,6 +739,8 @@ test_options_register(void)
 	    test_options_user_is_kept_by_pointer);
 	test_add(s, "metrics is off unless given",
 	    test_options_metrics_is_off_unless_given);
+	test_add(s, "client-port-busy takes four policies",
+	    test_options_client_port_busy_takes_four_policies);
 	test_add(s, "allowed-subnets is only a path",
 	    test_options_allowed_subnets_is_only_a_path);
 	test_add(s, "help prints every flag and exits",
