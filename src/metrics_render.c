@@ -188,6 +188,31 @@ metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 		    grp[j].label, "", 0, METRICS_ERR_COUNT, v);
 	}
 
+	metrics_text_family(b, "mmproxyd_client_port_busy_total", "counter",
+	    "Backend connections whose client address and port were taken "
+	    "(-client-port-busy), by outcome: waited (our own connection "
+	    "let them go), fallback (connected from a port the kernel "
+	    "chose), failed.");
+	for (j = 0; j < ng; j++)
+		metrics_buf_printf(b, "mmproxyd_client_port_busy_total"
+		    "{listener=\"%s\",outcome=\"waited\"} %" PRIu64 "\n"
+		    "mmproxyd_client_port_busy_total"
+		    "{listener=\"%s\",outcome=\"fallback\"} %" PRIu64 "\n"
+		    "mmproxyd_client_port_busy_total"
+		    "{listener=\"%s\",outcome=\"failed\"} %" PRIu64 "\n",
+		    grp[j].label, metrics_tcp_sum(src, &grp[j],
+		    TS(port_waited)), grp[j].label, metrics_tcp_sum(src,
+		    &grp[j], TS(port_fallback)), grp[j].label,
+		    metrics_tcp_sum(src, &grp[j], TS(port_failed)));
+	metrics_text_family(b, "mmproxyd_client_port_wait_seconds_total",
+	    "counter", "Time backend connections spent waiting for one of "
+	    "our own closing connections to let the client's port go.");
+	for (j = 0; j < ng; j++)
+		metrics_buf_printf(b, "mmproxyd_client_port_wait_seconds_total"
+		    "{listener=\"%s\"} %.6f\n", grp[j].label,
+		    (double)metrics_tcp_sum(src, &grp[j], TS(port_wait_us)) /
+		    1e6);
+
 	metrics_text_family(b, "mmproxyd_accept_errors_total", "counter",
 	    "accept() failures that made the listener back off, by errno "
 	    "class (fd_limit is EMFILE or ENFILE).");

@@ -14,12 +14,18 @@
 #include "monotonic.h"
 
 uint64_t
-monotonic_ms(void)
+monotonic_us(void)
 {
 	struct timespec	ts;
 
 	/* Only a bad clock id or pointer fails: neither can happen here. */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		fatal("clock_gettime");
-	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
+uint64_t
+monotonic_ms(void)
+{
+	return (monotonic_us() / 1000);
 }

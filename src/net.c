@@ -187,6 +187,17 @@ net_connect_timeout(int fd, const struct sockaddr *dst, int timeout_ms)
 }
 
 int
+net_tcp_state(int fd)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return (-1);
+	return (ti.tcpi_state);
+}
+
+int
 net_write_all(int fd, const void *buf, size_t len)
 {
 	const char	*p = buf;

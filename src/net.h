@@ -69,6 +69,12 @@ int	net_keepalive(int fd, long long interval_ms);
  */
 void	net_abort(int fd);
 
+/*
+ * The TCP state of fd (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ... from
+ * netinet/tcp.h), or -1.
+ */
+int	net_tcp_state(int fd);
+
 /* send() all of buf, retrying EINTR and short writes; no SIGPIPE. */
 int	net_write_all(int fd, const void *buf, size_t len);
 

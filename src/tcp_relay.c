@@ -52,6 +52,7 @@
 #include "pool.h"
 #include "proxy_header.h"
 #include "target.h"
+#include "tcp_connect.h"
 #include "tcp_relay.h"
 #include "tcp_shared.h"
 
@@ -62,7 +63,6 @@
  * calls malloc() never gets a per-thread malloc cache either.
  */
 #define RELAY_HDR_BUF		256
-#define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
 #define RELAY_SOLO_BURSTS	8	/* then a chatty connection splits */
@@ -144,7 +144,7 @@ relay_put(struct conn *c)
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	tcp_shared_remove(sh, c);
+	tcp_shared_leave(sh, c);
 	why = atomic_load(&c->why);
 	if (why == relay_client_timeout || why == relay_backend_timeout)
 		atomic_fetch_add(&sh->stats.timed_out, 1);
@@ -153,6 +153,8 @@ relay_put(struct conn *c)
 		(void)close(c->bfd);
 		atomic_fetch_sub(&sh->stats.active, 1);
 	}
+	/* Listed until now: a connection waiting for its port finds it. */
+	tcp_shared_remove(sh, c);
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		ms = (long long)monotonic_ms() - c->start_ms;
 		lf.client = c->client.ss_family != AF_UNSPEC ?
@@ -545,9 +547,9 @@ tcp_relay_serve(void *arg)
 	char		 pbuf[ADDR_STRLEN] = "", cbuf[ADDR_STRLEN] = "";
 	char		 tbuf[ADDR_STRLEN] = "";
 	size_t		 cap = sizeof(stackbuf), filled;
-	const char	*why = NULL;
+	const char	*why = NULL, *what;
 	ssize_t		 hlen;
-	int		 spoof, timed_out = 0, one = 1, bfd, keep, rc;
+	int		 spoof, timed_out = 0, bfd, keep, rc;
 	/* At -v 0 nothing per connection is logged: format nothing either. */
 	int		 named = log_verbosity() >= LOG_V_ERRORS;
 	struct log_fields lf = LOG_FIELDS_INIT;
@@ -611,39 +613,12 @@ tcp_relay_serve(void *arg)
 	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
 	    "connecting", cbuf, pbuf, tbuf, hdr.version);
 
-	bfd = spoof ?
-	    net_socket_transparent((struct sockaddr *)&src, SOCK_STREAM,
-	    cfg->mark) :
-	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
+	bfd = tcp_connect_backend(c, spoof ? (struct sockaddr *)&src : NULL,
+	    &lf, &what);
 	if (bfd == -1) {
 		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf,
-		    "%s via %s -> %s: backend socket", cbuf, pbuf, tbuf);
-		goto done;
-	}
-	tcp_shared_set_backend(sh, c, bfd);
-	/* A backend that vanished cannot hold a slot either. */
-	if (cfg->keepalive_ms > 0 &&
-	    net_keepalive(bfd, cfg->keepalive_ms) == -1) {
-		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: keepalive",
-		    cbuf, pbuf, tbuf);
-		tcp_shared_set_backend(sh, c, -1);
-		(void)close(bfd);
-		goto done;
-	}
-	/* Relayed bytes are already late: do not hold them for Nagle. */
-	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Lets relay_pump give its kit back when this side goes idle. */
-	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
-	    sizeof(relay_idle_tv));
-	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
-	    RELAY_CONNECT_MS) == -1) {
-		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: connect",
-		    cbuf, pbuf, tbuf);
-		tcp_shared_set_backend(sh, c, -1);
-		(void)close(bfd);
+		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: %s",
+		    cbuf, pbuf, tbuf, what);
 		goto done;
 	}
 	atomic_fetch_add(&sh->stats.proxied, 1);

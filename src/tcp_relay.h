@@ -38,6 +38,11 @@ struct conn {
 	_Atomic(const char *)	 why;		/* first reason it ended */
 	uint64_t		 bytes_in, bytes_out;
 	struct conn		*prev, *next;	/* sh's list */
+	/* Under sh's conns_mtx: */
+	int			 leaving;	/* its fds are being closed */
+	int			 port_waited;	/* someone waits for its port */
+	/* Set before bfd is published: bfd is not from client's port. */
+	int			 port_fell_back;
 };
 
 /*

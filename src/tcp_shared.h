@@ -5,7 +5,9 @@
 /*
  * tcp_shared.h -- what a TCP listener and its relays share: the options,
  * the pool and kits they draw on, the counters, and the list of
- * connections in flight that shutdown walks.
+ * connections in flight that shutdown walks, and that a connection
+ * searches, on every listener, for the one of ours that holds its
+ * client's address and port.
  */
 #ifndef MMPROXYD_TCP_SHARED_H
 #define MMPROXYD_TCP_SHARED_H
@@ -13,6 +15,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include <sys/socket.h>
 
 #include "metrics_class.h"
 
@@ -35,6 +39,11 @@ struct tcp_stats {
 	atomic_uint_fast64_t	bytes_in;	/* client to backend */
 	atomic_uint_fast64_t	bytes_out;	/* backend to client */
 	atomic_uint_fast64_t	dest_denied;	/* -dynamic-destination-allow */
+	/* The client's port was taken (-client-port-busy), and then: */
+	atomic_uint_fast64_t	port_waited;	/* ours let it go in time */
+	atomic_uint_fast64_t	port_fallback;	/* the kernel chose one */
+	atomic_uint_fast64_t	port_failed;	/* gave up */
+	atomic_uint_fast64_t	port_wait_us;	/* time spent waiting */
 	/* For -metrics: the failures above by class, and accept(). */
 	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
 	atomic_uint_fast64_t	backend_fail_by[METRICS_ERR_COUNT];
@@ -60,20 +69,57 @@ struct tcp_shared {
 	/* Connections in flight, so shutdown can end them; mtx guards. */
 	pthread_mutex_t		 conns_mtx;
 	struct conn		*conns;
+	/*
+	 * Under conns_mtx too: bumped, with a broadcast, each time a
+	 * connection that someone waits for (conn.port_waited) leaves the
+	 * list, its sockets closed.
+	 */
+	pthread_cond_t		 let_go;
+	uint64_t		 let_go_count;
+	struct tcp_shared	*all_next;	/* all listeners', in order */
 };
 
+/* What holds a client's address and port, for tcp_shared_wait_port. */
+enum tcp_shared_port {
+	TCP_SHARED_PORT_NOT_OURS,	/* none of our connections */
+	TCP_SHARED_PORT_LIVE,		/* ours, open both ways: do not wait */
+	TCP_SHARED_PORT_LET_GO,		/* ours, closing; now closed */
+	TCP_SHARED_PORT_STILL_HELD	/* ours, closing; deadline passed */
+};
+
+/* Also enters sh in the process-wide list tcp_shared_wait_port walks. */
 void	tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
 	    const struct endpoint *ep, struct pool *pool,
 	    struct kit_pool *kits);
-/* Only once no relay can still reach sh (its connections all ended). */
+/*
+ * Only once no relay can still reach sh (its connections all ended), nor
+ * any other listener's relay (pool_conns() is 0).
+ */
 void	tcp_shared_destroy(struct tcp_shared *sh);
 
 /* Enter c in the list, before a pool thread may run it. */
 void	tcp_shared_add(struct tcp_shared *sh, struct conn *c);
+/*
+ * c is about to close its fds: shutdown leaves it alone from now on, but
+ * it stays listed, so a connection that needs its client port finds it.
+ */
+void	tcp_shared_leave(struct tcp_shared *sh, struct conn *c);
+/* Take c out of the list, and wake whoever waits for its port. */
 void	tcp_shared_remove(struct tcp_shared *sh, struct conn *c);
 /* Publish or withdraw c's backend fd, so an abort sees it or not. */
 void	tcp_shared_set_backend(struct tcp_shared *sh, struct conn *c, int bfd);
 /* End every connection in the list at once, queued ones included. */
 void	tcp_shared_abort_all(struct tcp_shared *sh);
+
+/*
+ * Find, on every listener, a connection of ours other than self with a
+ * backend socket from client address and port src to dst. When it is
+ * closing (a FIN or an error on either side), wait until it has closed
+ * its sockets or until deadline_us (monotonic_us()). self's own backend
+ * socket must be withdrawn (-1) meanwhile.
+ */
+enum tcp_shared_port tcp_shared_wait_port(const struct conn *self,
+	    const struct sockaddr *src, const struct sockaddr *dst,
+	    uint64_t deadline_us);
 
 #endif
