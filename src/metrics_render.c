@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "endpoint.h"
+#include "fd_gauge.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -230,7 +231,7 @@ metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 	metrics_text_family(b, "mmproxyd_pipes_open", "gauge",
 	    "splice() pipes open, lent or idle.");
 	metrics_buf_printf(b, "mmproxyd_pipes_open %zu\n",
-	    (size_t)METRICS_GET(src->kits->npipes));
+	    (size_t)METRICS_GET(src->kits->fds->pipes));
 }
 
 /* One sample per UDP socket, from a snapshot field at off. */

@@ -221,7 +221,7 @@ relay_side(struct conn *c, int fd, int err)
  * is cheaper than splice(), which pins a page per segment. A read of
  * RELAY_BULK or more means bulk data, and from then on bytes move with
  * splice() through the kit's pipe, until a short splice says the burst
- * is over. Without a pipe (the pipe budget is spent) bulk is copied, a
+ * is over. Without a pipe (fds are short: kit_pipe) bulk is copied, a
  * whole buffer at a time.
  */
 static void
@@ -277,7 +277,7 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			*count += (uint64_t)n;
 			atomic_fetch_add(total, (uint64_t)n);
 			use_splice = n >= RELAY_BULK &&
-			    (use_splice || kit_pipe(kits, &k) == 0);
+			    kit_pipe(kits, &k) == 0;
 		}
 		kit_pool_put(kits, &k, 0);
 	}

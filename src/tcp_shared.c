@@ -9,6 +9,7 @@
  * connection still queued for a thread is already visible to shutdown;
  * the relay's last direction takes it out just before it closes the fds.
  * conns_mtx orders an abort (tcp_relay_abort) against that close().
+ * While listed, a connection's two sockets count in the kits' fd gauge.
  */
 
 #include "config.h"
@@ -19,6 +20,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "fd_gauge.h"
+#include "kit_pool.h"
 #include "tcp_relay.h"
 #include "tcp_shared.h"
 
@@ -50,6 +53,9 @@ tcp_shared_add(struct tcp_shared *sh, struct conn *c)
 		sh->conns->prev = c;
 	sh->conns = c;
 	pthread_mutex_unlock(&sh->conns_mtx);
+	/* A new connection may be what leaves fds short: idle pipes go. */
+	fd_gauge_conn_open(sh->kits->fds);
+	kit_pool_relieve(sh->kits);
 }
 
 void
@@ -63,6 +69,7 @@ tcp_shared_remove(struct tcp_shared *sh, struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	pthread_mutex_unlock(&sh->conns_mtx);
+	fd_gauge_conn_close(sh->kits->fds);
 }
 
 void
