@@ -105,6 +105,7 @@ kit_pool_get(struct kit_pool *kp, struct kit *out)
 	if (kp->nidle > 0) {
 		*out = kp->idle[--kp->nidle];
 		pthread_mutex_unlock(&kp->mtx);
+		out->copied = 0;
 		atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
 		return (0);
 	}
@@ -116,6 +117,7 @@ kit_pool_get(struct kit_pool *kp, struct kit *out)
 		return (-1);
 	out->buf = p;
 	out->rfd = out->wfd = -1;
+	out->copied = 0;
 	atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
 	return (0);
 }

@@ -29,6 +29,7 @@ struct kit {
 	char	*buf;		/* KIT_BUF_SIZE bytes */
 	int	 rfd;		/* pipe, or -1 until kit_pipe() */
 	int	 wfd;
+	int	 copied;	/* the borrower's: 0 when lent */
 };
 
 struct kit_pool {

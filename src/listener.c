@@ -219,7 +219,8 @@ listener_log_stats(struct listener *l, const char *when)
 	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
 	    "denied %llu, bad header %llu, header timeout %llu, "
 	    "backend failed %llu, timed out %llu, active %llu, "
-	    "bytes in %llu, bytes out %llu, destination denied %llu",
+	    "bytes in %llu, bytes out %llu, copy fallbacks %llu, "
+	    "destination denied %llu",
 	    when, l->id, addr_format((const struct sockaddr *)
 	    &l->sh.ep->listen, buf, sizeof(buf)),
 	    (unsigned long long)atomic_load(&s->accepted),
@@ -232,5 +233,6 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->active),
 	    (unsigned long long)atomic_load(&s->bytes_in),
 	    (unsigned long long)atomic_load(&s->bytes_out),
+	    (unsigned long long)atomic_load(&s->copy_fallback),
 	    (unsigned long long)atomic_load(&s->dest_denied));
 }

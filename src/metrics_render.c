@@ -112,6 +112,9 @@ static const struct metrics_tcp_family metrics_tcp_plain[] = {
 	    "(keepalive or user timeout).", TS(timed_out) },
 	{ "mmproxyd_connections_active", "gauge",
 	    "Proxied TCP connections open now.", TS(active) },
+	{ "mmproxyd_copy_fallbacks_total", "counter",
+	    "Bulk bursts copied through user space instead of spliced, "
+	    "because fds were too short for a pipe.", TS(copy_fallback) },
 };
 
 /* The tcp_stats field at off, summed over the group's listeners. */

@@ -35,6 +35,8 @@ struct tcp_stats {
 	atomic_uint_fast64_t	bytes_in;	/* client to backend */
 	atomic_uint_fast64_t	bytes_out;	/* backend to client */
 	atomic_uint_fast64_t	dest_denied;	/* -dynamic-destination-allow */
+	/* Bulk bursts copied, not spliced: no pipe for want of fds. */
+	atomic_uint_fast64_t	copy_fallback;
 	/* For -metrics: the failures above by class, and accept(). */
 	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
 	atomic_uint_fast64_t	backend_fail_by[METRICS_ERR_COUNT];

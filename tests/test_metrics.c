@@ -205,6 +205,7 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[2].sh.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
 	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
+	atomic_store(&l[3].sh.stats.copy_fallback, 3);
 	CU_ASSERT_FATAL(kit_pipe(&kits, &k) == 0);
 
 	memset(&src, 0, sizeof(src));
@@ -243,6 +244,8 @@ test_metrics_render_tcp_sums_each_address(void)
 	CU_ASSERT(count_lines(b.p, "mmproxyd_connections_proxied_total{") == 2);
 	CU_ASSERT(has_line(b.p, "mmproxyd_kits_in_use 1"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_pipes_open 1"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_copy_fallbacks_total"
+	    "{listener=\"[::1]:8444\"} 3"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_connection_slots_limit 7"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_pool_threads{state=\"busy\"} 0"));
 	CU_ASSERT(has_line(b.p,
