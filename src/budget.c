@@ -11,6 +11,8 @@
  * the slots instead turns that into backpressure in the listen backlog.
  * Likewise a UDP flow table larger than the fd limit would fail new flows
  * with EMFILE before its least-recently-active eviction ever ran.
+ * Pipes are budgeted against the fds in use, not the worst case: see
+ * budget.h for the low-water mark they leave free.
  */
 
 #include "config.h"
@@ -89,15 +91,21 @@ budget_fds_for_flows(size_t flows, size_t sockets, size_t fds_per_flow)
 }
 
 size_t
-budget_pipes(size_t nofile, size_t max_conns)
+budget_pipe_low_water(size_t listen_sockets, size_t max_conns, size_t conns)
 {
-	size_t	used = BUDGET_FD_RESERVE + max_conns * BUDGET_FDS_PER_CONN;
-	size_t	pipes;
+	size_t	may_come = conns < max_conns ? max_conns - conns : 0;
 
-	if (nofile <= used + BUDGET_FDS_PER_PIPE)
-		return (1);
-	pipes = (nofile - used) / BUDGET_FDS_PER_PIPE;
-	return (pipes < 2 * max_conns ? pipes : 2 * max_conns);
+	if (may_come > BUDGET_PIPE_BURST)
+		may_come = BUDGET_PIPE_BURST;
+	return (BUDGET_FD_TRANSIENT +
+	    listen_sockets * BUDGET_FDS_PER_TCP_LISTENER +
+	    may_come * BUDGET_FDS_PER_CONN);
+}
+
+size_t
+budget_fds_free(size_t nofile, size_t in_use)
+{
+	return (in_use < nofile ? nofile - in_use : 0);
 }
 
 /* One number from a cgroup file: 0, 1 for "max", or -1 (errno). */

@@ -6,8 +6,8 @@
  * budget.h -- how many TCP connections the process limits allow: file
  * descriptors (two sockets each, plus the kits' pipes) and tasks (two
  * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max),
- * once the listening sockets and their threads have theirs; and how many
- * UDP flows fit in the descriptors.
+ * once the listening sockets and their threads have theirs; how many
+ * UDP flows fit in the descriptors; and when a pipe may be made.
  */
 #ifndef MMPROXYD_BUDGET_H
 #define MMPROXYD_BUDGET_H
@@ -64,10 +64,46 @@ int	budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
 	    size_t fds_each, size_t *need);
 
 /*
- * Pipes the kits may hold at once: the descriptors max_conns leave over,
- * at most two per connection (one per busy direction), at least 1.
+ * Pipes are not budgeted against -max-conns but against the fds in use
+ * now (fd_gauge.c counts them): a pipe is made only while it leaves this
+ * low-water mark of fds free, so that a pipe never holds the fd a new
+ * connection needs. The mark is the sum of:
+ * - BUDGET_FD_TRANSIENT, the fds opened for a moment beside the counted
+ *   ones: up to 8 -metrics clients and the one accepted to replace the
+ *   oldest, a list file SIGHUP re-reads, sd_notify's socket: 11, and
+ *   room for a few more.
+ * - One per listening socket: its acceptor holds the fd accept() gave
+ *   until the connection is counted.
+ * - Two for each connection that may still come, up to
+ *   BUDGET_PIPE_BURST. Below the mark an idle pipe is closed as soon as
+ *   a new connection is counted, but a busy one only at its direction's
+ *   next bulk read or the end of its burst: the mark holds what the
+ *   acceptors take meanwhile. They take about 10,000 connections a
+ *   second at most (bench/README.md, rate), so 64 are 6 ms of them,
+ *   while a 64 KiB read through a pipe takes well under 1 ms when the
+ *   data flows (one that comes in chunks keeps its pipe between them,
+ *   up to the relay's 1 s idle timeout, and a burst of more than 64
+ *   connections meanwhile can still find fds short). Near
+ *   -max-conns fewer may come and the mark shrinks with them, to 17
+ *   at the last slot (one listener): at the default -max-conns, which
+ *   sets aside MAIN_KITS_IDLE pipes and the reserve, the kits still get
+ *   more pipes than they keep idle.
+ * A direction stalled with bytes in its pipe (a peer that stopped
+ * reading) cannot give it back until the peer reads or -keepalive gives
+ * up on it; such pipes were all made above the mark.
  */
-size_t	budget_pipes(size_t nofile, size_t max_conns);
+#define BUDGET_FD_TRANSIENT	16
+#define BUDGET_PIPE_BURST	64
+
+/*
+ * The low-water mark with conns of max_conns connections counted, for
+ * listen_sockets listening sockets.
+ */
+size_t	budget_pipe_low_water(size_t listen_sockets, size_t max_conns,
+	    size_t conns);
+
+/* fds free of nofile with in_use in use; 0 when over. */
+size_t	budget_fds_free(size_t nofile, size_t in_use);
 
 /*
  * Tasks this process may still start: the smallest of RLIMIT_NPROC and,

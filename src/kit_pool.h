@@ -6,7 +6,8 @@
  * kit_pool.h -- what a relay direction borrows while bytes move: a copy
  * buffer and, made on first need, a pipe for splice(). Shared by all
  * relays and held only while data flows, so an idle connection costs its
- * two sockets and nothing else.
+ * two sockets and nothing else. Pipes are made while the process has fds
+ * to spare (fd_gauge.h) and given back when it runs short.
  */
 #ifndef MMPROXYD_KIT_POOL_H
 #define MMPROXYD_KIT_POOL_H
@@ -15,10 +16,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+struct fd_gauge;
+
 /*
  * Mapped, so only the pages a read reaches cost memory. Large, because a
- * direction left without a pipe (the pipe budget is spent) copies bulk
- * through it: 64 KiB per recv/send pair, as much as one splice moves.
+ * direction left without a pipe (fds are short) copies bulk through it:
+ * 64 KiB per recv/send pair, as much as one splice moves.
  */
 #define KIT_BUF_SIZE	(64 * 1024)
 
@@ -26,6 +29,7 @@ struct kit {
 	char	*buf;		/* KIT_BUF_SIZE bytes */
 	int	 rfd;		/* pipe, or -1 until kit_pipe() */
 	int	 wfd;
+	int	 copied;	/* the borrower's: 0 when lent */
 };
 
 struct kit_pool {
@@ -33,31 +37,35 @@ struct kit_pool {
 	struct kit	*idle;		/* stack of clean kits */
 	size_t		 nidle, max_idle;
 	size_t		 pipe_size;	/* F_SETPIPE_SZ, 0 = kernel default */
-	/* Pipes open in all kits, idle or lent; the fd budget caps them. */
-	atomic_size_t	 npipes;
-	size_t		 max_pipes;
+	/* Counts the pipes open in all kits, idle or lent (-metrics too). */
+	struct fd_gauge	*fds;
 	atomic_size_t	 nlent;		/* kits out with relays (-metrics) */
 };
 
-/* max_pipes: beyond it kit_pipe() refuses and the relay copies. */
+/* fds: where pipes are counted, and refused when fds are short. */
 int	kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,
-	    size_t max_pipes);
+	    struct fd_gauge *fds);
 
 /* A kit: a pooled one or a new one (no pipe yet). 0, or -1 (errno). */
 int	kit_pool_get(struct kit_pool *kp, struct kit *out);
 
 /*
- * Give the kit a pipe if it has none. Returns 0, or -1: EMFILE when the
- * pool's pipe budget is spent, or pipe2()'s errno.
+ * Make sure the kit has a pipe, its pipe being empty. Returns 0, or -1:
+ * EMFILE when fds are short (fd_gauge.h; then an empty pipe the kit had
+ * is closed, after the idle kits' pipes), or pipe2()'s errno.
  */
 int	kit_pipe(struct kit_pool *kp, struct kit *k);
 
 /*
  * Give a kit back. A pipe that still holds bytes (dirty, after an error)
  * is closed rather than reused, so no stale byte reaches another
- * connection; a kit beyond max_idle is freed.
+ * connection, and so is one that fds are short of; a kit beyond
+ * max_idle is freed.
  */
 void	kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty);
+
+/* While fds are short, close the pipes of idle kits. */
+void	kit_pool_relieve(struct kit_pool *kp);
 
 size_t	kit_pool_idle(struct kit_pool *kp);
 void	kit_pool_destroy(struct kit_pool *kp);

@@ -221,6 +221,7 @@ listener_log_stats(struct listener *l, const char *when)
 	    "backend failed %llu, timed out %llu, active %llu, "
 	    "bytes in %llu, bytes out %llu, client port waited %llu, "
 	    "client port fallback %llu, client port failed %llu, "
+	    "copy fallbacks %llu, "
 	    "destination denied %llu",
 	    when, l->id, addr_format((const struct sockaddr *)
 	    &l->sh.ep->listen, buf, sizeof(buf)),
@@ -237,5 +238,6 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->port_waited),
 	    (unsigned long long)atomic_load(&s->port_fallback),
 	    (unsigned long long)atomic_load(&s->port_failed),
+	    (unsigned long long)atomic_load(&s->copy_fallback),
 	    (unsigned long long)atomic_load(&s->dest_denied));
 }

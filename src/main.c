@@ -34,6 +34,7 @@
 #include "destallow.h"
 #include "duration.h"
 #include "endpoint.h"
+#include "fd_gauge.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -80,6 +81,7 @@ static int		 nsockets;
 static struct listener	*listeners;
 static struct pool	 pool;
 static struct kit_pool	 kits;
+static struct fd_gauge	 gauge;		/* fds in use, for the kits' pipes */
 static struct allowlist	 allow;
 static struct udp_flow	**udp_flows;	/* -p udp: one per socket */
 static int		*udp_fds;
@@ -140,6 +142,25 @@ main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
 	if (opts.max_conns != 0)
 		return (n);
 	return (n < *fit ? n : *fit);
+}
+
+/*
+ * Before the first connection: what is open now (listeners, -metrics,
+ * stdio) stays open; pipes may use what connections leave (budget.h).
+ * Without /proc, the reserve the default -max-conns assumes.
+ */
+static void
+main_init_fd_gauge(rlim_t nofile, size_t max_conns)
+{
+	size_t	open_now;
+
+	if (fd_gauge_count_open(&open_now) == -1) {
+		log_warn("cannot count open fds in /proc/self/fd, assuming %d",
+		    BUDGET_FD_RESERVE + nsockets);
+		open_now = BUDGET_FD_RESERVE + (size_t)nsockets;
+	}
+	fd_gauge_init(&gauge, (size_t)nofile, open_now, (size_t)nsockets,
+	    max_conns);
 }
 
 /*
@@ -631,8 +652,7 @@ main(int argc, char *argv[])
 	else {
 		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
 		    kit_pool_init(&kits, MAIN_KITS_IDLE, MAIN_PIPE_SIZE,
-		    budget_pipes((size_t)nofile - (size_t)nsockets,
-		    max_conns)) == -1)
+		    &gauge) == -1)
 			fatal("out of memory");
 		main_open_listeners();
 	}
@@ -668,6 +688,7 @@ main(int argc, char *argv[])
 		main_start_udp();
 		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
 	} else {
+		main_init_fd_gauge(nofile, max_conns);
 		for (i = 0; i < nsockets; i++)
 			if ((rc = listener_start(&listeners[i])) != 0)
 				fatalx("pthread_create: %s", strerror(rc));

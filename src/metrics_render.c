@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "endpoint.h"
+#include "fd_gauge.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -111,6 +112,9 @@ static const struct metrics_tcp_family metrics_tcp_plain[] = {
 	    "(keepalive or user timeout).", TS(timed_out) },
 	{ "mmproxyd_connections_active", "gauge",
 	    "Proxied TCP connections open now.", TS(active) },
+	{ "mmproxyd_copy_fallbacks_total", "counter",
+	    "Bulk bursts copied through user space instead of spliced, "
+	    "because fds were too short for a pipe.", TS(copy_fallback) },
 };
 
 /* The tcp_stats field at off, summed over the group's listeners. */
@@ -255,7 +259,7 @@ metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 	metrics_text_family(b, "mmproxyd_pipes_open", "gauge",
 	    "splice() pipes open, lent or idle.");
 	metrics_buf_printf(b, "mmproxyd_pipes_open %zu\n",
-	    (size_t)METRICS_GET(src->kits->npipes));
+	    (size_t)METRICS_GET(src->kits->fds->pipes));
 }
 
 /* One sample per UDP socket, from a snapshot field at off. */

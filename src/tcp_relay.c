@@ -45,6 +45,7 @@
 
 #include "addr.h"
 #include "destallow.h"
+#include "fd_gauge.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
@@ -211,6 +212,36 @@ relay_side(struct conn *c, int fd, int err)
 }
 
 /*
+ * Whether the next bulk read of a direction may splice: a pipe is there,
+ * or can be had, and fds are not short (kit_pipe). A burst that copies
+ * instead counts once as a copy fallback; the first one of the process
+ * is logged, since the operator can give it fds.
+ */
+static int
+relay_pipe(struct conn *c, struct kit *k)
+{
+	static atomic_int	 told;
+	struct fd_gauge		*fds = c->sh->kits->fds;
+
+	if (kit_pipe(c->sh->kits, k) == 0)
+		return (1);
+	if (!k->copied) {
+		k->copied = 1;
+		TCP_STATS_INC(&c->sh->stats, copy_fallback);
+	}
+	/* EMFILE is the gauge's refusal: the numbers say more. */
+	if (!atomic_exchange(&told, 1))
+		log_warnx("bulk data copied, not spliced, for want of a pipe: "
+		    "%zu of %zu fds in use, %zu kept free for new connections "
+		    "(counted as copy fallbacks from now on; raise "
+		    "LimitNOFILE= or ulimit -n)%s%s", fd_gauge_in_use(fds),
+		    fds->nofile, fd_gauge_low_water(fds),
+		    errno == EMFILE ? "" : ": ",
+		    errno == EMFILE ? "" : strerror(errno));
+	return (0);
+}
+
+/*
  * One direction on a thread of its own, in to out, until EOF (then
  * half-close out) or an error (then end both). An idle direction waits in
  * poll() holding nothing; once bytes arrive it borrows a kit and keeps it
@@ -223,7 +254,7 @@ relay_side(struct conn *c, int fd, int err)
  * is cheaper than splice(), which pins a page per segment. A read of
  * RELAY_BULK or more means bulk data, and from then on bytes move with
  * splice() through the kit's pipe, until a short splice says the burst
- * is over. Without a pipe (the pipe budget is spent) bulk is copied, a
+ * is over. Without a pipe (fds are short: relay_pipe) bulk is copied, a
  * whole buffer at a time.
  */
 static void
@@ -278,8 +309,7 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			}
 			*count += (uint64_t)n;
 			atomic_fetch_add(total, (uint64_t)n);
-			use_splice = n >= RELAY_BULK &&
-			    (use_splice || kit_pipe(kits, &k) == 0);
+			use_splice = n >= RELAY_BULK && relay_pipe(c, &k);
 		}
 		kit_pool_put(kits, &k, 0);
 	}

@@ -19,6 +19,8 @@
  * holder it marks it (port_waited) and sleeps on the holder's list's
  * let_go; the holder, its sockets closed, leaves the list, bumps
  * let_go_count and wakes it.
+ *
+ * While listed, a connection's two sockets count in the kits' fd gauge.
  */
 
 #include "config.h"
@@ -35,6 +37,8 @@
 #include <time.h>
 
 #include "addr.h"
+#include "fd_gauge.h"
+#include "kit_pool.h"
 #include "log.h"
 #include "net.h"
 #include "tcp_relay.h"
@@ -98,6 +102,9 @@ tcp_shared_add(struct tcp_shared *sh, struct conn *c)
 		sh->conns->prev = c;
 	sh->conns = c;
 	pthread_mutex_unlock(&sh->conns_mtx);
+	/* A new connection may be what leaves fds short: idle pipes go. */
+	fd_gauge_conn_open(sh->kits->fds);
+	kit_pool_relieve(sh->kits);
 }
 
 void
@@ -123,6 +130,7 @@ tcp_shared_remove(struct tcp_shared *sh, struct conn *c)
 		pthread_cond_broadcast(&sh->let_go);
 	}
 	pthread_mutex_unlock(&sh->conns_mtx);
+	fd_gauge_conn_close(sh->kits->fds);
 }
 
 void

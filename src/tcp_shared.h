@@ -44,6 +44,8 @@ struct tcp_stats {
 	atomic_uint_fast64_t	port_fallback;	/* the kernel chose one */
 	atomic_uint_fast64_t	port_failed;	/* gave up */
 	atomic_uint_fast64_t	port_wait_us;	/* time spent waiting */
+	/* Bulk bursts copied, not spliced: no pipe for want of fds. */
+	atomic_uint_fast64_t	copy_fallback;
 	/* For -metrics: the failures above by class, and accept(). */
 	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
 	atomic_uint_fast64_t	backend_fail_by[METRICS_ERR_COUNT];

@@ -89,15 +89,50 @@ test_budget_flows_by_fds_per_socket(void)
 }
 
 static void
-test_budget_pipes_get_what_the_connections_leave(void)
+test_budget_pipe_low_water_leaves_room_for_a_burst(void)
 {
-	/* The default on this kind of host: exactly the idle kits' 64. */
-	CU_ASSERT_EQUAL(budget_pipes(20000, 9904), 64);
-	/* Never more than one per direction. */
-	CU_ASSERT_EQUAL(budget_pipes(65536, 10), 20);
-	CU_ASSERT_EQUAL(budget_pipes(65536, 10000), 20000);
-	/* Overcommitted: at least one, so the pool still works. */
-	CU_ASSERT_EQUAL(budget_pipes(1024, 5000), 1);
+	/* 16 transient, 1 acceptor's fd, 64 connections of 2. */
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1, 12000, 0), 145);
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1, 12000, 11936), 145);
+	/* Fewer may come near -max-conns: the slots hold them back. */
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1, 9903, 9850), 123);
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1, 100, 100), 17);
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1, 100, 150), 17);
+	CU_ASSERT_EQUAL(budget_pipe_low_water(1024, 10, 0), 1060);
+}
+
+static void
+test_budget_fds_free_stops_at_zero(void)
+{
+	CU_ASSERT_EQUAL(budget_fds_free(20000, 19853), 147);
+	CU_ASSERT_EQUAL(budget_fds_free(20000, 20000), 0);
+	CU_ASSERT_EQUAL(budget_fds_free(20000, 20001), 0);
+	CU_ASSERT_EQUAL(budget_fds_free(0, 0), 0);
+}
+
+/* Pipes that fit in 20,000 fds beside conns of -max-conns 12000. */
+static size_t
+pipes_beside(size_t conns)
+{
+	size_t	fixed = 6, pipes = 0;
+
+	while (budget_fds_free(20000, fixed + 2 * conns + 2 * pipes) >=
+	    budget_pipe_low_water(1, 12000, conns) + BUDGET_FDS_PER_PIPE)
+		pipes++;
+	return (pipes);
+}
+
+/*
+ * The issue's case: -max-conns 12000 under 20,000 fds (the old budget
+ * left one pipe for the whole process), a 50-connection flood beside
+ * 1,000 idle connections: every one of its 100 directions gets a pipe;
+ * beside 9,800, 74 of them do.
+ */
+static void
+test_budget_pipes_follow_use_not_max_conns(void)
+{
+	CU_ASSERT(pipes_beside(1050) >= 100);
+	CU_ASSERT_EQUAL(pipes_beside(9850), 74);
 }
 
 static void
@@ -168,8 +203,12 @@ test_budget_register(void)
 	    test_budget_listeners_need_a_fd_and_a_thread_each);
 	test_add(s, "flows by fds count per socket",
 	    test_budget_flows_by_fds_per_socket);
-	test_add(s, "pipes get what the connections leave",
-	    test_budget_pipes_get_what_the_connections_leave);
+	test_add(s, "pipe low-water mark leaves room for a burst",
+	    test_budget_pipe_low_water_leaves_room_for_a_burst);
+	test_add(s, "fds free stops at zero",
+	    test_budget_fds_free_stops_at_zero);
+	test_add(s, "pipes follow use, not -max-conns",
+	    test_budget_pipes_follow_use_not_max_conns);
 	test_add(s, "tasks take the lowest level of the cgroup tree",
 	    test_budget_tasks_take_the_lowest_level_of_the_cgroup_tree);
 }

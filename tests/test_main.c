@@ -56,6 +56,7 @@ main(void)
 	test_crc32c_register();
 	test_duration_register();
 	test_endpoint_register();
+	test_fd_gauge_register();
 	test_flow_table_register();
 	test_http_min_register();
 	test_kit_pool_register();

@@ -20,6 +20,7 @@
 
 #include "addr.h"
 #include "endpoint.h"
+#include "fd_gauge.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -172,6 +173,7 @@ test_metrics_render_tcp_sums_each_address(void)
 	struct options		opts;
 	struct pool		pool;
 	struct kit_pool		kits;
+	struct fd_gauge		gauge;
 	struct kit		k;
 	struct endpoint		ep[2];
 	struct listener		l[4];
@@ -187,7 +189,8 @@ test_metrics_render_tcp_sums_each_address(void)
 	CU_ASSERT_FATAL(addr_parse("[::1]:8444", &ep[1].listen, err,
 	    sizeof(err)) == 0);
 	CU_ASSERT_FATAL(pool_init(&pool, 7, 0) == 0);
-	CU_ASSERT_FATAL(kit_pool_init(&kits, 4, 0, 10) == 0);
+	fd_gauge_init(&gauge, 1000, 0, 4, 7);
+	CU_ASSERT_FATAL(kit_pool_init(&kits, 4, 0, &gauge) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kits, &k) == 0);
 	for (i = 0; i < 4; i++)
 		tcp_shared_init(&l[i].sh, &opts, &ep[i / 2], &pool, &kits);
@@ -202,6 +205,8 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[2].sh.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
 	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
+	atomic_store(&l[3].sh.stats.copy_fallback, 3);
+	CU_ASSERT_FATAL(kit_pipe(&kits, &k) == 0);
 
 	memset(&src, 0, sizeof(src));
 	src.proto = IPPROTO_TCP;
@@ -238,6 +243,9 @@ test_metrics_render_tcp_sums_each_address(void)
 	/* One series per address, not per socket. */
 	CU_ASSERT(count_lines(b.p, "mmproxyd_connections_proxied_total{") == 2);
 	CU_ASSERT(has_line(b.p, "mmproxyd_kits_in_use 1"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_pipes_open 1"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_copy_fallbacks_total"
+	    "{listener=\"[::1]:8444\"} 3"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_connection_slots_limit 7"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_pool_threads{state=\"busy\"} 0"));
 	CU_ASSERT(has_line(b.p,

@@ -16,6 +16,7 @@ void	test_budget_register(void);
 void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_duration_register(void);
+void	test_fd_gauge_register(void);
 void	test_flow_table_register(void);
 void	test_endpoint_register(void);
 void	test_http_min_register(void);

@@ -214,6 +214,17 @@ mm_listen_count() {
 # mm_port_of ADDR:PORT -> PORT; ADDR:FIRST-LAST -> FIRST
 mm_port_of() { local p=${1##*:}; printf '%s\n' "${p%%-*}"; }
 
+# mm_limit_nofile N: from now on mm_daemon starts mmproxyd with an fd limit
+# of N (soft and hard), through a wrapper that execs, so the daemon keeps
+# the pid that is waited on.
+mm_limit_nofile() {
+	mm_need prlimit
+	printf '#!/bin/sh\nexec prlimit --nofile=%d:%d %s "$@"\n' "$1" "$1" \
+	    "$MMPROXYD" >"$MM_TMP/mmproxyd-nofile-$1"
+	chmod +x "$MM_TMP/mmproxyd-nofile-$1"
+	MMPROXYD="$MM_TMP/mmproxyd-nofile-$1"
+}
+
 # mm_daemon NS ARGS...: start mmproxyd in NS with ARGS; waits until its
 # listen port (from -l, default 8443) has as many listeners as -listeners.
 # Sets MM_PID and MM_LOG (stderr of the daemon). Fails the scenario hard

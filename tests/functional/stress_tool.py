@@ -10,6 +10,8 @@ Every subcommand is bounded in count and time and prints one JSON line.
   flood   N clients, P at a time, each sends a v1 header and B bytes and
           must get exactly those bytes echoed back
   slow    one client trickling bytes over S seconds (for graceful shutdown)
+  trickle N clients that each send a chunk every interval for S seconds
+          (chunks large enough to be spliced) and check the whole echo
   hold    open N proxied connections, keep them open S seconds, then check
           that every one still echoes
   fuzz    random and mutated headers, each followed by a marker line; the
@@ -146,20 +148,25 @@ async def flood(args):
 async def hold(args):
     conns = []
     results = {"opened": 0, "echoed": 0, "failed": 0}
-    for i in range(args.count):
-        try:
-            r, w = await open_conn(args.connect, 10)
-            w.write(v1_header(i) + b"hello %d\n" % i)
-            await w.drain()
-            line = await asyncio.wait_for(r.readline(), 10)
-            if line == b"hello %d\n" % i:
-                results["opened"] += 1
-                conns.append((i, r, w))
-            else:
+    sem = asyncio.Semaphore(args.parallel)
+
+    async def open_one(i):
+        async with sem:
+            try:
+                r, w = await open_conn(args.connect, args.timeout)
+                w.write(v1_header(i) + b"hello %d\n" % i)
+                await w.drain()
+                line = await asyncio.wait_for(r.readline(), args.timeout)
+                if line == b"hello %d\n" % i:
+                    results["opened"] += 1
+                    conns.append((i, r, w))
+                else:
+                    results["failed"] += 1
+            except Exception as e:
                 results["failed"] += 1
-        except Exception as e:
-            results["failed"] += 1
-            results["last_error"] = repr(e)
+                results["last_error"] = repr(e)
+
+    await asyncio.gather(*(open_one(i) for i in range(args.count)))
     if args.ready_file:
         with open(args.ready_file, "w") as f:
             f.write("%d\n" % results["opened"])
@@ -168,7 +175,7 @@ async def hold(args):
         try:
             w.write(b"again %d\n" % i)
             await w.drain()
-            line = await asyncio.wait_for(r.readline(), 10)
+            line = await asyncio.wait_for(r.readline(), args.timeout)
             if line == b"again %d\n" % i:
                 results["echoed"] += 1
         except Exception as e:
@@ -179,6 +186,17 @@ async def hold(args):
 
 # -- slow -------------------------------------------------------------------
 
+async def read_into(r, got, then=None):
+    """Read r to EOF into got, calling then() after each read."""
+    while True:
+        d = await r.read(65536)
+        if not d:
+            return
+        got.extend(d)
+        if then:
+            then()
+
+
 async def slow(args):
     """One client that trickles B bytes over S seconds, then checks the echo."""
     chunks = max(1, int(args.seconds / 0.1))
@@ -187,15 +205,7 @@ async def slow(args):
     r, w = await open_conn(args.connect, 10)
     w.write(v1_header(7))
     got = bytearray()
-
-    async def reader():
-        while True:
-            d = await r.read(65536)
-            if not d:
-                return
-            got.extend(d)
-
-    rt = asyncio.create_task(reader())
+    rt = asyncio.create_task(read_into(r, got))
     for off in range(0, len(payload), step):
         w.write(payload[off:off + step])
         await w.drain()
@@ -204,6 +214,72 @@ async def slow(args):
     await asyncio.wait_for(rt, args.seconds + 30)
     w.close()
     return {"sent": len(payload), "echoed": len(got), "ok": bytes(got) == payload}
+
+
+# -- trickle ----------------------------------------------------------------
+
+async def trickle_one(args, i, results, echoed_first):
+    chunks = max(1, int(args.seconds / args.interval))
+    # Numbered chunks: a lost, doubled or reordered one shows.
+    base = os.urandom(args.chunk)[4:]
+
+    def chunk(k):
+        return struct.pack("!I", k) + base
+
+    got = bytearray()
+    sent = 0
+    first = asyncio.Event()
+    told = []
+
+    def tell():
+        if not told:
+            told.append(1)
+            echoed_first()
+
+    try:
+        r, w = await open_conn(args.connect, args.timeout)
+        w.write(v1_header(args.first + i))
+        rt = asyncio.create_task(read_into(
+            r, got, lambda: len(got) >= args.chunk and first.set()))
+        for k in range(chunks):
+            if k and args.stop_file and os.path.exists(args.stop_file):
+                break
+            w.write(chunk(k))
+            await w.drain()
+            sent = k + 1
+            if k == 0:
+                await asyncio.wait_for(first.wait(), args.timeout)
+                tell()
+            await asyncio.sleep(args.interval)
+        w.write_eof()
+        await asyncio.wait_for(rt, args.timeout)
+        w.close()
+    except Exception as e:
+        results["failed"] += 1
+        results["last_error"] = repr(e)
+        tell()
+        return
+    want = b"".join(chunk(k) for k in range(sent))
+    results["ok" if bytes(got) == want else "mismatch"] += 1
+
+
+async def trickle(args):
+    """Every connection is in the middle of a bulk burst for the whole
+    run (a gap shorter than the relay's 1 s idle timeout keeps it going)
+    of --seconds, or until --stop-file exists; --ready-file once each has
+    had its first chunk echoed."""
+    results = {"ok": 0, "failed": 0, "mismatch": 0}
+    left = [args.count]
+
+    def echoed_first():
+        left[0] -= 1
+        if left[0] == 0 and args.ready_file:
+            with open(args.ready_file, "w") as f:
+                f.write("%d\n" % args.count)
+
+    await asyncio.gather(*(trickle_one(args, i, results, echoed_first)
+                           for i in range(args.count)))
+    return results
 
 
 # -- fuzz -------------------------------------------------------------------
@@ -319,6 +395,19 @@ def main():
     h.add_argument("--count", type=int, default=100)
     h.add_argument("--seconds", type=float, default=1)
     h.add_argument("--ready-file")
+    h.add_argument("--timeout", type=float, default=10)
+    h.add_argument("--parallel", type=int, default=1)
+    t = sub.add_parser("trickle")
+    t.add_argument("--connect", required=True)
+    t.add_argument("--count", type=int, default=8)
+    t.add_argument("--first", type=int, default=0,
+                   help="index of the first source (v1_header)")
+    t.add_argument("--chunk", type=int, default=65536)
+    t.add_argument("--interval", type=float, default=0.1)
+    t.add_argument("--seconds", type=float, default=3)
+    t.add_argument("--timeout", type=float, default=10)
+    t.add_argument("--ready-file")
+    t.add_argument("--stop-file")
     w = sub.add_parser("slow")
     w.add_argument("--connect", required=True)
     w.add_argument("--bytes", type=int, default=1000000)
@@ -336,7 +425,7 @@ def main():
     k.add_argument("--log", required=True)
     args = ap.parse_args()
     fn = {"stall": stall, "flood": flood, "hold": hold, "slow": slow,
-          "fuzz": fuzz, "sink": sink}[args.cmd]
+          "trickle": trickle, "fuzz": fuzz, "sink": sink}[args.cmd]
     print(json.dumps(asyncio.run(fn(args))), flush=True)
 
 

@@ -9,17 +9,12 @@
 ST="$TOP_SRCDIR/tests/functional/stress_tool.py"
 
 mm_init tcp_emfile
-mm_need prlimit
 mm_netns NS emfile
 mm_backend "$NS" 127.0.0.1:9001 echo "$MM_TMP/backend.log"
 stool() { local secs=$1; shift; timeout -k 2 "$secs" ip netns exec "$NS" \
     "$PYTHON" "$ST" "$@"; }
 
-# A wrapper that execs, so the daemon keeps the pid we wait on.
-printf '#!/bin/sh\nexec prlimit --nofile=48:48 %s "$@"\n' "$MMPROXYD" \
-    >"$MM_TMP/mmproxyd-limited"
-chmod +x "$MM_TMP/mmproxyd-limited"
-MMPROXYD="$MM_TMP/mmproxyd-limited"
+mm_limit_nofile 48
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -max-conns 200 \
     -header-timeout 3
 D=$MM_PID
