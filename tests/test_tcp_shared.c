@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "fd_gauge.h"
+#include "kit_pool.h"
 #include "monotonic.h"
 #include "net.h"
 #include "tcp_relay.h"
@@ -33,14 +35,18 @@
 #define CLIENT	"198.51.100.7:41000"
 #define TARGET	"127.0.0.1:9"
 
-/* Two listeners' lists, as with -listeners 2. */
+/* Two listeners' lists, as with -listeners 2, counting in one gauge. */
 static struct tcp_shared	shared[2];
+static struct fd_gauge		gauge;
+static struct kit_pool		kits;
 
 static void
 setup(void)
 {
-	tcp_shared_init(&shared[0], NULL, NULL, NULL, NULL);
-	tcp_shared_init(&shared[1], NULL, NULL, NULL, NULL);
+	fd_gauge_init(&gauge, (size_t)1 << 20, 0, 2, 0);
+	CU_ASSERT_FATAL(kit_pool_init(&kits, 0, 0, &gauge) == 0);
+	tcp_shared_init(&shared[0], NULL, NULL, NULL, &kits);
+	tcp_shared_init(&shared[1], NULL, NULL, NULL, &kits);
 }
 
 static void
@@ -48,6 +54,7 @@ teardown(void)
 {
 	tcp_shared_destroy(&shared[1]);
 	tcp_shared_destroy(&shared[0]);
+	kit_pool_destroy(&kits);
 }
 
 static void
