@@ -16,7 +16,7 @@
  * so does a connection that keeps talking (RELAY_SOLO_BURSTS): a burst
  * costs relay_solo a poll() more than a thread blocked in recv() on its
  * one socket. Once one direction has ended, the thread pumps the other
- * alone.
+ * alone, still watching the ended side for a reset.
  *
  * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
  * it hands one direction to another pool thread; from then on both
@@ -209,6 +209,23 @@ relay_side(struct conn *c, int fd, int err)
 }
 
 /*
+ * The pending error of fd (taking it), or EPIPE when there is none: what
+ * a write to it would have failed with.
+ */
+static int
+relay_sock_error(int fd)
+{
+	socklen_t	len;
+	int		err = 0;
+
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		err = EPIPE;
+	return (err);
+}
+
+/*
  * One direction on a thread of its own, in to out, until EOF (then
  * half-close out) or an error (then end both). An idle direction waits in
  * poll() holding nothing; once bytes arrive it borrows a kit and keeps it
@@ -223,6 +240,11 @@ relay_side(struct conn *c, int fd, int err)
  * splice() through the kit's pipe, until a short splice says the burst
  * is over. Without a pipe (the pipe budget is spent) bulk is copied, a
  * whole buffer at a time.
+ *
+ * The wait watches out too, for an error or a hang-up only: once the
+ * other direction has ended nobody reads out, and a peer that
+ * half-closed and then reset (or that keepalive gave up) would
+ * otherwise hold the connection until in has bytes for it.
  */
 static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
@@ -230,15 +252,25 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 {
 	struct kit_pool	*kits = c->sh->kits;
 	struct kit	 k;
-	struct pollfd	 pfd = { .fd = in, .events = POLLIN };
+	struct pollfd	 pfd[2] = { { .fd = in, .events = POLLIN },
+			    { .fd = out, .events = 0 } };
 	ssize_t		 n;
 	int		 use_splice, err;
 
 	for (;;) {
-		if (poll(&pfd, 1, -1) == -1) {
+		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			relay_fail(c, "poll failed");
+			return;
+		}
+		/*
+		 * POLLERR or POLLHUP: out can take nothing more. Our side
+		 * never shuts out down before this direction ends, so a
+		 * hang-up there is the peer's reset or a timeout.
+		 */
+		if (pfd[1].revents != 0) {
+			relay_fail(c, relay_side(c, out, relay_sock_error(out)));
 			return;
 		}
 		if (kit_pool_get(kits, &k) == -1) {

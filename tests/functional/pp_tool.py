@@ -17,10 +17,12 @@ pass, 1 otherwise, 2 on usage errors.
 """
 
 import argparse
+import errno
 import hashlib
 import ipaddress
 import json
 import random
+import select
 import socket
 import struct
 import sys
@@ -178,6 +180,19 @@ def recv_all(s, deadline, limit=None):
             return bytes(buf), "limit"
 
 
+def wait_end(s, deadline):
+    """After the peer's FIN: wait for a reset (poll says POLLERR or
+    POLLHUP; a reset after a FIN reads as EPIPE) or the deadline."""
+    p = select.poll()
+    p.register(s, select.POLLERR | select.POLLHUP)
+    if not p.poll(max(0, deadline - time.monotonic()) * 1000):
+        return "timeout"
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err in (errno.ECONNRESET, errno.EPIPE):
+        return "reset"
+    return "hangup:%s" % errno.errorcode.get(err, err)
+
+
 class Hasher:
     """Counts and hashes a stream without keeping it."""
 
@@ -286,6 +301,15 @@ class Backend:
             elif mode == "drain":
                 data, how = recv_all(c, deadline)
                 rx.update(data)
+            elif mode == "drain-hold":
+                # Read to the client's EOF, then hold the connection, not
+                # replying, until the far end ends it or the deadline.
+                data, how = recv_all(c, deadline)
+                rx.update(data)
+                if how == "eof":
+                    self.record({"event": "eof", "peer": addr_str(peer),
+                                 "rx_bytes": rx.n})
+                    how = wait_end(c, deadline)
         except OSError as e:
             how = "error:%s" % e
         finally:
@@ -295,6 +319,7 @@ class Backend:
                 pass
         self.record({"event": "close", "peer": addr_str(peer),
                      "peer_ip": peer[0], "peer_port": peer[1],
+                     "mono": round(time.monotonic(), 3),
                      "local": addr_str(local), "rx_bytes": rx.n,
                      "rx_sha256": rx.hex(), "tx_bytes": tx.n,
                      "tx_sha256": tx.hex(), "how": how})
@@ -499,6 +524,18 @@ def cmd_client(args):
             time.sleep(args.delay)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                          struct.pack("ii", 1, 0))
+            res["ok"] = True
+        elif mode == "halfclose-rst":
+            # Send everything and half-close, then, --delay later, abort
+            # with a RST: a client that went away before the reply.
+            payload = pattern(args.bytes, 6)
+            send_header(s, hdr, payload, False, 0)
+            s.shutdown(socket.SHUT_WR)
+            time.sleep(args.delay)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            s.close()
+            res.update(rst_mono=round(time.monotonic(), 3))
             res["ok"] = True
         elif mode == "request":
             # Send everything, keep our write side open, read to EOF.
@@ -789,7 +826,8 @@ def main():
     b.add_argument("--log", required=True)
     b.add_argument("--mode", default="echo",
                    choices=["echo", "reply-after-eof", "greet-halfclose",
-                            "stream", "http", "drain", "rst"])
+                            "stream", "http", "drain", "drain-hold",
+                            "rst"])
     b.add_argument("--bytes", type=int, default=4096)
     b.add_argument("--conn-timeout", type=float, default=60)
 
@@ -813,7 +851,7 @@ def main():
     c.add_argument("--mode", default="echo",
                    choices=["echo", "halfclose", "recv-first", "stream",
                             "expect-close", "expect-reset", "request", "rst",
-                            "hold"])
+                            "halfclose-rst", "hold"])
     c.add_argument("--payload")
     c.add_argument("--bytes", type=int, default=4096)
     c.add_argument("--split", action="store_true",
