@@ -68,6 +68,12 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
 	/*
+	 * TCP urgent data stays in the stream, as an ordinary byte in its
+	 * place (RFC 6093 advises it): without this, recv() would drop the
+	 * urgent byte. Its urgency is not relayed.
+	 */
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	/*
 	 * accept4() must not wait with a slot held. Linux does not pass
 	 * O_NONBLOCK on to the accepted sockets, which stay blocking.
 	 */

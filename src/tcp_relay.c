@@ -294,6 +294,16 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 				relay_fail(c, relay_side(c, in, err));
 				return;
 			}
+			if (n == 0 && use_splice) {
+				/*
+				 * Also 0 at TCP's urgent mark, with bytes still
+				 * queued (tcp_read_sock stops there): only
+				 * recv() reads past it, the urgent byte inline
+				 * (SO_OOBINLINE). It tells that from EOF too.
+				 */
+				use_splice = 0;
+				continue;
+			}
 			if (n == 0) {
 				kit_pool_put(kits, &k, 0);
 				goto eof;
@@ -666,6 +676,8 @@ tcp_relay_serve(void *arg)
 	}
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Urgent data is relayed inline, as the listener's sockets do. */
+	(void)setsockopt(bfd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	/* Lets relay_pump give its kit back when this side goes idle. */
 	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));

@@ -31,6 +31,7 @@ import time
 
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 CHUNK = 65536
+URGENT = b"!"
 
 
 # ---------------------------------------------------------------- helpers
@@ -147,6 +148,10 @@ def pattern(n, seed):
     return random.Random(seed).randbytes(n)
 
 
+def sha256hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
 def out(obj):
     sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
     sys.stdout.flush()
@@ -178,6 +183,51 @@ def recv_all(s, deadline, limit=None):
         buf += d
         if limit is not None and len(buf) >= limit:
             return bytes(buf), "limit"
+
+
+class Reader:
+    """Hashes what s receives until EOF, on a thread of its own, while the
+    caller sends; join() returns how it ended (eof, timeout, error:...)."""
+
+    def __init__(self, s, deadline):
+        self.s, self.deadline = s, deadline
+        self.rx = Hasher()
+        self.how = "timeout"
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.s.settimeout(left)
+            try:
+                d = self.s.recv(CHUNK)
+            except socket.timeout:
+                return
+            except OSError as e:
+                self.how = "error:%s" % e
+                return
+            if not d:
+                self.how = "eof"
+                return
+            self.rx.update(d)
+
+    def join(self):
+        self.t.join(max(0.01, self.deadline - time.monotonic()))
+        return self.how
+
+
+def send_urgent(s, head, seed, n):
+    """head, n bytes, one urgent byte (MSG_OOB), n more bytes, then a
+    half-close. Returns the bytes before and after the urgent one."""
+    a, b = pattern(n, seed), pattern(n, seed + 1)
+    s.sendall(head + a)
+    s.send(URGENT, socket.MSG_OOB)
+    s.sendall(b)
+    s.shutdown(socket.SHUT_WR)
+    return a, b
 
 
 def wait_end(s, deadline):
@@ -301,6 +351,13 @@ class Backend:
             elif mode == "drain":
                 data, how = recv_all(c, deadline)
                 rx.update(data)
+            elif mode == "urgent":
+                # Both ways at once: --bytes, an urgent byte, --bytes.
+                r = Reader(c, deadline)
+                tx.update(URGENT.join(send_urgent(c, b"", 11,
+                                                  self.args.bytes)))
+                how = r.join()
+                rx = r.rx
             elif mode == "drain-hold":
                 # Read to the client's EOF, then hold the connection, not
                 # replying, until the far end ends it or the deadline.
@@ -525,6 +582,22 @@ def cmd_client(args):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                          struct.pack("ii", 1, 0))
             res["ok"] = True
+        elif mode == "urgent":
+            # --bytes, an urgent byte, --bytes, half-close; meanwhile
+            # read what the backend sends the same way. sha256_no_urgent
+            # tells a dropped urgent byte from a cut stream.
+            r = Reader(s, deadline)
+            a, b = send_urgent(s, hdr, 13, args.bytes)
+            how = r.join()
+            # What the backend sends (seed 11), to check what came back.
+            c, d = pattern(args.bytes, 11), pattern(args.bytes, 12)
+            res.update(sent=len(a) + 1 + len(b),
+                       sent_sha256=sha256hex(a + URGENT + b),
+                       sent_sha256_no_urgent=sha256hex(a + b),
+                       back_sha256=sha256hex(c + URGENT + d),
+                       back_sha256_no_urgent=sha256hex(c + d),
+                       rx_bytes=r.rx.n, rx_sha256=r.rx.hex(), how=how)
+            res["ok"] = how == "eof"
         elif mode == "halfclose-rst":
             # Send everything and half-close, then, --delay later, abort
             # with a RST: a client that went away before the reply.
@@ -827,7 +900,7 @@ def main():
     b.add_argument("--mode", default="echo",
                    choices=["echo", "reply-after-eof", "greet-halfclose",
                             "stream", "http", "drain", "drain-hold",
-                            "rst"])
+                            "rst", "urgent"])
     b.add_argument("--bytes", type=int, default=4096)
     b.add_argument("--conn-timeout", type=float, default=60)
 
@@ -851,7 +924,7 @@ def main():
     c.add_argument("--mode", default="echo",
                    choices=["echo", "halfclose", "recv-first", "stream",
                             "expect-close", "expect-reset", "request", "rst",
-                            "halfclose-rst", "hold"])
+                            "halfclose-rst", "hold", "urgent"])
     c.add_argument("--payload")
     c.add_argument("--bytes", type=int, default=4096)
     c.add_argument("--split", action="store_true",
