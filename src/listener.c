@@ -41,6 +41,7 @@
 #include "options.h"
 #include "pool.h"
 #include "ratelog.h"
+#include "tcp_log.h"
 #include "tcp_relay.h"
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
@@ -155,7 +156,11 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		}
 		TCP_STATS_INC(&l->sh.stats,
 		    accept_fail_by[metrics_errno_class(errno)]);
-		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
+		/* Not at the price of waiting on a stalled log. */
+		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0 &&
+		    !log_ready())
+			ratelog_defer(warn, n);
+		else if (n != 0)
 			log_warn("listener %d: accept, backing off (%" PRIu64
 			    " since the last line)", l->id, n);
 		listener_sleep_ms(LISTENER_BACKOFF_MS);
@@ -172,7 +177,8 @@ listener_thread(void *arg)
 	struct conn		*c;
 	struct ratelog		 warn = { 0, 0 };
 	struct log_fields	 lf = LOG_FIELDS_INIT;
-	char			 pbuf[ADDR_STRLEN];
+	char			 pbuf[ADDR_STRLEN], more[TCP_LOG_MORE_LEN];
+	uint64_t		 n;
 	int			 fd;
 
 	lf.reason = "not in the allowed subnets";
@@ -189,8 +195,8 @@ listener_thread(void *arg)
 			atomic_fetch_add(&sh->stats.denied, 1);
 			lf.lb = addr_format((struct sockaddr *)&peer, pbuf,
 			    sizeof(pbuf));
-			log_conn_f(LOG_V_ERRORS, &lf, "%s: not in the allowed "
-			    "subnets, closed", lf.lb);
+			TCP_LOG_FAIL(TCP_LOG_DENIED, log_conn_f, &lf,
+			    "%s: not in the allowed subnets, closed", lf.lb);
 			(void)close(fd);
 			pool_conn_release(sh->pool);
 			continue;
@@ -204,11 +210,14 @@ listener_thread(void *arg)
 			free(c);
 		}
 		/*
-		 * Logged, never silent; the peer sees a close. No sleep:
-		 * the next connection may well find a thread.
+		 * Logged even at -v 0, if rate-limited; the peer sees a
+		 * close. No sleep: the next connection may well find a
+		 * thread.
 		 */
-		log_warn("listener %d: %s: cannot serve", l->id,
-		    addr_format((struct sockaddr *)&peer, pbuf, sizeof(pbuf)));
+		if ((n = tcp_log_due(TCP_LOG_INTERNAL, 0)) != 0)
+			log_warn("listener %d: %s: cannot serve%s", l->id,
+			    addr_format((struct sockaddr *)&peer, pbuf,
+			    sizeof(pbuf)), tcp_log_more(more, sizeof(more), n));
 		(void)close(fd);
 		pool_conn_release(sh->pool);
 	}

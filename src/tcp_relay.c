@@ -52,6 +52,7 @@
 #include "pool.h"
 #include "proxy_header.h"
 #include "target.h"
+#include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_shared.h"
 
@@ -270,7 +271,8 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 		 * hang-up there is the peer's reset or a timeout.
 		 */
 		if (pfd[1].revents != 0) {
-			relay_fail(c, relay_side(c, out, relay_sock_error(out)));
+			relay_fail(c, relay_side(c, out,
+			    relay_sock_error(out)));
 			return;
 		}
 		if (kit_pool_get(kits, &k) == -1) {
@@ -606,7 +608,7 @@ tcp_relay_serve(void *arg)
 		else if (timed_out)
 			atomic_fetch_add(&sh->stats.header_timeout, 1);
 		lf.reason = why;
-		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s%s", pbuf,
+		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s%s", pbuf,
 		    hlen == -2 ? "bad PROXY header: " : "", why);
 		goto done;
 	}
@@ -617,7 +619,8 @@ tcp_relay_serve(void *arg)
 	/* Only LOCAL needs to know which of our addresses was reached. */
 	if (hdr.action == PP_ACTION_LOCAL && getsockname(c->cfd,
 	    (struct sockaddr *)&c->local, &slen) == -1) {
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s: getsockname", pbuf);
+		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+		    "%s: getsockname", pbuf);
 		goto done;
 	}
 	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
@@ -625,7 +628,8 @@ tcp_relay_serve(void *arg)
 		atomic_fetch_add(&sh->stats.bad_header, 1);
 		TCP_STATS_BAD_HEADER(&sh->stats, METRICS_HDR_UNSUPPORTED);
 		lf.reason = why;
-		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s", pbuf, why);
+		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s", pbuf,
+		    why);
 		goto done;
 	}
 	if (spoof)
@@ -645,9 +649,9 @@ tcp_relay_serve(void *arg)
 	    !destallow_allows((struct sockaddr *)&c->target)) {
 		atomic_fetch_add(&sh->stats.dest_denied, 1);
 		lf.reason = "destination not allowed";
-		log_conn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: destination "
-		    "not in -dynamic-destination-allow, closed", cbuf, pbuf,
-		    tbuf);
+		TCP_LOG_FAIL(TCP_LOG_DEST_DENIED, log_conn_f, &lf,
+		    "%s via %s -> %s: destination not in "
+		    "-dynamic-destination-allow, closed", cbuf, pbuf, tbuf);
 		goto done;
 	}
 	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
@@ -659,7 +663,7 @@ tcp_relay_serve(void *arg)
 	    net_socket_plain(c->target.ss_family, SOCK_STREAM, cfg->mark);
 	if (bfd == -1) {
 		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf,
+		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
 		    "%s via %s -> %s: backend socket", cbuf, pbuf, tbuf);
 		goto done;
 	}
@@ -668,8 +672,8 @@ tcp_relay_serve(void *arg)
 	if (cfg->keepalive_ms > 0 &&
 	    net_keepalive(bfd, cfg->keepalive_ms) == -1) {
 		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: keepalive",
-		    cbuf, pbuf, tbuf);
+		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
+		    "%s via %s -> %s: keepalive", cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);
 		(void)close(bfd);
 		goto done;
@@ -684,8 +688,8 @@ tcp_relay_serve(void *arg)
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,
 	    RELAY_CONNECT_MS) == -1) {
 		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: connect",
-		    cbuf, pbuf, tbuf);
+		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
+		    "%s via %s -> %s: connect", cbuf, pbuf, tbuf);
 		tcp_shared_set_backend(sh, c, -1);
 		(void)close(bfd);
 		goto done;
@@ -713,8 +717,9 @@ tcp_relay_serve(void *arg)
 	if ((rc = relay_solo(c, &keep)) == 0)
 		relay_run(c, keep);
 	else if (rc == -2)
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: no thread "
-		    "for the second direction", cbuf, pbuf, tbuf);
+		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+		    "%s via %s -> %s: no thread for the second direction",
+		    cbuf, pbuf, tbuf);
 done:
 	if (buf != stackbuf)
 		free(buf);
