@@ -268,8 +268,9 @@ listener_log_stats(struct listener *l, const char *when)
 
 	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
 	    "denied %llu, bad header %llu, header timeout %llu, "
-	    "backend failed %llu, timed out %llu, active %llu, "
-	    "bytes in %llu, bytes out %llu, destination denied %llu",
+	    "header memory %llu, backend failed %llu, timed out %llu, "
+	    "active %llu, bytes in %llu, bytes out %llu, "
+	    "destination denied %llu",
 	    when, l->id, addr_format((const struct sockaddr *)
 	    &l->sh.ep->listen, buf, sizeof(buf)),
 	    (unsigned long long)atomic_load(&s->accepted),
@@ -277,6 +278,7 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->denied),
 	    (unsigned long long)atomic_load(&s->bad_header),
 	    (unsigned long long)atomic_load(&s->header_timeout),
+	    (unsigned long long)atomic_load(&s->header_memory),
 	    (unsigned long long)atomic_load(&s->backend_fail),
 	    (unsigned long long)atomic_load(&s->timed_out),
 	    (unsigned long long)atomic_load(&s->active),

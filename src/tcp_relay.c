@@ -63,6 +63,12 @@
  * calls malloc() never gets a per-thread malloc cache either.
  */
 #define RELAY_HDR_BUF		256
+/*
+ * What the larger headers still being read may hold on the heap, all
+ * connections together (about 4 MiB): each may announce up to 64 KiB and
+ * send it slowly, and -max-conns of them would pin max_conns * 64 KiB.
+ */
+#define RELAY_HDR_HEAP_MAX	(64 * PP_V2_MAX_LEN)
 #define RELAY_CONNECT_MS	5000	/* backend connect deadline */
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
@@ -76,6 +82,9 @@ static const char relay_backend_timeout[] = "backend timed out";
 
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
+
+/* Bytes of RELAY_HDR_HEAP_MAX that header buffers hold now. */
+static atomic_size_t	relay_hdr_heap;
 
 struct conn *
 tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
@@ -502,12 +511,35 @@ relay_solo(struct conn *c, int *keep)
 	}
 }
 
+/* Take n bytes of the header budget. Returns 0, or -1 if it is spent. */
+static int
+relay_hdr_heap_take(size_t n)
+{
+	size_t	used = atomic_load(&relay_hdr_heap);
+
+	do {
+		if (n > RELAY_HDR_HEAP_MAX - used)
+			return (-1);
+	} while (!atomic_compare_exchange_weak(&relay_hdr_heap, &used,
+	    used + n));
+	return (0);
+}
+
+/* Free a header buffer of cap bytes from relay_read_header. */
+static void
+relay_hdr_free(char *buf, size_t cap)
+{
+	free(buf);
+	atomic_fetch_sub(&relay_hdr_heap, cap);
+}
+
 /*
  * Read until the header is complete into *buf (*cap bytes; replaced by a
- * heap buffer, which the caller frees, when a v2 header needs more).
- * Returns the header length with *filled saying how much was read (the
- * surplus belongs to the backend), or -1 (-2 for a bad header) with *why
- * set when the connection must be closed.
+ * heap buffer, which the caller frees with relay_hdr_free, when a v2
+ * header needs more and RELAY_HDR_HEAP_MAX allows). Returns the header
+ * length with *filled saying how much was read (the surplus belongs to
+ * the backend), or -1 (-2 for a bad header, -3 when the header budget is
+ * spent) with *why set when the connection must be closed.
  */
 static ssize_t
 relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
@@ -527,14 +559,19 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 		/* A v2 header may be larger than the first buffer. */
 		want = proxy_header_expected_len(*buf, *filled);
 		if (*filled == *cap && want > *cap) {
+			if (relay_hdr_heap_take(want) == -1) {
+				*why = "no memory left for headers being read";
+				return (-3);
+			}
 			if ((bigger = malloc(want)) == NULL) {
+				atomic_fetch_sub(&relay_hdr_heap, want);
 				*why = "out of memory for the header";
 				return (-1);
 			}
 			memcpy(bigger, *buf, *filled);
 			/* Grown once already: that buffer is ours to free. */
 			if (*buf != first)
-				free(*buf);
+				relay_hdr_free(*buf, *cap);
 			*buf = bigger;
 			*cap = want;
 		}
@@ -605,6 +642,8 @@ tcp_relay_serve(void *arg)
 	if (hlen < 0) {
 		if (hlen == -2)
 			atomic_fetch_add(&sh->stats.bad_header, 1);
+		else if (hlen == -3)
+			atomic_fetch_add(&sh->stats.header_memory, 1);
 		else if (timed_out)
 			atomic_fetch_add(&sh->stats.header_timeout, 1);
 		lf.reason = why;
@@ -710,7 +749,7 @@ tcp_relay_serve(void *arg)
 		atomic_fetch_add(&sh->stats.bytes_in, filled - (size_t)hlen);
 	}
 	if (buf != stackbuf) {
-		free(buf);
+		relay_hdr_free(buf, cap);
 		buf = stackbuf;
 	}
 
@@ -722,6 +761,6 @@ tcp_relay_serve(void *arg)
 		    cbuf, pbuf, tbuf);
 done:
 	if (buf != stackbuf)
-		free(buf);
+		relay_hdr_free(buf, cap);
 	relay_put(c);
 }

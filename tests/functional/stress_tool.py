@@ -16,6 +16,8 @@ Every subcommand is bounded in count and time and prints one JSON line.
           sink backend records which markers arrive
   sink    a backend that records every marker line it receives, with the
           peer it came from
+  bighdr  hold N connections, each with the first bytes of a v2 header that
+          announces the greatest length, and count those the daemon closes
   fill    open N connections to one port at once (to an echo backend)
           and count those proxied; holding them, check that one
           more waits (the limit is exact) and is served as soon as one of
@@ -277,6 +279,37 @@ async def fuzz(args):
     return {"sent": len(out)}
 
 
+# -- bighdr -----------------------------------------------------------------
+
+async def bighdr(args):
+    # A v2 header of 16 + 65535 bytes: addresses, then one NOOP TLV.
+    body = (socket.inet_aton("198.51.100.7") + socket.inet_aton("192.0.2.1")
+            + struct.pack("!HH", 40000, 443))
+    head = (V2_SIG + bytes([0x21, 0x11]) + struct.pack("!H", 65535) + body
+            + bytes([0x04]) + struct.pack("!H", 65535 - len(body) - 3))
+    prefix = (head + bytes(args.send))[:args.send]
+    conns = []
+    for i in range(args.count):
+        r, w = await open_conn(args.connect, 10)
+        w.write(prefix)
+        await w.drain()
+        conns.append((r, w))
+
+    async def closed(r):
+        try:
+            await asyncio.wait_for(r.read(1), args.settle)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        except OSError:
+            return True
+
+    n = sum(await asyncio.gather(*(closed(r) for r, w in conns)))
+    for r, w in conns:
+        w.close()
+    return {"count": args.count, "closed": n, "open": args.count - n}
+
+
 # -- fill -------------------------------------------------------------------
 
 async def fill_open(target, i, deadline):
@@ -407,6 +440,13 @@ def main():
     z.add_argument("--record", required=True)
     z.add_argument("--timeout", type=float, default=8)
     z.add_argument("--total-timeout", type=float, default=120)
+    b = sub.add_parser("bighdr")
+    b.add_argument("--connect", required=True)
+    b.add_argument("--count", type=int, required=True)
+    b.add_argument("--send", type=int, default=1024,
+                   help="bytes of the header each one sends")
+    b.add_argument("--settle", type=float, default=2,
+                   help="how long the daemon has to close them")
     i = sub.add_parser("fill")
     i.add_argument("--connect", required=True)
     i.add_argument("--extra-connect",
@@ -421,7 +461,8 @@ def main():
     k.add_argument("--log", required=True)
     args = ap.parse_args()
     fn = {"stall": stall, "flood": flood, "hold": hold, "slow": slow,
-          "fuzz": fuzz, "sink": sink, "fill": fill}[args.cmd]
+          "fuzz": fuzz, "sink": sink, "fill": fill,
+          "bighdr": bighdr}[args.cmd]
     print(json.dumps(asyncio.run(fn(args))), flush=True)
 
 
