@@ -722,9 +722,9 @@ def cmd_many(args):
 
 
 def cmd_idle(args):
-    """count connections, each echoes a ping and then idles for --secs
-    (--ready-file once all are idle), then echoes a second ping; one JSON
-    line: ok when every connection echoed both intact."""
+    """count connections, each echoes --pings pings and then idles for
+    --secs (--ready-file once all are idle), then echoes one more; one
+    JSON line: ok when every connection echoed all of them intact."""
     sh, sp = split_hostport(args.src)
     fmt = "[%s]:%d" if ":" in sh else "%s:%d"
     host, port = split_hostport(args.connect)
@@ -749,13 +749,14 @@ def cmd_idle(args):
             s.connect((host, port))
             s.sendall(v1_header(fmt % (sh, sp + i), args.dst))
             socks.append(s)
-            if not ping(s, i, 1):
-                raise OSError("connection %d: first echo" % i)
+            for n in range(1, args.pings + 1):
+                if not ping(s, i, n):
+                    raise OSError("connection %d: echo %d" % (i, n))
         if args.ready_file:
             open(args.ready_file, "w").close()
         time.sleep(args.secs)
         for i, s in enumerate(socks):
-            good += ping(s, i, 2)
+            good += ping(s, i, args.pings + 1)
     except OSError as e:
         sys.stderr.write("idle: %s\n" % e)
     finally:
@@ -960,6 +961,8 @@ def main():
     i.add_argument("--dst", default="192.0.2.1:443")
     i.add_argument("--count", type=int, default=40)
     i.add_argument("--secs", type=float, default=5)
+    i.add_argument("--pings", type=int, default=1,
+                   help="echoed before the connection idles")
     i.add_argument("--ready-file")
     i.add_argument("--timeout", type=float, default=30)
 
