@@ -5,11 +5,14 @@
 /*
  * listener.c -- the acceptor thread of one TCP listening socket.
  *
- * It takes a pool slot before it accepts, so when every slot is busy new
- * connections wait in the kernel's listen backlog rather than in memory
- * here. An accepted fd is handed to a pool thread with its conn; from then
- * on the relay owns it. Only the acceptor touches fd until listener_stop
- * shuts it down to wake accept().
+ * It waits in poll() until a connection is pending, holding nothing, then
+ * takes a pool slot and only then accepts (the socket does not block):
+ * an idle port holds no -max-conns slot, and when every slot is busy the
+ * acceptor waits for one with its connection still in the kernel's
+ * listen backlog, never accepted and dropped. An accepted fd is handed to
+ * a pool thread with its conn; from then on the relay owns it. Only the
+ * acceptor touches fd until listener_stop shuts it down, which wakes
+ * poll() with POLLHUP.
  */
 
 #include "config.h"
@@ -20,7 +23,9 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,7 @@
 #include "options.h"
 #include "pool.h"
 #include "ratelog.h"
+#include "tcp_log.h"
 #include "tcp_relay.h"
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
@@ -46,7 +52,7 @@ listener_open(struct listener *l, int id, const struct options *opts,
     const struct endpoint *ep, struct pool *pool, struct kit_pool *kits,
     struct allowlist *allow)
 {
-	int	one = 1, saved;
+	int	one = 1, saved, flags;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
@@ -56,25 +62,37 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	if (l->fd == -1)
 		return (-1);
 	/*
-	 * Accepted sockets inherit these: one setsockopt for all of them.
-	 * The receive timeout also ends an idle accept4() every
-	 * RELAY_IDLE_MS with EAGAIN, which the acceptor takes as the
-	 * normal wake-up it is.
+	 * Accepted sockets inherit these: one setsockopt for all of them
+	 * (the receive timeout is the relays' idle timeout).
 	 */
 	(void)setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
+	/*
+	 * TCP urgent data stays in the stream, as an ordinary byte in its
+	 * place (RFC 6093 advises it): without this, recv() would drop the
+	 * urgent byte. Its urgency is not relayed.
+	 */
+	(void)setsockopt(l->fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	/*
+	 * accept4() must not wait with a slot held. Linux does not pass
+	 * O_NONBLOCK on to the accepted sockets, which stay blocking.
+	 */
+	if ((flags = fcntl(l->fd, F_GETFL)) == -1 ||
+	    fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		goto fail;
 	/* Inherited too: a client that vanished cannot hold a slot. */
 	if (opts->keepalive_ms > 0 &&
-	    net_keepalive(l->fd, opts->keepalive_ms) == -1) {
-		saved = errno;
-		(void)close(l->fd);
-		l->fd = -1;
-		errno = saved;
-		return (-1);
-	}
+	    net_keepalive(l->fd, opts->keepalive_ms) == -1)
+		goto fail;
 	tcp_shared_init(&l->sh, opts, ep, pool, kits);
 	return (0);
+fail:
+	saved = errno;
+	(void)close(l->fd);
+	l->fd = -1;
+	errno = saved;
+	return (-1);
 }
 
 static void
@@ -87,10 +105,32 @@ listener_sleep_ms(int ms)
 }
 
 /*
- * accept4() with the slot already held. Returns the fd, or -1 when this
- * round ended without one (the caller gives the slot back). Errors that
- * mean the system is out of something back off a little, rate-limited in
- * the log; the kernel keeps the pending connections in the backlog.
+ * Wait, holding nothing, until a connection may be pending. Returns 0,
+ * or -1 once the listener is stopping (listener_stop's shutdown() makes
+ * poll() return at once, before or during the wait).
+ */
+static int
+listener_wait_pending(struct listener *l)
+{
+	struct pollfd	pfd = { .fd = l->fd, .events = POLLIN };
+	int		n;
+
+	for (;;) {
+		if (atomic_load(&l->stopping))
+			return (-1);
+		if ((n = poll(&pfd, 1, -1)) > 0)
+			return (0);
+		if (n == -1 && errno != EINTR)
+			listener_sleep_ms(LISTENER_BACKOFF_MS);	/* ENOMEM */
+	}
+}
+
+/*
+ * accept4() with the slot already held, on the non-blocking socket.
+ * Returns the fd, or -1 when this round ended without one (the caller
+ * gives the slot back and waits again). Errors that mean the system is
+ * out of something back off a little, rate-limited in the log; the
+ * kernel keeps the pending connections in the backlog.
  */
 static int
 listener_accept(struct listener *l, struct sockaddr_storage *peer,
@@ -107,7 +147,8 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		if (fd != -1 || atomic_load(&l->stopping))
 			return (fd);
 		switch (errno) {
-		case EAGAIN:		/* the idle timeout: nothing came */
+		case EAGAIN:		/* none pending after all */
+			return (-1);
 		case EINTR:
 		case ECONNABORTED:	/* the peer gave up in the backlog */
 		case EPROTO:
@@ -115,7 +156,11 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		}
 		TCP_STATS_INC(&l->sh.stats,
 		    accept_fail_by[metrics_errno_class(errno)]);
-		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0)
+		/* Not at the price of waiting on a stalled log. */
+		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0 &&
+		    !log_ready())
+			ratelog_defer(warn, n);
+		else if (n != 0)
 			log_warn("listener %d: accept, backing off (%" PRIu64
 			    " since the last line)", l->id, n);
 		listener_sleep_ms(LISTENER_BACKOFF_MS);
@@ -132,11 +177,13 @@ listener_thread(void *arg)
 	struct conn		*c;
 	struct ratelog		 warn = { 0, 0 };
 	struct log_fields	 lf = LOG_FIELDS_INIT;
-	char			 pbuf[ADDR_STRLEN];
+	char			 pbuf[ADDR_STRLEN], more[TCP_LOG_MORE_LEN];
+	uint64_t		 n;
 	int			 fd;
 
 	lf.reason = "not in the allowed subnets";
-	while (pool_conn_acquire(sh->pool) == 0) {
+	while (listener_wait_pending(l) == 0 &&
+	    pool_conn_acquire(sh->pool) == 0) {
 		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
 			pool_conn_release(sh->pool);
 			if (atomic_load(&l->stopping))
@@ -148,8 +195,8 @@ listener_thread(void *arg)
 			atomic_fetch_add(&sh->stats.denied, 1);
 			lf.lb = addr_format((struct sockaddr *)&peer, pbuf,
 			    sizeof(pbuf));
-			log_conn_f(LOG_V_ERRORS, &lf, "%s: not in the allowed "
-			    "subnets, closed", lf.lb);
+			TCP_LOG_FAIL(TCP_LOG_DENIED, log_conn_f, &lf,
+			    "%s: not in the allowed subnets, closed", lf.lb);
 			(void)close(fd);
 			pool_conn_release(sh->pool);
 			continue;
@@ -163,11 +210,14 @@ listener_thread(void *arg)
 			free(c);
 		}
 		/*
-		 * Logged, never silent; the peer sees a close. No sleep:
-		 * the next connection may well find a thread.
+		 * Logged even at -v 0, if rate-limited; the peer sees a
+		 * close. No sleep: the next connection may well find a
+		 * thread.
 		 */
-		log_warn("listener %d: %s: cannot serve", l->id,
-		    addr_format((struct sockaddr *)&peer, pbuf, sizeof(pbuf)));
+		if ((n = tcp_log_due(TCP_LOG_INTERNAL, 0)) != 0)
+			log_warn("listener %d: %s: cannot serve%s", l->id,
+			    addr_format((struct sockaddr *)&peer, pbuf,
+			    sizeof(pbuf)), tcp_log_more(more, sizeof(more), n));
 		(void)close(fd);
 		pool_conn_release(sh->pool);
 	}
@@ -188,7 +238,7 @@ void
 listener_stop(struct listener *l)
 {
 	atomic_store(&l->stopping, 1);
-	/* Wakes a blocked accept() with EINVAL; new peers get refused. */
+	/* Wakes poll() with POLLHUP; new peers get refused. */
 	(void)shutdown(l->fd, SHUT_RDWR);
 	if (l->started) {
 		pthread_join(l->thread, NULL);
@@ -218,10 +268,10 @@ listener_log_stats(struct listener *l, const char *when)
 
 	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
 	    "denied %llu, bad header %llu, header timeout %llu, "
-	    "backend failed %llu, timed out %llu, active %llu, "
-	    "bytes in %llu, bytes out %llu, client port waited %llu, "
-	    "client port fallback %llu, client port failed %llu, "
-	    "copy fallbacks %llu, "
+	    "header memory %llu, backend failed %llu, timed out %llu, "
+	    "active %llu, bytes in %llu, bytes out %llu, "
+	    "client port waited %llu, client port fallback %llu, "
+	    "client port failed %llu, copy fallbacks %llu, "
 	    "destination denied %llu",
 	    when, l->id, addr_format((const struct sockaddr *)
 	    &l->sh.ep->listen, buf, sizeof(buf)),
@@ -230,6 +280,7 @@ listener_log_stats(struct listener *l, const char *when)
 	    (unsigned long long)atomic_load(&s->denied),
 	    (unsigned long long)atomic_load(&s->bad_header),
 	    (unsigned long long)atomic_load(&s->header_timeout),
+	    (unsigned long long)atomic_load(&s->header_memory),
 	    (unsigned long long)atomic_load(&s->backend_fail),
 	    (unsigned long long)atomic_load(&s->timed_out),
 	    (unsigned long long)atomic_load(&s->active),

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,18 @@ int
 log_verbosity(void)
 {
 	return (log_level);
+}
+
+int
+log_ready(void)
+{
+	struct pollfd	pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	int		saved = errno, n;
+
+	while ((n = poll(&pfd, 1, 0)) == -1 && errno == EINTR)
+		;
+	errno = saved;
+	return (n == 1 && (pfd.revents & POLLOUT) != 0);
 }
 
 /* JSON keys beyond msg, in this order; see log_fields. */

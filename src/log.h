@@ -40,6 +40,12 @@ void	log_init(int verbosity);
 /* LOG_FORMAT_TEXT (the default) or LOG_FORMAT_JSON; before any thread. */
 void	log_set_format(int format);
 int	log_verbosity(void);
+/*
+ * Whether a line written now would go out without waiting: stderr polls
+ * writable (a line is far smaller than a pipe's free page). Best effort:
+ * another thread may fill it first. errno is left as it was.
+ */
+int	log_ready(void);
 int	log_is_journal(int fd, const char *journal_stream);
 /* Thread-safe strerror; the result may or may not be buf. */
 const char *log_strerror(int errnum, char *buf, size_t len);

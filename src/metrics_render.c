@@ -107,6 +107,9 @@ static const struct metrics_tcp_family metrics_tcp_plain[] = {
 	{ "mmproxyd_header_timeouts_total", "counter",
 	    "TCP connections closed for no complete PROXY header within "
 	    "-header-timeout.", TS(header_timeout) },
+	{ "mmproxyd_header_memory_refused_total", "counter",
+	    "TCP connections closed because the larger headers still being "
+	    "read held all the memory set aside for them.", TS(header_memory) },
 	{ "mmproxyd_connections_timed_out_total", "counter",
 	    "Proxied TCP connections ended because a peer went silent "
 	    "(keepalive or user timeout).", TS(timed_out) },

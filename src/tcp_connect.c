@@ -101,6 +101,8 @@ tcp_connect_once(struct conn *c, const struct sockaddr *src,
 	}
 	/* Relayed bytes are already late: do not hold them for Nagle. */
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Urgent data is relayed inline, as the listener's sockets do. */
+	(void)setsockopt(bfd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	/* Lets relay_pump give its kit back when this side goes idle. */
 	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));

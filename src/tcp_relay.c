@@ -16,7 +16,7 @@
  * so does a connection that keeps talking (RELAY_SOLO_BURSTS): a burst
  * costs relay_solo a poll() more than a thread blocked in recv() on its
  * one socket. Once one direction has ended, the thread pumps the other
- * alone.
+ * alone, still watching the ended side for a reset.
  *
  * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
  * it hands one direction to another pool thread; from then on both
@@ -54,6 +54,7 @@
 #include "proxy_header.h"
 #include "target.h"
 #include "tcp_connect.h"
+#include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_shared.h"
 
@@ -64,6 +65,12 @@
  * calls malloc() never gets a per-thread malloc cache either.
  */
 #define RELAY_HDR_BUF		256
+/*
+ * What the larger headers still being read may hold on the heap, all
+ * connections together (about 4 MiB): each may announce up to 64 KiB and
+ * send it slowly, and -max-conns of them would pin max_conns * 64 KiB.
+ */
+#define RELAY_HDR_HEAP_MAX	(64 * PP_V2_MAX_LEN)
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
 #define RELAY_SOLO_BURSTS	8	/* then a chatty connection splits */
@@ -76,6 +83,9 @@ static const char relay_backend_timeout[] = "backend timed out";
 
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
+
+/* Bytes of RELAY_HDR_HEAP_MAX that header buffers hold now. */
+static atomic_size_t	relay_hdr_heap;
 
 struct conn *
 tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
@@ -242,6 +252,23 @@ relay_pipe(struct conn *c, struct kit *k)
 }
 
 /*
+ * The pending error of fd (taking it), or EPIPE when there is none: what
+ * a write to it would have failed with.
+ */
+static int
+relay_sock_error(int fd)
+{
+	socklen_t	len;
+	int		err = 0;
+
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 ||
+	    err == 0)
+		err = EPIPE;
+	return (err);
+}
+
+/*
  * One direction on a thread of its own, in to out, until EOF (then
  * half-close out) or an error (then end both). An idle direction waits in
  * poll() holding nothing; once bytes arrive it borrows a kit and keeps it
@@ -256,6 +283,11 @@ relay_pipe(struct conn *c, struct kit *k)
  * splice() through the kit's pipe, until a short splice says the burst
  * is over. Without a pipe (fds are short: relay_pipe) bulk is copied, a
  * whole buffer at a time.
+ *
+ * The wait watches out too, for an error or a hang-up only: once the
+ * other direction has ended nobody reads out, and a peer that
+ * half-closed and then reset (or that keepalive gave up) would
+ * otherwise hold the connection until in has bytes for it.
  */
 static void
 relay_pump(struct conn *c, int in, int out, uint64_t *count,
@@ -263,15 +295,26 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 {
 	struct kit_pool	*kits = c->sh->kits;
 	struct kit	 k;
-	struct pollfd	 pfd = { .fd = in, .events = POLLIN };
+	struct pollfd	 pfd[2] = { { .fd = in, .events = POLLIN },
+			    { .fd = out, .events = 0 } };
 	ssize_t		 n;
 	int		 use_splice, err;
 
 	for (;;) {
-		if (poll(&pfd, 1, -1) == -1) {
+		if (poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			relay_fail(c, "poll failed");
+			return;
+		}
+		/*
+		 * POLLERR or POLLHUP: out can take nothing more. Our side
+		 * never shuts out down before this direction ends, so a
+		 * hang-up there is the peer's reset or a timeout.
+		 */
+		if (pfd[1].revents != 0) {
+			relay_fail(c, relay_side(c, out,
+			    relay_sock_error(out)));
 			return;
 		}
 		if (kit_pool_get(kits, &k) == -1) {
@@ -294,6 +337,16 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 				kit_pool_put(kits, &k, 0);
 				relay_fail(c, relay_side(c, in, err));
 				return;
+			}
+			if (n == 0 && use_splice) {
+				/*
+				 * Also 0 at TCP's urgent mark, with bytes still
+				 * queued (tcp_read_sock stops there): only
+				 * recv() reads past it, the urgent byte inline
+				 * (SO_OOBINLINE). It tells that from EOF too.
+				 */
+				use_splice = 0;
+				continue;
 			}
 			if (n == 0) {
 				kit_pool_put(kits, &k, 0);
@@ -490,12 +543,35 @@ relay_solo(struct conn *c, int *keep)
 	}
 }
 
+/* Take n bytes of the header budget. Returns 0, or -1 if it is spent. */
+static int
+relay_hdr_heap_take(size_t n)
+{
+	size_t	used = atomic_load(&relay_hdr_heap);
+
+	do {
+		if (n > RELAY_HDR_HEAP_MAX - used)
+			return (-1);
+	} while (!atomic_compare_exchange_weak(&relay_hdr_heap, &used,
+	    used + n));
+	return (0);
+}
+
+/* Free a header buffer of cap bytes from relay_read_header. */
+static void
+relay_hdr_free(char *buf, size_t cap)
+{
+	free(buf);
+	atomic_fetch_sub(&relay_hdr_heap, cap);
+}
+
 /*
  * Read until the header is complete into *buf (*cap bytes; replaced by a
- * heap buffer, which the caller frees, when a v2 header needs more).
- * Returns the header length with *filled saying how much was read (the
- * surplus belongs to the backend), or -1 (-2 for a bad header) with *why
- * set when the connection must be closed.
+ * heap buffer, which the caller frees with relay_hdr_free, when a v2
+ * header needs more and RELAY_HDR_HEAP_MAX allows). Returns the header
+ * length with *filled saying how much was read (the surplus belongs to
+ * the backend), or -1 (-2 for a bad header, -3 when the header budget is
+ * spent) with *why set when the connection must be closed.
  */
 static ssize_t
 relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
@@ -515,14 +591,19 @@ relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
 		/* A v2 header may be larger than the first buffer. */
 		want = proxy_header_expected_len(*buf, *filled);
 		if (*filled == *cap && want > *cap) {
+			if (relay_hdr_heap_take(want) == -1) {
+				*why = "no memory left for headers being read";
+				return (-3);
+			}
 			if ((bigger = malloc(want)) == NULL) {
+				atomic_fetch_sub(&relay_hdr_heap, want);
 				*why = "out of memory for the header";
 				return (-1);
 			}
 			memcpy(bigger, *buf, *filled);
 			/* Grown once already: that buffer is ours to free. */
 			if (*buf != first)
-				free(*buf);
+				relay_hdr_free(*buf, *cap);
 			*buf = bigger;
 			*cap = want;
 		}
@@ -593,10 +674,12 @@ tcp_relay_serve(void *arg)
 	if (hlen < 0) {
 		if (hlen == -2)
 			atomic_fetch_add(&sh->stats.bad_header, 1);
+		else if (hlen == -3)
+			atomic_fetch_add(&sh->stats.header_memory, 1);
 		else if (timed_out)
 			atomic_fetch_add(&sh->stats.header_timeout, 1);
 		lf.reason = why;
-		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s%s", pbuf,
+		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s%s", pbuf,
 		    hlen == -2 ? "bad PROXY header: " : "", why);
 		goto done;
 	}
@@ -607,7 +690,8 @@ tcp_relay_serve(void *arg)
 	/* Only LOCAL needs to know which of our addresses was reached. */
 	if (hdr.action == PP_ACTION_LOCAL && getsockname(c->cfd,
 	    (struct sockaddr *)&c->local, &slen) == -1) {
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s: getsockname", pbuf);
+		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+		    "%s: getsockname", pbuf);
 		goto done;
 	}
 	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
@@ -615,7 +699,8 @@ tcp_relay_serve(void *arg)
 		atomic_fetch_add(&sh->stats.bad_header, 1);
 		TCP_STATS_BAD_HEADER(&sh->stats, METRICS_HDR_UNSUPPORTED);
 		lf.reason = why;
-		log_conn_f(LOG_V_ERRORS, &lf, "%s: %s", pbuf, why);
+		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s", pbuf,
+		    why);
 		goto done;
 	}
 	if (spoof)
@@ -635,9 +720,9 @@ tcp_relay_serve(void *arg)
 	    !destallow_allows((struct sockaddr *)&c->target)) {
 		atomic_fetch_add(&sh->stats.dest_denied, 1);
 		lf.reason = "destination not allowed";
-		log_conn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: destination "
-		    "not in -dynamic-destination-allow, closed", cbuf, pbuf,
-		    tbuf);
+		TCP_LOG_FAIL(TCP_LOG_DEST_DENIED, log_conn_f, &lf,
+		    "%s via %s -> %s: destination not in "
+		    "-dynamic-destination-allow, closed", cbuf, pbuf, tbuf);
 		goto done;
 	}
 	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
@@ -647,8 +732,8 @@ tcp_relay_serve(void *arg)
 	    &lf, &what);
 	if (bfd == -1) {
 		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: %s",
-		    cbuf, pbuf, tbuf, what);
+		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
+		    "%s via %s -> %s: %s", cbuf, pbuf, tbuf, what);
 		goto done;
 	}
 	atomic_fetch_add(&sh->stats.proxied, 1);
@@ -667,17 +752,18 @@ tcp_relay_serve(void *arg)
 		atomic_fetch_add(&sh->stats.bytes_in, filled - (size_t)hlen);
 	}
 	if (buf != stackbuf) {
-		free(buf);
+		relay_hdr_free(buf, cap);
 		buf = stackbuf;
 	}
 
 	if ((rc = relay_solo(c, &keep)) == 0)
 		relay_run(c, keep);
 	else if (rc == -2)
-		log_conn_warn_f(LOG_V_ERRORS, &lf, "%s via %s -> %s: no thread "
-		    "for the second direction", cbuf, pbuf, tbuf);
+		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+		    "%s via %s -> %s: no thread for the second direction",
+		    cbuf, pbuf, tbuf);
 done:
 	if (buf != stackbuf)
-		free(buf);
+		relay_hdr_free(buf, cap);
 	relay_put(c);
 }

@@ -33,6 +33,7 @@ struct tcp_stats {
 	atomic_uint_fast64_t	denied;		/* not in the allow-list */
 	atomic_uint_fast64_t	bad_header;
 	atomic_uint_fast64_t	header_timeout;
+	atomic_uint_fast64_t	header_memory;	/* header budget spent */
 	atomic_uint_fast64_t	backend_fail;
 	atomic_uint_fast64_t	timed_out;	/* a peer went silent */
 	atomic_uint_fast64_t	active;

@@ -327,6 +327,15 @@ mm_fdcount() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # relays' working set, bounded by the pool; sockets must all come back).
 mm_sockcount() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 
+# mm_metric NS ADDR NAME: the value of an unlabelled series NAME scraped
+# from -metrics at ADDR in NS (nothing when the scrape fails).
+mm_metric() {
+	timeout -k 2 10 ip netns exec "$1" "$PYTHON" \
+	    "$TOP_SRCDIR/tests/functional/http_tool.py" get --connect "$2" \
+	    --out "$MM_TMP/scrape.$$" >/dev/null 2>&1 || return 1
+	awk -v n="$3" '$1 == n { print $2 }' "$MM_TMP/scrape.$$"
+}
+
 # mm_wait_until SECONDS cmd...: poll cmd every 50 ms until it succeeds.
 mm_wait_until() {
 	local secs=$1 i

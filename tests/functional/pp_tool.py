@@ -17,10 +17,12 @@ pass, 1 otherwise, 2 on usage errors.
 """
 
 import argparse
+import errno
 import hashlib
 import ipaddress
 import json
 import random
+import select
 import socket
 import struct
 import sys
@@ -29,6 +31,7 @@ import time
 
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 CHUNK = 65536
+URGENT = b"!"
 
 
 # ---------------------------------------------------------------- helpers
@@ -145,6 +148,10 @@ def pattern(n, seed):
     return random.Random(seed).randbytes(n)
 
 
+def sha256hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
 def out(obj):
     sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
     sys.stdout.flush()
@@ -176,6 +183,64 @@ def recv_all(s, deadline, limit=None):
         buf += d
         if limit is not None and len(buf) >= limit:
             return bytes(buf), "limit"
+
+
+class Reader:
+    """Hashes what s receives until EOF, on a thread of its own, while the
+    caller sends; join() returns how it ended (eof, timeout, error:...)."""
+
+    def __init__(self, s, deadline):
+        self.s, self.deadline = s, deadline
+        self.rx = Hasher()
+        self.how = "timeout"
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.s.settimeout(left)
+            try:
+                d = self.s.recv(CHUNK)
+            except socket.timeout:
+                return
+            except OSError as e:
+                self.how = "error:%s" % e
+                return
+            if not d:
+                self.how = "eof"
+                return
+            self.rx.update(d)
+
+    def join(self):
+        self.t.join(max(0.01, self.deadline - time.monotonic()))
+        return self.how
+
+
+def send_urgent(s, head, seed, n):
+    """head, n bytes, one urgent byte (MSG_OOB), n more bytes, then a
+    half-close. Returns the bytes before and after the urgent one."""
+    a, b = pattern(n, seed), pattern(n, seed + 1)
+    s.sendall(head + a)
+    s.send(URGENT, socket.MSG_OOB)
+    s.sendall(b)
+    s.shutdown(socket.SHUT_WR)
+    return a, b
+
+
+def wait_end(s, deadline):
+    """After the peer's FIN: wait for a reset (poll says POLLERR or
+    POLLHUP; a reset after a FIN reads as EPIPE) or the deadline."""
+    p = select.poll()
+    p.register(s, select.POLLERR | select.POLLHUP)
+    if not p.poll(max(0, deadline - time.monotonic()) * 1000):
+        return "timeout"
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if err in (errno.ECONNRESET, errno.EPIPE):
+        return "reset"
+    return "hangup:%s" % errno.errorcode.get(err, err)
 
 
 class Hasher:
@@ -286,6 +351,22 @@ class Backend:
             elif mode == "drain":
                 data, how = recv_all(c, deadline)
                 rx.update(data)
+            elif mode == "urgent":
+                # Both ways at once: --bytes, an urgent byte, --bytes.
+                r = Reader(c, deadline)
+                tx.update(URGENT.join(send_urgent(c, b"", 11,
+                                                  self.args.bytes)))
+                how = r.join()
+                rx = r.rx
+            elif mode == "drain-hold":
+                # Read to the client's EOF, then hold the connection, not
+                # replying, until the far end ends it or the deadline.
+                data, how = recv_all(c, deadline)
+                rx.update(data)
+                if how == "eof":
+                    self.record({"event": "eof", "peer": addr_str(peer),
+                                 "rx_bytes": rx.n})
+                    how = wait_end(c, deadline)
         except OSError as e:
             how = "error:%s" % e
         finally:
@@ -295,6 +376,7 @@ class Backend:
                 pass
         self.record({"event": "close", "peer": addr_str(peer),
                      "peer_ip": peer[0], "peer_port": peer[1],
+                     "mono": round(time.monotonic(), 3),
                      "local": addr_str(local), "rx_bytes": rx.n,
                      "rx_sha256": rx.hex(), "tx_bytes": tx.n,
                      "tx_sha256": tx.hex(), "how": how})
@@ -500,6 +582,34 @@ def cmd_client(args):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                          struct.pack("ii", 1, 0))
             res["ok"] = True
+        elif mode == "urgent":
+            # --bytes, an urgent byte, --bytes, half-close; meanwhile
+            # read what the backend sends the same way. sha256_no_urgent
+            # tells a dropped urgent byte from a cut stream.
+            r = Reader(s, deadline)
+            a, b = send_urgent(s, hdr, 13, args.bytes)
+            how = r.join()
+            # What the backend sends (seed 11), to check what came back.
+            c, d = pattern(args.bytes, 11), pattern(args.bytes, 12)
+            res.update(sent=len(a) + 1 + len(b),
+                       sent_sha256=sha256hex(a + URGENT + b),
+                       sent_sha256_no_urgent=sha256hex(a + b),
+                       back_sha256=sha256hex(c + URGENT + d),
+                       back_sha256_no_urgent=sha256hex(c + d),
+                       rx_bytes=r.rx.n, rx_sha256=r.rx.hex(), how=how)
+            res["ok"] = how == "eof"
+        elif mode == "halfclose-rst":
+            # Send everything and half-close, then, --delay later, abort
+            # with a RST: a client that went away before the reply.
+            payload = pattern(args.bytes, 6)
+            send_header(s, hdr, payload, False, 0)
+            s.shutdown(socket.SHUT_WR)
+            time.sleep(args.delay)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            s.close()
+            res.update(rst_mono=round(time.monotonic(), 3))
+            res["ok"] = True
         elif mode == "request":
             # Send everything, keep our write side open, read to EOF.
             payload = (args.payload.encode().decode("unicode_escape")
@@ -612,9 +722,9 @@ def cmd_many(args):
 
 
 def cmd_idle(args):
-    """count connections, each echoes a ping and then idles for --secs
-    (--ready-file once all are idle), then echoes a second ping; one JSON
-    line: ok when every connection echoed both intact."""
+    """count connections, each echoes --pings pings and then idles for
+    --secs (--ready-file once all are idle), then echoes one more; one
+    JSON line: ok when every connection echoed all of them intact."""
     sh, sp = split_hostport(args.src)
     fmt = "[%s]:%d" if ":" in sh else "%s:%d"
     host, port = split_hostport(args.connect)
@@ -639,13 +749,14 @@ def cmd_idle(args):
             s.connect((host, port))
             s.sendall(v1_header(fmt % (sh, sp + i), args.dst))
             socks.append(s)
-            if not ping(s, i, 1):
-                raise OSError("connection %d: first echo" % i)
+            for n in range(1, args.pings + 1):
+                if not ping(s, i, n):
+                    raise OSError("connection %d: echo %d" % (i, n))
         if args.ready_file:
             open(args.ready_file, "w").close()
         time.sleep(args.secs)
         for i, s in enumerate(socks):
-            good += ping(s, i, 2)
+            good += ping(s, i, args.pings + 1)
     except OSError as e:
         sys.stderr.write("idle: %s\n" % e)
     finally:
@@ -789,7 +900,8 @@ def main():
     b.add_argument("--log", required=True)
     b.add_argument("--mode", default="echo",
                    choices=["echo", "reply-after-eof", "greet-halfclose",
-                            "stream", "http", "drain", "rst"])
+                            "stream", "http", "drain", "drain-hold",
+                            "rst", "urgent"])
     b.add_argument("--bytes", type=int, default=4096)
     b.add_argument("--conn-timeout", type=float, default=60)
 
@@ -813,7 +925,7 @@ def main():
     c.add_argument("--mode", default="echo",
                    choices=["echo", "halfclose", "recv-first", "stream",
                             "expect-close", "expect-reset", "request", "rst",
-                            "hold"])
+                            "halfclose-rst", "hold", "urgent"])
     c.add_argument("--payload")
     c.add_argument("--bytes", type=int, default=4096)
     c.add_argument("--split", action="store_true",
@@ -849,6 +961,8 @@ def main():
     i.add_argument("--dst", default="192.0.2.1:443")
     i.add_argument("--count", type=int, default=40)
     i.add_argument("--secs", type=float, default=5)
+    i.add_argument("--pings", type=int, default=1,
+                   help="echoed before the connection idles")
     i.add_argument("--ready-file")
     i.add_argument("--timeout", type=float, default=30)
 

@@ -18,6 +18,12 @@ Every subcommand is bounded in count and time and prints one JSON line.
           sink backend records which markers arrive
   sink    a backend that records every marker line it receives, with the
           peer it came from
+  bighdr  hold N connections, each with the first bytes of a v2 header that
+          announces the greatest length, and count those the daemon closes
+  fill    open N connections to one port at once (to an echo backend)
+          and count those proxied; holding them, check that one
+          more waits (the limit is exact) and is served as soon as one of
+          them closes (backpressure drops nothing)
 """
 
 import argparse
@@ -349,6 +355,109 @@ async def fuzz(args):
     return {"sent": len(out)}
 
 
+# -- bighdr -----------------------------------------------------------------
+
+async def bighdr(args):
+    # A v2 header of 16 + 65535 bytes: addresses, then one NOOP TLV.
+    body = (socket.inet_aton("198.51.100.7") + socket.inet_aton("192.0.2.1")
+            + struct.pack("!HH", 40000, 443))
+    head = (V2_SIG + bytes([0x21, 0x11]) + struct.pack("!H", 65535) + body
+            + bytes([0x04]) + struct.pack("!H", 65535 - len(body) - 3))
+    prefix = (head + bytes(args.send))[:args.send]
+    conns = []
+    for i in range(args.count):
+        r, w = await open_conn(args.connect, 10)
+        w.write(prefix)
+        await w.drain()
+        conns.append((r, w))
+
+    async def closed(r):
+        try:
+            await asyncio.wait_for(r.read(1), args.settle)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        except OSError:
+            return True
+
+    n = sum(await asyncio.gather(*(closed(r) for r, w in conns)))
+    for r, w in conns:
+        w.close()
+    return {"count": args.count, "closed": n, "open": args.count - n}
+
+
+# -- fill -------------------------------------------------------------------
+
+async def fill_open(target, i, deadline):
+    """One connection whose line came back by deadline, or None."""
+    try:
+        r, w = await asyncio.wait_for(open_conn(target, 10),
+                                      max(0.01, deadline - time.monotonic()))
+    except Exception:
+        return None
+    w.write(v1_header(i) + b"hello %d\n" % i)
+    try:
+        line = await asyncio.wait_for(r.readline(),
+                                      max(0.01, deadline - time.monotonic()))
+    except Exception:
+        line = b""
+    if line != b"hello %d\n" % i:
+        w.close()
+        return None
+    return r, w
+
+
+def fill_slots_used(addr):
+    host, port = split_hostport(addr)
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    for line in data.decode("latin-1").split("\n"):
+        if line.startswith("mmproxyd_connection_slots_used "):
+            return int(line.split()[1])
+    return None
+
+
+async def fill(args):
+    res = {"count": args.count}
+    deadline = time.monotonic() + args.timeout
+    sem = asyncio.Semaphore(64)
+
+    async def limited(i):
+        async with sem:
+            return await fill_open(args.connect, i, deadline)
+
+    conns = [c for c in await asyncio.gather(
+        *(limited(i) for i in range(args.count))) if c is not None]
+    res["served"] = len(conns)
+    if args.metrics:
+        res["slots_used"] = await asyncio.get_running_loop().run_in_executor(
+            None, fill_slots_used, args.metrics)
+    # One more, while every slot is taken: it must wait, then be served
+    # once a held connection closes.
+    extra = asyncio.create_task(fill_open(args.extra_connect or args.connect,
+                                          args.count, time.monotonic() + 10))
+    await asyncio.sleep(args.wait)
+    res["extra_waited"] = not extra.done()
+    t0 = time.monotonic()
+    if conns:
+        conns.pop()[1].close()
+    got = await extra
+    res["extra_served"] = got is not None
+    res["extra_secs"] = round(time.monotonic() - t0, 3)
+    if got is not None:
+        conns.append(got)
+    for r, w in conns:
+        w.close()
+    return res
+
+
 # -- sink -------------------------------------------------------------------
 
 async def sink(args):
@@ -420,12 +529,29 @@ def main():
     z.add_argument("--record", required=True)
     z.add_argument("--timeout", type=float, default=8)
     z.add_argument("--total-timeout", type=float, default=120)
+    b = sub.add_parser("bighdr")
+    b.add_argument("--connect", required=True)
+    b.add_argument("--count", type=int, required=True)
+    b.add_argument("--send", type=int, default=1024,
+                   help="bytes of the header each one sends")
+    b.add_argument("--settle", type=float, default=2,
+                   help="how long the daemon has to close them")
+    i = sub.add_parser("fill")
+    i.add_argument("--connect", required=True)
+    i.add_argument("--extra-connect",
+                   help="where the extra connection goes (--connect)")
+    i.add_argument("--count", type=int, required=True)
+    i.add_argument("--metrics", help="-metrics address: read slots used")
+    i.add_argument("--wait", type=float, default=1,
+                   help="how long the extra connection must wait")
+    i.add_argument("--timeout", type=float, default=30)
     k = sub.add_parser("sink")
     k.add_argument("--listen", required=True)
     k.add_argument("--log", required=True)
     args = ap.parse_args()
     fn = {"stall": stall, "flood": flood, "hold": hold, "slow": slow,
-          "trickle": trickle, "fuzz": fuzz, "sink": sink}[args.cmd]
+          "trickle": trickle, "fuzz": fuzz, "sink": sink, "fill": fill,
+          "bighdr": bighdr}[args.cmd]
     print(json.dumps(asyncio.run(fn(args))), flush=True)
 
 

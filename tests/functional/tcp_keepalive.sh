@@ -8,7 +8,9 @@
 # "backend timed out", the "timed out" counter counts them, the client of
 # the dead backend sees a reset, and a -max-conns 1 daemon serves a new
 # connection afterwards. With -keepalive 0 the same dead backend keeps its
-# connection: the control that shows the keepalive did it.
+# connection: the control that shows the keepalive did it. A dead client
+# that had half-closed, its backend still holding the reply, is let go as
+# well, and that backend sees a reset.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 
@@ -32,6 +34,12 @@ D2=$MM_PID L2=$MM_LOG
 mm_daemon "$NS" -l 127.0.0.1:8445 -4 203.0.113.2:9002 -keepalive 0 \
     -max-conns 1 -v 2
 D3=$MM_PID L3=$MM_LOG
+# D4: its client is in P and half-closes; its backend never replies.
+mm_backend "$NS" 127.0.0.1:9003 drain-hold "$MM_TMP/hold.log" \
+    --conn-timeout 60
+mm_daemon "$NS" -l 0.0.0.0:8446 -4 127.0.0.1:9003 -keepalive 2 \
+    -max-conns 1 -v 2
+D4=$MM_PID L4=$MM_LOG
 
 # One idle connection through each, echoed once so each leg is up.
 mm_bg "$P" "$MM_TMP/c1.json" "$PYTHON" "$PP_TOOL" client \
@@ -44,9 +52,14 @@ C2=$MM_LASTPID
 mm_bg "$NS" "$MM_TMP/c3.json" "$PYTHON" "$PP_TOOL" client \
     --connect 127.0.0.1:8445 --header v2-local --mode hold --timeout 60 \
     --ready-file "$MM_TMP/r3"
+mm_bg "$P" "$MM_TMP/c4.json" "$PYTHON" "$PP_TOOL" client \
+    --connect 203.0.113.1:8446 --header v1 --src 198.51.100.7:41004 \
+    --mode halfclose --bytes 1000 --timeout 60
 for r in r1 r2 r3; do
 	mm_wait_until 10 test -s "$MM_TMP/$r" || mm_fail "$r: no echo"
 done
+mm_wait_until 10 grep -q '"event": "eof"' "$MM_TMP/hold.log" ||
+    mm_fail "half-closed client: its end did not reach the backend"
 
 # P goes silent: no RST, no ICMP, nothing.
 nsx "$P" nft -f - <<'EOF' || mm_fail "nft blackhole"
@@ -72,9 +85,16 @@ assert_lt "dead client let go after" 20 "$took"
 mm_wait_until 10 grep -q "(backend timed out)" "$L2" ||
     mm_fail "dead backend: connection not closed as timed out"
 assert_lt "dead backend let go after" 20 "$(elapsed "$t0")"
+mm_wait_until 10 grep -q "(client timed out)" "$L4" ||
+    mm_fail "dead half-closed client: connection not closed as timed out"
+assert_lt "dead half-closed client let go after" 20 "$(elapsed "$t0")"
+mm_wait_until 5 grep -q '"event": "close"' "$MM_TMP/hold.log" ||
+    mm_fail "dead half-closed client: its backend connection still open"
+assert_eq "dead half-closed client: how its backend saw the end" reset \
+    "$(logq "$MM_TMP/hold.log" --event close --field how)"
 
 for d in "$D1:$L1:1, active 0," "$D2:$L2:1, active 0," \
-    "$D3:$L3:0, active 1,"; do
+    "$D3:$L3:0, active 1," "$D4:$L4:1, active 0,"; do
 	IFS=: read -r pid log want <<<"$d"
 	kill -USR1 "$pid"
 	mm_wait_until 5 grep -q "counters: .* timed out $want" "$log" ||
@@ -95,7 +115,7 @@ res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8443 --header v1 \
 res=$(mm_client "$NS" 20 -- --connect 127.0.0.1:8444 --header v2-local \
     --mode echo --timeout 10) ||
     mm_fail "-max-conns 1 daemon after a dead backend: $res"
-for pid in "$D1" "$D2" "$D3"; do
+for pid in "$D1" "$D2" "$D3" "$D4"; do
 	mm_alive "$pid" daemon
 done
 mm_finish
