@@ -160,7 +160,9 @@ assert_eq "other holder: backend never saw the port" 0 \
 assert_eq "other holder: but another one" 1 "$(others "$BE" $N.6 41006)"
 
 # fail: the old way, for the open holder and the other process alike.
-mm_daemon "$NS" -l 127.0.0.1:8453 -4 127.0.0.1:9001 -v 1 \
+# -v 2: both failures come within a second, and -v 1 would fold the
+# second into the first one's "more like it suppressed".
+mm_daemon "$NS" -l 127.0.0.1:8453 -4 127.0.0.1:9001 -v 2 \
     -client-port-busy fail
 F=$MM_PID FLOG=$MM_LOG
 mm_daemon "$NS" -l 127.0.0.1:8463-8464 -l 127.0.0.1:8465-8466 \
