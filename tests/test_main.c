@@ -66,6 +66,7 @@ main(void)
 	test_privdrop_register();
 	test_proxy_header_register();
 	test_ratelog_register();
+	test_route_diag_register();
 	test_sdnotify_register();
 	test_selfcheck_register();
 	test_subnet_register();

@@ -27,6 +27,7 @@ void	test_pool_register(void);
 void	test_privdrop_register(void);
 void	test_proxy_header_register(void);
 void	test_ratelog_register(void);
+void	test_route_diag_register(void);
 void	test_sdnotify_register(void);
 void	test_selfcheck_register(void);
 void	test_subnet_register(void);
