@@ -43,6 +43,7 @@
 #include "options.h"
 #include "pool.h"
 #include "privdrop.h"
+#include "route_watch.h"
 #include "sdnotify.h"
 #include "selfcheck.h"
 #include "udp_flow.h"
@@ -209,30 +210,6 @@ main_check_budget(rlim_t nofile)
 }
 
 /*
- * Fail at startup, not on the first connection, when we may not spoof; and
- * warn when replies to spoofed clients would not come back to us, the most
- * common reason a deployment of this kind of proxy "times out".
- */
-static void
-main_check_route(const struct sockaddr_storage *target)
-{
-	char	buf[ADDR_STRLEN], err[512];
-
-	addr_format((const struct sockaddr *)target, buf, sizeof(buf));
-	switch (selfcheck_return_route((const struct sockaddr *)target, err,
-	    sizeof(err))) {
-	case 0:
-		log_warnx("replies from %s to spoofed clients will not "
-		    "come back to mmproxyd; run mmproxyd-routing up, or add "
-		    "the routes: %s", buf, err);
-		break;
-	case -1:
-		log_warn("cannot check the return route for %s", buf);
-		break;
-	}
-}
-
-/*
  * -dynamic-destination lets whoever can send a header choose where we
  * connect. Unbounded stays the default, as in go-mmproxy, whose setups
  * must keep working unchanged; say so at every start instead.
@@ -286,14 +263,9 @@ main_selfcheck(void)
 		if (selfcheck_transparent(fam, err, sizeof(err)) == -1)
 			fatalx("%s", err);
 	}
-	/* With -mark the replies are steered by the mark, elsewhere. */
-	if (opts.mark != 0 || opts.dynamic_destination)
-		return;
-	/* The route depends on the address alone: one check per -4, -6. */
-	for (i = 0; i < opts.target4.n; i++)
-		main_check_route(&opts.target4.v[i].addr);
-	for (i = 0; i < opts.target6.n; i++)
-		main_check_route(&opts.target6.v[i].addr);
+	/* The return routes: warned about now, watched from here on. */
+	if (route_watch_init(&opts) == -1)
+		fatal("out of memory");
 }
 
 /* "listening on" for the i-th -l: one line for a range, not per port. */
@@ -551,6 +523,7 @@ main_shutdown(const sigset_t *sigs)
 		log_info("exiting with %zu connection%s still closing", left,
 		    left == 1 ? "" : "s");
 out:
+	route_watch_stop();	/* after metrics_stop: it reads the list */
 	allowlist_free(&allow);
 	log_info("stopped");
 	return (status);
@@ -679,6 +652,8 @@ main(int argc, char *argv[])
 			log_info("ready: up to %zu connections (fd limit "
 			    "%llu)", max_conns, (unsigned long long)nofile);
 	}
+	if ((rc = route_watch_start()) != 0)
+		fatalx("route watch: pthread_create: %s", strerror(rc));
 	metrics_start(&(struct metrics_sources){ .proto = opts.proto,
 	    .n = nsockets, .endpoints = endpoints,
 	    .per_endpoint = opts.listeners, .tcp = listeners,
