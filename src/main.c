@@ -31,6 +31,7 @@
 #include "addr.h"
 #include "allowlist.h"
 #include "budget.h"
+#include "checkmode.h"
 #include "destallow.h"
 #include "duration.h"
 #include "endpoint.h"
@@ -45,7 +46,6 @@
 #include "privdrop.h"
 #include "route_watch.h"
 #include "sdnotify.h"
-#include "selfcheck.h"
 #include "udp_flow.h"
 
 /*
@@ -182,34 +182,6 @@ main_max_flows(rlim_t nofile)
 }
 
 /*
- * Every listening socket holds fds and a thread of its own from the start:
- * refuse to start when they leave no room for a single connection.
- */
-static void
-main_check_budget(rlim_t nofile)
-{
-	size_t	need;
-
-	switch (budget_listeners_fit((size_t)nofile, budget_tasks(),
-	    (size_t)nsockets, opts.proto == IPPROTO_UDP ?
-	    BUDGET_FDS_PER_UDP_LISTENER : BUDGET_FDS_PER_TCP_LISTENER,
-	    &need)) {
-	case BUDGET_SHORT_FDS:
-		fatalx("%d listening socket%s need at least %zu file "
-		    "descriptors but the limit is %llu (raise it with "
-		    "ulimit -n or LimitNOFILE=)", nsockets,
-		    nsockets == 1 ? "" : "s", need, (unsigned long long)nofile);
-		break;
-	case BUDGET_SHORT_TASKS:
-		fatalx("%d listening socket%s need a thread each, at least "
-		    "%zu in all, more than the task limit leaves (raise "
-		    "TasksMax=, the cgroup's pids.max or ulimit -u)", nsockets,
-		    nsockets == 1 ? "" : "s", need);
-		break;
-	}
-}
-
-/*
  * -dynamic-destination lets whoever can send a header choose where we
  * connect. Unbounded stays the default, as in go-mmproxy, whose setups
  * must keep working unchanged; say so at every start instead.
@@ -249,24 +221,6 @@ main_check_readable(const char *flag, const char *path)
 	(void)close(fd);
 }
 
-static void
-main_selfcheck(void)
-{
-	char	err[512];
-	int	i, fam, seen4 = 0, seen6 = 0;
-
-	/* Once per family among the -l addresses. */
-	for (i = 0; i < opts.listen.n; i++) {
-		fam = opts.listen.v[i].addr.ss_family;
-		if (fam == AF_INET ? seen4++ : seen6++)
-			continue;
-		if (selfcheck_transparent(fam, err, sizeof(err)) == -1)
-			fatalx("%s", err);
-	}
-	/* The return routes: warned about now, watched from here on. */
-	if (route_watch_init(&opts) == -1)
-		fatal("out of memory");
-}
 
 /* "listening on" for the i-th -l: one line for a range, not per port. */
 static void
@@ -549,6 +503,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
 		return (2);
 	}
+	if (opts.check_only)
+		return (checkmode_run(&opts, stdout, stderr));
 	if ((endpoints = endpoint_expand(&opts, &nendpoints, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
@@ -567,6 +523,9 @@ main(int argc, char *argv[])
 		    err);
 		return (2);
 	}
+	/* What no retry would mend: exit 2, which systemd does not retry. */
+	if (checkmode_start(&opts, nendpoints, stderr) != 0)
+		return (2);
 	log_init(opts.verbosity);
 	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
 	    LOG_FORMAT_TEXT);
@@ -590,13 +549,14 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	main_check_budget(nofile);
 	max_conns = opts.proto == IPPROTO_TCP ?
 	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
 	/* Set before any thread starts: opts is read-only from then on. */
 	if (opts.proto == IPPROTO_UDP)
 		opts.max_flows = main_max_flows(nofile);
-	main_selfcheck();
+	/* The return routes: warned about now, watched from here on. */
+	if (route_watch_init(&opts) == -1)
+		fatal("out of memory");
 	main_check_destinations();
 
 	if (opts.proto == IPPROTO_UDP)

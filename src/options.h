@@ -81,6 +81,7 @@ struct options {
 	const char		*user;		/* NULL = stay as started */
 	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
 	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
+	int			 check_only;	/* -t: check, do not serve */
 };
 
 enum options_result {
