@@ -207,6 +207,7 @@ route_watch_first(struct route_watch_target *t)
 int
 route_watch_init(const struct options *opts)
 {
+	size_t	j;
 	int	i;
 
 	/* With -mark the replies are steered by the mark, elsewhere. */
@@ -219,8 +220,8 @@ route_watch_init(const struct options *opts)
 	for (i = 0; i < opts->target6.n; i++)
 		if (route_watch_add(&opts->target6.v[i].addr) == -1)
 			return (-1);
-	for (i = 0; (size_t)i < rw.n; i++)
-		route_watch_first(&rw.v[i]);
+	for (j = 0; j < rw.n; j++)
+		route_watch_first(&rw.v[j]);
 	return (0);
 }
 

@@ -28,8 +28,10 @@ top=$(pwd)
 t0=$(date +%s)
 BUILD=${BUILD:-$top/build}
 
-[ -x "$BUILD/mmproxyd" ] || { echo "no $BUILD/mmproxyd: build first" >&2; exit 1; }
-command -v systemd-nspawn >/dev/null || { echo "systemd-nspawn missing" >&2; exit 1; }
+[ -x "$BUILD/mmproxyd" ] ||
+    { echo "no $BUILD/mmproxyd: build first" >&2; exit 1; }
+command -v systemd-nspawn >/dev/null ||
+    { echo "systemd-nspawn missing" >&2; exit 1; }
 
 D=$(mktemp -d /tmp/mmpd-nspawn-check.XXXXXX)
 CG=mmpd-check-$$
@@ -193,7 +195,8 @@ since | grep -c 'SIGHUP:' >/dev/null && fail "a SIGHUP reached the daemon"
 echo "== a good reload reaches it"
 opts "$GOOD"
 in_c systemctl reload mmproxyd || fail "good reload"
-wait_for 5 eval 'since | grep -c "SIGHUP: reloaded /etc/mmproxyd/allowed.txt" >/dev/null' ||
+wait_for 5 eval 'since |
+    grep -c "SIGHUP: reloaded /etc/mmproxyd/allowed.txt" >/dev/null' ||
     fail "the good reload did not reach the daemon"
 [ "$(prop MainPID)" = "$pid" ] || fail "MainPID changed"
 since | grep 'SIGHUP:'
@@ -218,7 +221,8 @@ sleep 2
 in_c ip rule show | grep -c 'from 127.0.0.1/8 iif lo lookup 123' >/dev/null &&
     fail "the rule came back by itself"
 in_c /usr/local/sbin/mmproxyd-routing up 123
-wait_for 20 eval 'since | grep -c "backend 127.0.0.1 is back (table 123)" >/dev/null' ||
+wait_for 20 eval 'since |
+    grep -c "backend 127.0.0.1 is back (table 123)" >/dev/null' ||
     fail "no recovery logged"
 [ "$(gauge 127.0.0.1)" = 1 ] || fail "gauge for 127.0.0.1 is not back to 1"
 since | grep -F 'is back'
@@ -273,4 +277,5 @@ r=$(in_c python3 /mnt/check/tool.py client 203.0.113.9 443 \
 [ "$r" = "peer 198.51.100.9" ] || fail "proxying on the late address: $r"
 echo "active after $(prop NRestarts) restarts, proxying"
 in_c systemctl stop mmproxyd
-echo "== ok: check, reload, restart policy and route watch under systemd $(in_c systemctl --version | awk 'NR == 1 { print $2 }')"
+v=$(in_c systemctl --version | awk 'NR == 1 { print $2 }')
+echo "== ok: check, reload, restart policy and route watch under systemd $v"

@@ -7,7 +7,8 @@
 # rule and the command that restores it, and mmproxyd_return_route_ok of
 # 127.0.0.1 turns 0 while ::1 stays 1; mmproxyd never adds the rule back;
 # a deleted IPv6 route is named as the route; restoring both logs their
-# recovery, the gauges are 1 again and connections work. With -mark
+# recovery, the gauges are 1 again and connections work. A rule of higher
+# priority that sends the replies elsewhere is named as such. With -mark
 # nothing is watched.
 # Started without the routes, the gauge is 0 until they are added.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -133,6 +134,19 @@ res=$(udp_send "$NS" --to 127.0.0.1:8444 --src 198.51.100.1:20000) ||
     mm_fail "udp echo after restore: $res"
 assert_json "udp echo after restore" "$res" echoed 1
 
+# Both still there, but a rule before them sends the replies elsewhere.
+ip -n "$NS" route add unreachable 0.0.0.0/0 table 200 &&
+    ip -n "$NS" rule add from all lookup 200 pref 10 || exit 99
+T0=$(now_ms)
+SHADOW="return route for backend 127.0.0.1 lost: replies to spoofed clients no longer come back to mmproxyd, so connections to it will time out; the rule and the route of table 123 are there, but a rule before them sends the replies elsewhere (see ip rule show)"
+wait_line "$T0" 5 "$TLOG" "$SHADOW" >/dev/null ||
+    mm_fail "no shadowing rule logged: $(grep -i route "$TLOG")"
+ip -n "$NS" rule del from all lookup 200 pref 10 || exit 99
+mm_wait_test 5 '[ "$(lines "$TLOG" "backend 127.0.0.1 is back")" = 2 ]' ||
+    mm_fail "no recovery from the shadowing rule"
+assert_eq "the shadowing rule: loss logged once" 2 \
+    "$(lines "$TLOG" "backend 127.0.0.1 lost")"
+
 # Started without any route: warned at start, 0, then 1 once they come.
 ip netns add "mmpx-$$-bare" || exit 99
 MM_NETNS+=("mmpx-$$-bare")
@@ -148,8 +162,9 @@ assert_eq "bare: gauge for 127.0.0.1 at start" 0 \
 ip -n "mmpx-$$-bare" route add local 0.0.0.0/0 dev lo table 123 &&
     ip -n "mmpx-$$-bare" rule add $RULE4 || exit 99
 T0=$(now_ms)
-wait_line "$T0" 5 "$BLOG" "return route for backend 127.0.0.1 is back (table 123)" \
-    >/dev/null || mm_fail "bare: no recovery logged in 5 s"
+wait_line "$T0" 5 "$BLOG" \
+    "return route for backend 127.0.0.1 is back (table 123)" >/dev/null ||
+    mm_fail "bare: no recovery logged in 5 s"
 assert_eq "bare: gauge for 127.0.0.1 once added" 1 \
     "$(gauge "mmpx-$$-bare" 9100 127.0.0.1)"
 assert_eq "bare: gauge for ::1 still 0" 0 \
