@@ -221,7 +221,6 @@ main_check_readable(const char *flag, const char *path)
 	(void)close(fd);
 }
 
-
 /* "listening on" for the i-th -l: one line for a range, not per port. */
 static void
 main_log_listening(int i, const char *proto)
