@@ -366,6 +366,13 @@ log_warnx(const char *fmt, ...)
 	LOG_EMIT(LOG_WARNING, "", 0);
 }
 
+/* The daemon runs on, but something it needs is broken. */
+void
+log_errx(const char *fmt, ...)
+{
+	LOG_EMIT(LOG_ERR, "", 0);
+}
+
 void
 log_conn(int level, const char *fmt, ...)
 {

@@ -52,6 +52,8 @@ const char *log_strerror(int errnum, char *buf, size_t len);
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* An error the daemon survives: priority err, no errno. */
+void	log_errx(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Per-connection messages, printed when -v is at least level. */
 void	log_conn(int level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -31,6 +31,7 @@
 #include "addr.h"
 #include "allowlist.h"
 #include "budget.h"
+#include "checkmode.h"
 #include "destallow.h"
 #include "duration.h"
 #include "endpoint.h"
@@ -44,8 +45,8 @@
 #include "options.h"
 #include "pool.h"
 #include "privdrop.h"
+#include "route_watch.h"
 #include "sdnotify.h"
-#include "selfcheck.h"
 #include "udp_flow.h"
 
 /*
@@ -202,58 +203,6 @@ main_max_flows(rlim_t nofile)
 }
 
 /*
- * Every listening socket holds fds and a thread of its own from the start:
- * refuse to start when they leave no room for a single connection.
- */
-static void
-main_check_budget(rlim_t nofile)
-{
-	size_t	need;
-
-	switch (budget_listeners_fit((size_t)nofile, budget_tasks(),
-	    (size_t)nsockets, opts.proto == IPPROTO_UDP ?
-	    BUDGET_FDS_PER_UDP_LISTENER : BUDGET_FDS_PER_TCP_LISTENER,
-	    &need)) {
-	case BUDGET_SHORT_FDS:
-		fatalx("%d listening socket%s need at least %zu file "
-		    "descriptors but the limit is %llu (raise it with "
-		    "ulimit -n or LimitNOFILE=)", nsockets,
-		    nsockets == 1 ? "" : "s", need, (unsigned long long)nofile);
-		break;
-	case BUDGET_SHORT_TASKS:
-		fatalx("%d listening socket%s need a thread each, at least "
-		    "%zu in all, more than the task limit leaves (raise "
-		    "TasksMax=, the cgroup's pids.max or ulimit -u)", nsockets,
-		    nsockets == 1 ? "" : "s", need);
-		break;
-	}
-}
-
-/*
- * Fail at startup, not on the first connection, when we may not spoof; and
- * warn when replies to spoofed clients would not come back to us, the most
- * common reason a deployment of this kind of proxy "times out".
- */
-static void
-main_check_route(const struct sockaddr_storage *target)
-{
-	char	buf[ADDR_STRLEN], err[512];
-
-	addr_format((const struct sockaddr *)target, buf, sizeof(buf));
-	switch (selfcheck_return_route((const struct sockaddr *)target, err,
-	    sizeof(err))) {
-	case 0:
-		log_warnx("replies from %s to spoofed clients will not "
-		    "come back to mmproxyd; run mmproxyd-routing up, or add "
-		    "the routes: %s", buf, err);
-		break;
-	case -1:
-		log_warn("cannot check the return route for %s", buf);
-		break;
-	}
-}
-
-/*
  * -dynamic-destination lets whoever can send a header choose where we
  * connect. Unbounded stays the default, as in go-mmproxy, whose setups
  * must keep working unchanged; say so at every start instead.
@@ -291,30 +240,6 @@ main_check_readable(const char *flag, const char *path)
 		return;
 	}
 	(void)close(fd);
-}
-
-static void
-main_selfcheck(void)
-{
-	char	err[512];
-	int	i, fam, seen4 = 0, seen6 = 0;
-
-	/* Once per family among the -l addresses. */
-	for (i = 0; i < opts.listen.n; i++) {
-		fam = opts.listen.v[i].addr.ss_family;
-		if (fam == AF_INET ? seen4++ : seen6++)
-			continue;
-		if (selfcheck_transparent(fam, err, sizeof(err)) == -1)
-			fatalx("%s", err);
-	}
-	/* With -mark the replies are steered by the mark, elsewhere. */
-	if (opts.mark != 0 || opts.dynamic_destination)
-		return;
-	/* The route depends on the address alone: one check per -4, -6. */
-	for (i = 0; i < opts.target4.n; i++)
-		main_check_route(&opts.target4.v[i].addr);
-	for (i = 0; i < opts.target6.n; i++)
-		main_check_route(&opts.target6.v[i].addr);
 }
 
 /* "listening on" for the i-th -l: one line for a range, not per port. */
@@ -572,6 +497,7 @@ main_shutdown(const sigset_t *sigs)
 		log_info("exiting with %zu connection%s still closing", left,
 		    left == 1 ? "" : "s");
 out:
+	route_watch_stop();	/* after metrics_stop: it reads the list */
 	allowlist_free(&allow);
 	log_info("stopped");
 	return (status);
@@ -597,6 +523,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
 		return (2);
 	}
+	if (opts.check_only)
+		return (checkmode_run(&opts, stdout, stderr));
 	if ((endpoints = endpoint_expand(&opts, &nendpoints, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
@@ -615,6 +543,9 @@ main(int argc, char *argv[])
 		    err);
 		return (2);
 	}
+	/* What no retry would mend: exit 2, which systemd does not retry. */
+	if (checkmode_start(&opts, nendpoints, stderr) != 0)
+		return (2);
 	log_init(opts.verbosity);
 	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
 	    LOG_FORMAT_TEXT);
@@ -638,13 +569,14 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	main_check_budget(nofile);
 	max_conns = opts.proto == IPPROTO_TCP ?
 	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
 	/* Set before any thread starts: opts is read-only from then on. */
 	if (opts.proto == IPPROTO_UDP)
 		opts.max_flows = main_max_flows(nofile);
-	main_selfcheck();
+	/* The return routes: warned about now, watched from here on. */
+	if (route_watch_init(&opts) == -1)
+		fatal("out of memory");
 	main_check_destinations();
 
 	if (opts.proto == IPPROTO_UDP)
@@ -700,6 +632,8 @@ main(int argc, char *argv[])
 			log_info("ready: up to %zu connections (fd limit "
 			    "%llu)", max_conns, (unsigned long long)nofile);
 	}
+	if ((rc = route_watch_start()) != 0)
+		fatalx("route watch: pthread_create: %s", strerror(rc));
 	metrics_start(&(struct metrics_sources){ .proto = opts.proto,
 	    .n = nsockets, .endpoints = endpoints,
 	    .per_endpoint = opts.listeners, .tcp = listeners,

@@ -31,6 +31,7 @@
 #include "metrics_class.h"
 #include "metrics_render.h"
 #include "pool.h"
+#include "route_watch.h"
 #include "udp_flow.h"
 
 #define METRICS_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
@@ -364,6 +365,28 @@ metrics_udp(const struct metrics_sources *src, struct metrics_buf *b)
 	free(st);
 }
 
+/* The route watch's verdicts; none with -mark or -dynamic-destination. */
+static void
+metrics_routes(struct metrics_buf *b)
+{
+	const char	*label;
+	size_t		 i, n;
+	int		 ok;
+
+	if ((n = route_watch_count()) == 0)
+		return;
+	metrics_text_family(b, "mmproxyd_return_route_ok", "gauge",
+	    "1 while replies from the backend address to spoofed clients "
+	    "are routed back to mmproxyd (or the backend is on another "
+	    "host), 0 while a rule or route they need is missing.");
+	for (i = 0; i < n; i++) {
+		ok = route_watch_ok(i, &label);
+		metrics_buf_printf(b, "mmproxyd_return_route_ok{target=\"");
+		metrics_text_label(b, label);
+		metrics_buf_printf(b, "\"} %d\n", ok);
+	}
+}
+
 void
 metrics_render(const struct metrics_sources *src, struct metrics_buf *b)
 {
@@ -377,6 +400,7 @@ metrics_render(const struct metrics_sources *src, struct metrics_buf *b)
 	metrics_buf_printf(b, "mmproxyd_start_time_seconds %.3f\n",
 	    src->start_time);
 
+	metrics_routes(b);
 	if (src->proto == IPPROTO_UDP)
 		metrics_udp(src, b);
 	else

@@ -126,6 +126,8 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_STR(OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT) "s)" },
 	{ "user", OPTIONS_K_STRING, OFF(user), 0, 0, "NAME",
 	    "run as this user once bound (default: as started)" },
+	{ "t", OPTIONS_K_BOOL, OFF(check_only), 0, 0, NULL,
+	    "check the configuration, do not serve (exit 0 or 2)" },
 	{ "h", OPTIONS_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
 	{ "help", OPTIONS_K_HELP, 0, 0, 0, NULL, "print this help and exit" },
 	{ "version", OPTIONS_K_VERSION, 0, 0, 0, NULL,

@@ -89,6 +89,7 @@ struct options {
 	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
 	int			 client_port_busy;	/* OPTIONS_PORT_* */
 	long long		 client_port_wait_ms;	/* >= 1 */
+	int			 check_only;	/* -t: check, do not serve */
 };
 
 enum options_result {

@@ -257,6 +257,23 @@ privdrop_read_file(const char *path, char *buf, size_t len)
 	return (close(fd));
 }
 
+int
+privdrop_status_self(struct privdrop_status *st)
+{
+	char	*buf;
+	int	 rc, saved;
+
+	if ((buf = malloc(PRIVDROP_STATUS_MAX)) == NULL)
+		return (-1);
+	rc = privdrop_read_file("/proc/self/status", buf, PRIVDROP_STATUS_MAX);
+	if (rc == 0)
+		rc = privdrop_status_parse(buf, st);
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return (rc);
+}
+
 /*
  * Does /proc/self/status show what privdrop_to_user meant to leave: keep
  * (which holds CAP_NET_ADMIN) and nothing else?
@@ -266,21 +283,12 @@ privdrop_verify(uid_t uid, gid_t gid, uint64_t keep, char *err,
     size_t errlen)
 {
 	struct privdrop_status	 st;
-	char			*buf;
 	int			 i;
 
-	if ((buf = malloc(PRIVDROP_STATUS_MAX)) == NULL) {
-		privdrop_err(err, errlen, "verify");
-		return (-1);
-	}
-	if (privdrop_read_file("/proc/self/status", buf,
-	    PRIVDROP_STATUS_MAX) == -1 ||
-	    privdrop_status_parse(buf, &st) == -1) {
+	if (privdrop_status_self(&st) == -1) {
 		privdrop_err(err, errlen, "verify: /proc/self/status");
-		free(buf);
 		return (-1);
 	}
-	free(buf);
 	errno = EPERM;
 	for (i = 0; i < 4; i++) {
 		if (st.uid[i] != uid || st.gid[i] != gid) {

@@ -64,5 +64,7 @@ int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
  * malformed.
  */
 int	privdrop_status_parse(const char *text, struct privdrop_status *st);
+/* privdrop_status_parse of this process's. Returns 0, or -1 with errno. */
+int	privdrop_status_self(struct privdrop_status *st);
 
 #endif

@@ -25,11 +25,13 @@
 #include <linux/rtnetlink.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "net.h"
+#include "rtnl.h"
 #include "selfcheck.h"
 
 #define SELFCHECK_NL_TIMEOUT_MS	2000
@@ -38,14 +40,7 @@
 #define SELFCHECK_CLIENT4	"192.0.2.1"
 #define SELFCHECK_CLIENT6	"2001:db8::1"
 
-/* The backend's address, IPv4-mapped IPv6 turned into IPv4. */
-struct selfcheck_addr {
-	int		family;
-	size_t		len;		/* 4 or 16 */
-	unsigned char	a[16];
-};
-
-static int
+int
 selfcheck_addr_of(const struct sockaddr *sa, struct selfcheck_addr *out)
 {
 	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
@@ -126,22 +121,19 @@ selfcheck_transparent(int family, char *err, size_t errlen)
 }
 
 void
-selfcheck_route_advice(const struct sockaddr *backend, char *advice,
+selfcheck_rule_cmd(const struct sockaddr *backend, int table, char *cmd,
     size_t len)
 {
 	struct selfcheck_addr	a;
 	char			buf[INET6_ADDRSTRLEN];
-	const char		*v = "", *from, *all;
+	const char		*from;
 	int			bits;
 
 	if (len == 0)
 		return;
-	advice[0] = '\0';
+	cmd[0] = '\0';
 	if (selfcheck_addr_of(backend, &a) == -1)
 		return;
-	if (a.family == AF_INET6)
-		v = "-6 ";
-	all = a.family == AF_INET ? "0.0.0.0/0" : "::/0";
 	if (selfcheck_is_loopback(&a)) {
 		from = a.family == AF_INET ? "127.0.0.1" : "::1";
 		bits = a.family == AF_INET ? 8 : 128;
@@ -151,41 +143,57 @@ selfcheck_route_advice(const struct sockaddr *backend, char *advice,
 		from = buf;
 		bits = a.family == AF_INET ? 32 : 128;
 	}
-	(void)snprintf(advice, len, "ip %srule add from %s/%d iif lo table %d; "
-	    "ip %sroute add local %s dev lo table %d", v, from, bits,
-	    SELFCHECK_TABLE, v, all, SELFCHECK_TABLE);
+	(void)snprintf(cmd, len, "ip %srule add from %s/%d iif lo table %d",
+	    a.family == AF_INET6 ? "-6 " : "", from, bits, table);
 }
 
-static void
-selfcheck_nl_attr(struct nlmsghdr *n, int type, const void *data,
+void
+selfcheck_route_cmd(const struct sockaddr *backend, int table, char *cmd,
     size_t len)
 {
-	struct rtattr	*rta;
+	struct selfcheck_addr	a;
 
-	rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
-	rta->rta_type = (unsigned short)type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	if (len == 0)
+		return;
+	cmd[0] = '\0';
+	if (selfcheck_addr_of(backend, &a) == -1)
+		return;
+	(void)snprintf(cmd, len, "ip %sroute add local %s dev lo table %d",
+	    a.family == AF_INET6 ? "-6 " : "",
+	    a.family == AF_INET ? "0.0.0.0/0" : "::/0", table);
+}
+
+void
+selfcheck_route_advice(const struct sockaddr *backend, char *advice,
+    size_t len)
+{
+	char	rule[128], route[128];
+
+	if (len == 0)
+		return;
+	advice[0] = '\0';
+	selfcheck_rule_cmd(backend, SELFCHECK_TABLE, rule, sizeof(rule));
+	selfcheck_route_cmd(backend, SELFCHECK_TABLE, route, sizeof(route));
+	if (rule[0] != '\0' && route[0] != '\0')
+		(void)snprintf(advice, len, "%s; %s", rule, route);
 }
 
 /*
  * One output route lookup for dst, from src when src is not NULL. On an
  * answer returns 0 with the route's type (RTN_LOCAL, RTN_UNICAST...) in
- * *type, or with minus the kernel's error when it found no route (e.g.
- * -ENETUNREACH). Returns -1 with errno set when we could not ask.
+ * *type and its table in *table, or with minus the kernel's error in *type
+ * when it found no route (e.g. -ENETUNREACH). Returns -1 with errno set
+ * when we could not ask.
  */
 static int
 selfcheck_route_get(int fd, unsigned int seq, int family, const void *dst,
-    const void *src, size_t alen, int *type)
+    const void *src, size_t alen, int *type, int *table)
 {
 	struct {
 		struct nlmsghdr	n;
 		struct rtmsg	r;
 		char		attrs[2 * RTA_SPACE(16)];
 	}			 req;
-	struct sockaddr_nl	 kernel, from;
-	socklen_t		 fromlen;
 	struct nlmsghdr		*h;
 	struct nlmsgerr		*e;
 	struct rtmsg		*r;
@@ -200,45 +208,21 @@ selfcheck_route_get(int fd, unsigned int seq, int family, const void *dst,
 	req.n.nlmsg_flags = NLM_F_REQUEST;
 	req.n.nlmsg_seq = seq;
 	req.r.rtm_family = (unsigned char)family;
+	/* Else the answer names the main table, whichever table served. */
+	req.r.rtm_flags = RTM_F_LOOKUP_TABLE;
 	req.r.rtm_dst_len = (unsigned char)(alen * 8);
-	selfcheck_nl_attr(&req.n, RTA_DST, dst, alen);
+	rtnl_attr(&req.n, RTA_DST, dst, alen);
 	if (src != NULL) {
 		req.r.rtm_src_len = (unsigned char)(alen * 8);
-		selfcheck_nl_attr(&req.n, RTA_SRC, src, alen);
+		rtnl_attr(&req.n, RTA_SRC, src, alen);
 	}
-	memset(&kernel, 0, sizeof(kernel));
-	kernel.nl_family = AF_NETLINK;
-	for (;;) {
-		n = sendto(fd, &req, req.n.nlmsg_len, 0,
-		    (struct sockaddr *)&kernel, sizeof(kernel));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return (-1);
-		break;
-	}
-	if ((size_t)n != req.n.nlmsg_len) {
-		errno = EMSGSIZE;
+	if (rtnl_send(fd, &req.n) == -1)
 		return (-1);
-	}
 
 	/* Skip anything that is not the kernel's answer to this seq. */
 	for (;;) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC,
-		    (struct sockaddr *)&from, &fromlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			errno = ETIMEDOUT;	/* SO_RCVTIMEO expired */
-		if (n == -1)
+		if ((n = rtnl_recv(fd, buf, sizeof(buf))) == -1)
 			return (-1);
-		if ((size_t)n > sizeof(buf)) {
-			errno = EMSGSIZE;
-			return (-1);
-		}
-		if (from.nl_pid != 0)
-			continue;
 		left = (size_t)n;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
 		    h = NLMSG_NEXT(h, left)) {
@@ -258,6 +242,7 @@ selfcheck_route_get(int fd, unsigned int seq, int family, const void *dst,
 				goto bad;
 			r = NLMSG_DATA(h);
 			*type = r->rtm_type;
+			*table = rtnl_route_table(h);
 			return (0);
 		}
 	}
@@ -278,11 +263,20 @@ int
 selfcheck_return_route(const struct sockaddr *backend, char *advice,
     size_t len)
 {
+	int	table;
+
+	return (selfcheck_return_table(backend, advice, len, &table));
+}
+
+int
+selfcheck_return_table(const struct sockaddr *backend, char *advice,
+    size_t len, int *table)
+{
 	struct selfcheck_addr	a;
-	struct timeval		tv;
 	unsigned char		client[16];
 	int			fd, type, rc = -1, saved;
 
+	*table = 0;
 	if (len > 0)
 		advice[0] = '\0';
 	if (selfcheck_addr_of(backend, &a) == -1)
@@ -292,29 +286,25 @@ selfcheck_return_route(const struct sockaddr *backend, char *advice,
 		errno = EINVAL;
 		return (-1);
 	}
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd == -1)
+	if ((fd = rtnl_open(SELFCHECK_NL_TIMEOUT_MS)) == -1)
 		return (-1);
-	tv.tv_sec = SELFCHECK_NL_TIMEOUT_MS / 1000;
-	tv.tv_usec = (SELFCHECK_NL_TIMEOUT_MS % 1000) * 1000;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
-		goto out;
 
 	/* Only a backend on this host replies through our routing. */
 	if (selfcheck_route_get(fd, 1, a.family, a.a, NULL, a.len,
-	    &type) == -1)
+	    &type, table) == -1)
 		goto out;
 	if (type < 0 && selfcheck_cannot_tell(-type)) {
 		errno = -type;
 		goto out;
 	}
 	if (type != RTN_LOCAL) {
+		*table = 0;
 		rc = 1;
 		goto out;
 	}
 
 	if (selfcheck_route_get(fd, 2, a.family, client, a.a, a.len,
-	    &type) == -1)
+	    &type, table) == -1)
 		goto out;
 	if (type < 0 && selfcheck_cannot_tell(-type)) {
 		errno = -type;
@@ -323,6 +313,7 @@ selfcheck_return_route(const struct sockaddr *backend, char *advice,
 	if (type == RTN_LOCAL)
 		rc = 1;
 	else {
+		*table = 0;
 		selfcheck_route_advice(backend, advice, len);
 		rc = 0;
 	}

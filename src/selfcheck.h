@@ -18,6 +18,21 @@
 /* Routing table that the advice names, as in the go-mmproxy docs. */
 #define SELFCHECK_TABLE		123
 
+/* A backend's address, IPv4-mapped IPv6 turned into IPv4. */
+struct selfcheck_addr {
+	int		family;
+	size_t		len;		/* 4 or 16 */
+	unsigned char	a[16];
+};
+
+/*
+ * The address the backend's replies come from: sa's, unmapped, with
+ * 0.0.0.0 and :: read as the loopback address a connect to them reaches
+ * (pure). Returns 0, or -1 with errno EAFNOSUPPORT.
+ */
+int	selfcheck_addr_of(const struct sockaddr *sa,
+	    struct selfcheck_addr *out);
+
 /*
  * Can a socket of family (AF_INET or AF_INET6) take IP_TRANSPARENT or
  * IPV6_TRANSPARENT? Returns 0, or -1 with errno set and a message in err
@@ -37,6 +52,13 @@ int	selfcheck_transparent(int family, char *err, size_t errlen);
  */
 int	selfcheck_return_route(const struct sockaddr *backend, char *advice,
 	    size_t len);
+/*
+ * The same, and when it returns 1 for a backend of this host, the table
+ * that delivers the replies (RTA_TABLE of the kernel's answer) in *table;
+ * 0 there otherwise.
+ */
+int	selfcheck_return_table(const struct sockaddr *backend, char *advice,
+	    size_t len, int *table);
 
 /*
  * The commands that route replies from backend to any client back to this
@@ -46,5 +68,10 @@ int	selfcheck_return_route(const struct sockaddr *backend, char *advice,
  */
 void	selfcheck_route_advice(const struct sockaddr *backend, char *advice,
 	    size_t len);
+/* Its two halves for any table: the rule, and the route (pure). */
+void	selfcheck_rule_cmd(const struct sockaddr *backend, int table,
+	    char *cmd, size_t len);
+void	selfcheck_route_cmd(const struct sockaddr *backend, int table,
+	    char *cmd, size_t len);
 
 #endif

@@ -52,6 +52,7 @@ main(void)
 	test_addr_register();
 	test_allowlist_register();
 	test_budget_register();
+	test_checkmode_register();
 	test_options_register();
 	test_crc32c_register();
 	test_duration_register();
@@ -67,6 +68,7 @@ main(void)
 	test_privdrop_register();
 	test_proxy_header_register();
 	test_ratelog_register();
+	test_route_diag_register();
 	test_sdnotify_register();
 	test_selfcheck_register();
 	test_subnet_register();

@@ -167,6 +167,26 @@ test_options_booleans_are_bare_or_take_go_values(void)
 }
 
 static void
+test_options_t_asks_for_a_check_alone(void)
+{
+	struct options	cfg;
+
+	CU_ASSERT_FATAL(run(&cfg, "-l", "127.0.0.1:8443", NULL) ==
+	    OPTIONS_OK);
+	CU_ASSERT(cfg.check_only == 0);
+	CU_ASSERT_FATAL(run(&cfg, "-t", "-l", "127.0.0.1:8443", NULL) ==
+	    OPTIONS_OK);
+	CU_ASSERT(cfg.check_only == 1);
+	CU_ASSERT_FATAL(run(&cfg, "-l", "127.0.0.1:8443", "--t", NULL) ==
+	    OPTIONS_OK);
+	CU_ASSERT(cfg.check_only == 1);
+	CU_ASSERT_FATAL(run(&cfg, "-t=false", NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.check_only == 0);
+	/* The options are still checked: a bad one is the answer. */
+	fails_with("unknown flag -x", "-t", "-x", NULL);
+}
+
+static void
 test_options_bare_boolean_does_not_take_next_argument(void)
 {
 	struct options	cfg;
@@ -517,7 +537,7 @@ test_options_help_prints_every_flag_and_exits(void)
 				    "-v ", "-max-conns ", "-header-timeout ",
 				    "-max-flows ", "-shutdown-timeout ",
 				    "-client-port-busy ", "-client-port-wait ",
-				    "-user ", "-help ", "-version " };
+				    "-user ", "-t ", "-help ", "-version " };
 	static const char	*how[] = { "-h", "-help", "--help" };
 	struct options		 cfg;
 	const char		*line, *nl;
@@ -743,6 +763,8 @@ test_options_register(void)
 	    test_options_client_port_busy_takes_four_policies);
 	test_add(s, "allowed-subnets is only a path",
 	    test_options_allowed_subnets_is_only_a_path);
+	test_add(s, "-t asks for a check alone",
+	    test_options_t_asks_for_a_check_alone);
 	test_add(s, "help prints every flag and exits",
 	    test_options_help_prints_every_flag_and_exits);
 	test_add(s, "help stops before later errors",

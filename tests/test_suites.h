@@ -13,6 +13,7 @@
 void	test_addr_register(void);
 void	test_allowlist_register(void);
 void	test_budget_register(void);
+void	test_checkmode_register(void);
 void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_duration_register(void);
@@ -28,6 +29,7 @@ void	test_pool_register(void);
 void	test_privdrop_register(void);
 void	test_proxy_header_register(void);
 void	test_ratelog_register(void);
+void	test_route_diag_register(void);
 void	test_sdnotify_register(void);
 void	test_selfcheck_register(void);
 void	test_subnet_register(void);

@@ -4,6 +4,9 @@
 # init_sysv.sh -- the SysV script drives the daemon: start (routes up,
 # pidfile, listener), status 0, reload (SIGHUP, process survives), a second
 # start changes nothing, stop (process, listener and routes gone), status 3.
+# A bad edit (an unknown flag, a broken allow-list file) fails check,
+# reload and restart with status 6 and the problem named, and leaves the
+# running daemon as it was: same process, no SIGHUP, still listening.
 # Runs inside its own network namespace; needs root (exit 77 otherwise).
 set -u
 [ -z "${MMPROXYD_SKIP_FUNCTIONAL:-}" ] || { echo "skipped: MMPROXYD_SKIP_FUNCTIONAL"; exit 77; }
@@ -68,6 +71,7 @@ wait_for() {
 	done
 }
 is() { [ "$1" = "$2" ]; }
+is_n_hups() { [ "$(grep -c 'SIGHUP:' "$tmp/log")" = "$1" ]; }
 
 init status >/dev/null; rc=$?
 check "status before start is 3 (got $rc)" is "$rc" 3
@@ -92,6 +96,42 @@ check "reload returns 0 (got $rc)" is "$rc" 0
 sleep 0.5
 check "daemon survives SIGHUP" alive "$pid"
 check "still listening after reload" listening
+
+# A bad edit never reaches the running daemon.
+cp "$tmp/defaults" "$tmp/defaults.good"
+hups() { grep -c 'SIGHUP:' "$tmp/log"; }
+hups0=$(hups)
+check "reload logged one SIGHUP line (got $hups0)" is "$hups0" 1
+printf '%s\n' 'MMPROXYD_OPTS="-l 127.0.0.1:18443 -no-such-flag"' \
+    'ROUTING_TABLE=177' >"$tmp/defaults"
+init reload 2>"$tmp/err"; rc=$?
+check "reload with an unknown flag returns 6 (got $rc)" is "$rc" 6
+check "reload names the flag" grep -q 'unknown flag -no-such-flag' "$tmp/err"
+init restart 2>"$tmp/err"; rc=$?
+check "restart with an unknown flag returns 6 (got $rc)" is "$rc" 6
+check "restart names the flag" grep -q 'unknown flag -no-such-flag' "$tmp/err"
+check "the daemon still runs" alive "$pid"
+check "the daemon was not restarted" is "$(cat "$tmp/pid")" "$pid"
+printf '%s\n' 192.0.2.0/24 bogus >"$tmp/allowed"
+printf '%s\n' "MMPROXYD_OPTS=\"-l 127.0.0.1:18443 -4 127.0.0.1:18080 -allowed-subnets $tmp/allowed\"" \
+    'ROUTING_TABLE=177' >"$tmp/defaults"
+init reload 2>"$tmp/err"; rc=$?
+check "reload with a broken allow-list returns 6 (got $rc)" is "$rc" 6
+check "reload names the file and line" \
+    grep -q -F "$tmp/allowed:2: bad subnet \"bogus\"" "$tmp/err"
+init check 2>/dev/null; rc=$?
+check "check with a broken allow-list returns 6 (got $rc)" is "$rc" 6
+sleep 0.3
+check "no SIGHUP reached the daemon (got $(hups))" is "$(hups)" "$hups0"
+check "the daemon still runs after the bad edits" alive "$pid"
+check "still listening after the bad edits" listening
+check "routes for table 177 still up" routes_up
+cp "$tmp/defaults.good" "$tmp/defaults"
+init check >/dev/null; rc=$?
+check "check of the good defaults returns 0 (got $rc)" is "$rc" 0
+init reload >/dev/null; rc=$?
+check "reload of the good defaults returns 0 (got $rc)" is "$rc" 0
+check "it reached the daemon" wait_for is_n_hups $((hups0 + 1))
 
 init stop; rc=$?
 check "stop returns 0 (got $rc)" is "$rc" 0

@@ -124,9 +124,10 @@ want_prom "connections on their port" \
 want_prom "scrapes succeed" 'min_over_time(up{job="mmproxyd"}[5s])' 1
 want_prom "accepted" 'sum(mmproxyd_connections_accepted_total)' \
     $((NCONN + NBAD))
+want_prom "return route" 'min(mmproxyd_return_route_ok{target="127.0.0.1"})' 1
 # The example alerts loaded and were evaluated without error.
 rules_ok() { test "$(ht 10 rules --connect "$P" --group mmproxyd)" = \
-    "2 ok ok"; }
+    "3 ok ok ok"; }
 mm_wait_until 10 rules_ok || mm_fail "example alerts: $(ht 10 rules --connect "$P" \
     --group mmproxyd)"
 

@@ -39,8 +39,9 @@ run 2 "-l: 1025 ports, more than the 1024" -l 127.0.0.1:20000-21024
 run 2 "(-listen-transparent with -dynamic-destination)" -p udp \
     -l 127.0.0.1:20000-21024
 run 2 "-l: \"127.0.0.1:30-20\": bad port range" -l 127.0.0.1:30-20
-# 64 sockets need 8 to run at all + 64 + 2 fds: a limit of 70 is too low.
-run 1 "64 listening sockets need at least 74 file descriptors but the \
+# 64 sockets need 8 to run at all + 64 + 2 fds: a limit of 70 is too low,
+# and no retry raises it: exit 2, as for any configuration error.
+run 2 "64 listening sockets need at least 74 file descriptors but the \
 limit is 70" sh -c "ulimit -n 70 && exec \"$MMPROXYD\" \
 -l 127.0.0.1:20000-20063 -4 127.0.0.1:9 -6 [::1]:9"
 
