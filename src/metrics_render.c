@@ -257,6 +257,8 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ NULL, NULL, NULL, ",reason=\"denied\"", US(denied) },
 	{ NULL, NULL, NULL, ",reason=\"send_failed\"", US(send_fail) },
 	{ NULL, NULL, NULL, ",reason=\"no_flow_socket\"", US(flow_fail) },
+	{ NULL, NULL, NULL, ",reason=\"other_load_balancer\"",
+	    US(other_lb) },
 	{ "mmproxyd_allowlist_denied_total", "counter",
 	    METRICS_HELP_DENIED, ",proto=\"udp\"",
 	    US(denied) },
@@ -269,6 +271,9 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ "mmproxyd_udp_flows_evicted_total", "counter",
 	    "Client flows closed to make room under -max-flows.", "",
 	    US(evicted) },
+	{ "mmproxyd_udp_flows_moved_total", "counter",
+	    "Client flows taken over by another load balancer after theirs "
+	    "sent nothing for them for a second.", "", US(lb_moved) },
 };
 
 /* The snapshot field at off, summed over the group's sockets. */

@@ -84,7 +84,7 @@ grep -q 'denied 1 datagram(s) to destinations not in -dynamic-destination-allow,
     "$LU" || mm_fail "no -v 1 line for the refused UDP destination"
 mm_stop "$DU" >/dev/null
 assert_eq "udp exit status" 0 "$MM_RC"
-grep -q 'exit: .* 1 destination denied$' "$LU" ||
+grep -q 'exit: .* 1 destination denied,' "$LU" ||
     mm_fail "udp counters: $(grep 'exit:' "$LU")"
 mm_stop "$D" >/dev/null
 assert_eq "tcp exit status" 0 "$MM_RC"
