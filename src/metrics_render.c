@@ -38,6 +38,10 @@
 #define METRICS_HELP_DENIED						\
 	"Connections (tcp) or datagrams (udp) refused because the "	\
 	"sender is not in -allowed-subnets."
+#define METRICS_HELP_DEST_DENIED					\
+	"Connections (tcp) or datagrams (udp) refused because the "	\
+	"destination their header names is not in "			\
+	"-dynamic-destination-allow."
 #define METRICS_HELP_BAD_HEADERS					\
 	"Connections (tcp) or datagrams (udp) dropped for a missing, "	\
 	"malformed or unusable PROXY header, by reason."
@@ -170,6 +174,14 @@ metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 		    "{listener=\"%s\",proto=\"tcp\"} %" PRIu64 "\n",
 		    grp[j].label, metrics_tcp_sum(src, &grp[j], TS(denied)));
 
+	metrics_text_family(b, "mmproxyd_destinations_denied_total",
+	    "counter", METRICS_HELP_DEST_DENIED);
+	for (j = 0; j < ng; j++)
+		metrics_buf_printf(b, "mmproxyd_destinations_denied_total"
+		    "{listener=\"%s\",proto=\"tcp\"} %" PRIu64 "\n",
+		    grp[j].label, metrics_tcp_sum(src, &grp[j],
+		    TS(dest_denied)));
+
 	metrics_text_family(b, "mmproxyd_bad_headers_total", "counter",
 	    METRICS_HELP_BAD_HEADERS);
 	for (j = 0; j < ng; j++) {
@@ -262,6 +274,8 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ "mmproxyd_allowlist_denied_total", "counter",
 	    METRICS_HELP_DENIED, ",proto=\"udp\"",
 	    US(denied) },
+	{ "mmproxyd_destinations_denied_total", "counter",
+	    METRICS_HELP_DEST_DENIED, ",proto=\"udp\"", US(dest_denied) },
 	{ "mmproxyd_udp_flows_active", "gauge",
 	    "Client flows open now.", "", US(flows) },
 	{ "mmproxyd_udp_flows_opened_total", "counter",
