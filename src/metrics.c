@@ -15,13 +15,14 @@
  * a second costs nothing worth keeping connections alive for.
  *
  * The thread owns the client slots; the rest of struct metrics is set
- * before it starts and read-only after.
+ * before it starts and read-only after. It runs without capabilities.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include "monotonic.h"
 #include "net.h"
 #include "options.h"
+#include "privdrop.h"
 
 #define METRICS_CLIENTS		8
 #define METRICS_IO_MS		2000	/* accept to close, per client */
@@ -268,6 +270,15 @@ metrics_thread(void *arg)
 	int			 n, timeout;
 
 	(void)arg;
+	/* Named for top -H and the tests; a name is only a convenience. */
+	if (prctl(PR_SET_NAME, "metrics", 0, 0, 0) == -1)
+		log_warn("metrics: thread name");
+	/*
+	 * This thread parses what any client sends: it keeps none of the
+	 * capabilities (CAP_NET_ADMIN) that the relays need.
+	 */
+	if (privdrop_thread_none() == -1)
+		fatal("metrics: dropping capabilities");
 	for (;;) {
 		now = monotonic_ms();
 		timeout = -1;
