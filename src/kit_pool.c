@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include <errno.h>
@@ -48,6 +49,20 @@ kit_close_pipe(struct kit_pool *kp, struct kit *k)
 	(void)close(k->wfd);
 	k->rfd = k->wfd = -1;
 	atomic_fetch_sub(&kp->npipes, 1);
+}
+
+/*
+ * Whether k's pipe holds bytes (or cannot say): the next relay would
+ * send them to its own peer.
+ */
+static int
+kit_pipe_holds_bytes(const struct kit *k)
+{
+	int	n;
+
+	if (k->rfd == -1)
+		return (0);
+	return (ioctl(k->rfd, FIONREAD, &n) == -1 || n != 0);
 }
 
 static void
@@ -112,7 +127,8 @@ void
 kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
 {
 	atomic_fetch_sub_explicit(&kp->nlent, 1, memory_order_relaxed);
-	if (dirty)
+	/* Checked, not only trusted: a stale byte is another's data. */
+	if (dirty || kit_pipe_holds_bytes(k))
 		kit_close_pipe(kp, k);
 	pthread_mutex_lock(&kp->mtx);
 	if (kp->nidle < kp->max_idle) {
