@@ -274,7 +274,7 @@ addr_is_wildcard(const struct sockaddr *sa)
 
 /* Flow labels are ignored; a scope id tells link-local addresses apart. */
 int
-addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
 {
 	if (a->sa_family != b->sa_family)
 		return (0);
@@ -283,18 +283,22 @@ addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 		const struct sockaddr_in *x = (const void *)a;
 		const struct sockaddr_in *y = (const void *)b;
 
-		return (x->sin_port == y->sin_port &&
-		    x->sin_addr.s_addr == y->sin_addr.s_addr);
+		return (x->sin_addr.s_addr == y->sin_addr.s_addr);
 	}
 	case AF_INET6: {
 		const struct sockaddr_in6 *x = (const void *)a;
 		const struct sockaddr_in6 *y = (const void *)b;
 
-		return (x->sin6_port == y->sin6_port &&
-		    x->sin6_scope_id == y->sin6_scope_id &&
+		return (x->sin6_scope_id == y->sin6_scope_id &&
 		    memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0);
 	}
 	default:
 		return (0);
 	}
+}
+
+int
+addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	return (addr_same_host(a, b) && addr_port(a) == addr_port(b));
 }

@@ -46,5 +46,7 @@ int	addr_is_wildcard(const struct sockaddr *sa);
 
 /* Same family, address and port. */
 int	addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Same family and address (and IPv6 scope), whatever the ports. */
+int	addr_same_host(const struct sockaddr *a, const struct sockaddr *b);
 
 #endif

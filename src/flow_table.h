@@ -40,6 +40,7 @@ struct flow_key {
 struct flow {
 	struct flow_key	 key;
 	union flow_addr	 sender;	/* caller's: last peer to send */
+	uint64_t	 sender_ms;	/* caller's: when the sender last sent */
 	union flow_addr	 reached;	/* caller's: where sender sent to */
 	union flow_addr	 target;	/* caller's: where fd is connected */
 	struct udp_reply_sock *reply;	/* caller's: NULL when new */

@@ -16,6 +16,7 @@
 
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include <errno.h>
@@ -85,6 +86,20 @@ kit_pool_relieve(struct kit_pool *kp)
 		if (kp->idle[i].rfd != -1 && !kit_shed_pipe(kp, &kp->idle[i]))
 			break;
 	pthread_mutex_unlock(&kp->mtx);
+}
+
+/*
+ * Whether k's pipe holds bytes (or cannot say): the next relay would
+ * send them to its own peer.
+ */
+static int
+kit_pipe_holds_bytes(const struct kit *k)
+{
+	int	n;
+
+	if (k->rfd == -1)
+		return (0);
+	return (ioctl(k->rfd, FIONREAD, &n) == -1 || n != 0);
 }
 
 static void
@@ -159,7 +174,8 @@ void
 kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
 {
 	atomic_fetch_sub_explicit(&kp->nlent, 1, memory_order_relaxed);
-	if (dirty)
+	/* Checked, not only trusted: a stale byte is another's data. */
+	if (dirty || kit_pipe_holds_bytes(k))
 		kit_close_pipe(kp, k);
 	else
 		(void)kit_shed_pipe(kp, k);

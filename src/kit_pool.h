@@ -57,10 +57,10 @@ int	kit_pool_get(struct kit_pool *kp, struct kit *out);
 int	kit_pipe(struct kit_pool *kp, struct kit *k);
 
 /*
- * Give a kit back. A pipe that still holds bytes (dirty, after an error)
- * is closed rather than reused, so no stale byte reaches another
- * connection, and so is one that fds are short of; a kit beyond
- * max_idle is freed.
+ * Give a kit back. Its pipe is closed rather than reused when dirty says
+ * it may hold bytes (after an error) or when it does hold some, so no
+ * stale byte reaches another connection, and when fds are short; a kit
+ * beyond max_idle is freed.
  */
 void	kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty);
 

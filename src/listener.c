@@ -58,7 +58,8 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	l->id = id;
 	l->allow = allow;
 	l->fd = net_listen((const struct sockaddr *)&ep->listen,
-	    SOCK_STREAM, opts->listeners > 1, opts->listen_transparent);
+	    SOCK_STREAM, net_share_nth(id % opts->listeners, opts->listeners),
+	    opts->listen_transparent);
 	if (l->fd == -1)
 		return (-1);
 	/*

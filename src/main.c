@@ -311,7 +311,8 @@ main_open_udp(void)
 	for (k = 0; k < nsockets; k++) {
 		sa = (struct sockaddr *)&endpoints[k / opts.listeners].listen;
 		addr_format(sa, buf, sizeof(buf));
-		udp_fds[k] = net_listen(sa, SOCK_DGRAM, 1,
+		udp_fds[k] = net_listen(sa, SOCK_DGRAM,
+		    net_share_nth(k % opts.listeners, opts.listeners),
 		    opts.listen_transparent);
 		if (udp_fds[k] == -1)
 			main_bind_failed(k, "udp");

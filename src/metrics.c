@@ -8,23 +8,34 @@
  *
  * Scrapes are rendered one at a time, by this thread, from atomics the
  * relays bump anyway: serving costs the data path nothing. A client may
- * hold a slot for METRICS_IO_MS from accept to close at most, and when
- * every slot is taken the oldest client is dropped for the new one, so
- * idle or slow clients cannot keep Prometheus out. Each answer closes
- * the connection; Prometheus reconnects per scrape, which at one scrape
- * a second costs nothing worth keeping connections alive for.
+ * hold a slot for METRICS_IO_MS from accept to close at most. When every
+ * slot is taken, a newcomer takes the slot of the client that has made
+ * the least of it (metrics_victim): one whose answer is all sent, then
+ * one that has sent nothing, then one still sending its request, and a
+ * client receiving its answer last. The kernel hands a connection over
+ * once its first bytes are in (TCP_DEFER_ACCEPT), and it is read, and
+ * answered, as soon as it is accepted: a scraper is past the first two
+ * stages before anyone else is let in, and a flood of connections that
+ * send nothing or dribble can only displace each other. Each answer
+ * closes the connection; Prometheus reconnects per scrape, which at one
+ * scrape a second costs nothing worth keeping connections alive for.
  *
  * The thread owns the client slots; the rest of struct metrics is set
- * before it starts and read-only after.
+ * before it starts and read-only after. It runs without capabilities.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -40,11 +51,15 @@
 #include "monotonic.h"
 #include "net.h"
 #include "options.h"
+#include "privdrop.h"
+#include "ratelog.h"
 
 #define METRICS_CLIENTS		8
 #define METRICS_IO_MS		2000	/* accept to close, per client */
 #define METRICS_BACKOFF_MS	100	/* after EMFILE and the like */
+#define METRICS_ACCEPT_BATCH	64	/* connections taken per wake-up */
 #define METRICS_HEAD_MAX	256
+#define METRICS_LOG_MS		1000	/* between lines of one kind at -v 1 */
 
 enum metrics_state {
 	METRICS_READ,		/* the request head */
@@ -56,6 +71,7 @@ struct metrics_client {
 	int			 fd;		/* -1: a free slot */
 	enum metrics_state	 state;
 	uint64_t		 since;		/* accepted, monotonic ms */
+	uint64_t		 moved;		/* last byte in or out, ms */
 	size_t			 inlen;
 	char			 in[HTTP_MIN_HEAD_MAX];
 	char			*out;
@@ -72,13 +88,29 @@ static struct metrics {
 	double			 start_time;
 	uint64_t		 backoff_until;
 	struct metrics_client	 clients[METRICS_CLIENTS];
+	struct ratelog		 log_bad, log_dropped, log_slow;
 } metrics = { .fd = -1, .evfd = -1 };
+
+/*
+ * Count one event of rl's kind; the number of events a line now due
+ * stands for (at -v 1 one line per METRICS_LOG_MS, at -v 2 each), or 0:
+ * a flood costs a few lines.
+ */
+static uint64_t
+metrics_log_due(struct ratelog *rl)
+{
+	if (log_verbosity() < LOG_V_ERRORS)
+		return (0);
+	return (ratelog_due(rl, log_verbosity() >= LOG_V_STATES ? 0 :
+	    METRICS_LOG_MS));
+}
 
 void
 metrics_open(const struct options *opts)
 {
 	const struct sockaddr	*sa = (const struct sockaddr *)&opts->metrics;
 	struct timespec		 ts;
+	int			 fl;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		fatal("clock_gettime");
@@ -86,8 +118,20 @@ metrics_open(const struct options *opts)
 	if (sa->sa_family == AF_UNSPEC)
 		return;
 	addr_format(sa, metrics.name, sizeof(metrics.name));
-	if ((metrics.fd = net_listen(sa, SOCK_STREAM, 0, 0)) == -1)
+	if ((metrics.fd = net_listen(sa, SOCK_STREAM, NET_SHARE_NONE, 0)) == -1)
 		fatal("-metrics: listen on %s", metrics.name);
+	/* metrics_accept() takes connections until EAGAIN. */
+	if ((fl = fcntl(metrics.fd, F_GETFL)) == -1 ||
+	    fcntl(metrics.fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		fatal("-metrics: O_NONBLOCK");
+	/*
+	 * The kernel holds a connection until its first bytes come: a
+	 * scraper's request is there when it is accepted, and connections
+	 * that send nothing wait outside the slots.
+	 */
+	if (setsockopt(metrics.fd, IPPROTO_TCP, TCP_DEFER_ACCEPT,
+	    &(int){ METRICS_IO_MS / 1000 }, sizeof(int)) == -1)
+		log_warn("-metrics: TCP_DEFER_ACCEPT");
 	if ((metrics.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("-metrics: eventfd");
 	log_info("metrics on http://%s/metrics", metrics.name);
@@ -111,6 +155,7 @@ metrics_respond(struct metrics_client *c, int parsed,
 	const char		*ctype = "text/plain; charset=utf-8";
 	char			 head[METRICS_HEAD_MAX];
 	int			 status, hlen;
+	uint64_t		 n;
 
 	if (parsed < 0) {
 		status = 400;
@@ -150,9 +195,9 @@ metrics_respond(struct metrics_client *c, int parsed,
 	c->outoff = 0;
 	c->state = METRICS_WRITE;
 	metrics_buf_free(&body);
-	if (status == 400)
-		log_conn(LOG_V_ERRORS, "metrics: malformed request, answered "
-		    "400");
+	if (status == 400 && (n = metrics_log_due(&metrics.log_bad)) != 0)
+		log_conn(LOG_V_ERRORS, "metrics: %" PRIu64 " malformed "
+		    "request(s), answered 400", n);
 }
 
 static void
@@ -170,6 +215,7 @@ metrics_client_read(struct metrics_client *c)
 		return;
 	}
 	c->inlen += (size_t)n;
+	c->moved = monotonic_ms();
 	if ((parsed = http_min_parse(c->in, c->inlen, &req)) == 0)
 		return;
 	metrics_respond(c, parsed, &req);
@@ -189,6 +235,7 @@ metrics_client_write(struct metrics_client *c)
 		return;
 	}
 	c->outoff += (size_t)n;
+	c->moved = monotonic_ms();
 	if (c->outoff < c->outlen)
 		return;
 	/*
@@ -212,50 +259,104 @@ metrics_client_drain(struct metrics_client *c)
 		metrics_client_close(c);
 }
 
-/* A free slot, or the oldest client's, which is dropped for it. */
+/*
+ * How little a client stands to lose if dropped now, lowest first: its
+ * answer is all sent (the kernel delivers the rest after close), it has
+ * sent nothing, its request is on its way, its answer is.
+ */
+static int
+metrics_rank(const struct metrics_client *c)
+{
+	if (c->state == METRICS_DRAIN)
+		return (0);
+	if (c->state == METRICS_READ)
+		return (c->inlen == 0 ? 1 : 2);
+	return (3);
+}
+
+/*
+ * The client to drop for a newcomer: the lowest rank, and within it the
+ * one that moved a byte least recently.
+ */
+static struct metrics_client *
+metrics_victim(void)
+{
+	struct metrics_client	*c, *v = &metrics.clients[0];
+	size_t			 i;
+	int			 r, rv = metrics_rank(v);
+
+	for (i = 1; i < METRICS_CLIENTS; i++) {
+		c = &metrics.clients[i];
+		r = metrics_rank(c);
+		if (r < rv || (r == rv && c->moved < v->moved)) {
+			v = c;
+			rv = r;
+		}
+	}
+	return (v);
+}
+
+/* A free slot, or the slot of the client dropped for the newcomer. */
 static struct metrics_client *
 metrics_slot(void)
 {
-	struct metrics_client	*c, *oldest = NULL;
+	struct metrics_client	*c;
 	size_t			 i;
+	uint64_t		 n;
 
 	for (i = 0; i < METRICS_CLIENTS; i++) {
 		c = &metrics.clients[i];
 		if (c->fd == -1)
 			return (c);
-		if (oldest == NULL || c->since < oldest->since)
-			oldest = c;
 	}
-	log_conn(LOG_V_ERRORS, "metrics: all %d slots taken, dropping the "
-	    "oldest client", METRICS_CLIENTS);
-	metrics_client_close(oldest);
-	return (oldest);
+	c = metrics_victim();
+	if ((n = metrics_log_due(&metrics.log_dropped)) != 0)
+		log_conn(LOG_V_ERRORS, "metrics: all %d slots taken: dropped "
+		    "%" PRIu64 " client(s) for newcomers, the last one %s",
+		    METRICS_CLIENTS, n, c->state == METRICS_DRAIN ?
+		    "after its answer" : c->state == METRICS_WRITE ?
+		    "while receiving its answer" : c->inlen == 0 ?
+		    "that had sent nothing" : "while sending its request");
+	metrics_client_close(c);
+	return (c);
 }
 
+/*
+ * Take what is pending, up to METRICS_ACCEPT_BATCH: one at a time, a
+ * flood would fill the kernel's queue and leave a scraper waiting there.
+ */
 static void
 metrics_accept(uint64_t now)
 {
 	struct metrics_client	*c;
-	int			 fd;
+	int			 fd, i;
 
-	fd = accept4(metrics.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		switch (errno) {
-		case EAGAIN:
-		case EINTR:
-		case ECONNABORTED:
-		case EPROTO:
+	for (i = 0; i < METRICS_ACCEPT_BATCH; i++) {
+		fd = accept4(metrics.fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			}
+			log_warn("metrics: accept, backing off");
+			metrics.backoff_until = now + METRICS_BACKOFF_MS;
 			return;
 		}
-		log_warn("metrics: accept, backing off");
-		metrics.backoff_until = now + METRICS_BACKOFF_MS;
-		return;
+		c = metrics_slot();
+		c->fd = fd;
+		c->state = METRICS_READ;
+		c->since = c->moved = now;
+		c->inlen = 0;
+		/* At once: a request that came with its connection. */
+		metrics_client_read(c);
+		if (c->fd != -1 && c->state == METRICS_WRITE)
+			metrics_client_write(c);
 	}
-	c = metrics_slot();
-	c->fd = fd;
-	c->state = METRICS_READ;
-	c->since = now;
-	c->inlen = 0;
 }
 
 static void *
@@ -263,11 +364,20 @@ metrics_thread(void *arg)
 {
 	struct pollfd		 pfd[2 + METRICS_CLIENTS];
 	struct metrics_client	*c;
-	uint64_t		 now, due;
+	uint64_t		 now, due, n;
 	size_t			 i;
-	int			 n, timeout;
+	int			 ready, timeout;
 
 	(void)arg;
+	/* Named for top -H and the tests; a name is only a convenience. */
+	if (prctl(PR_SET_NAME, "metrics", 0, 0, 0) == -1)
+		log_warn("metrics: thread name");
+	/*
+	 * This thread parses what any client sends: it keeps none of the
+	 * capabilities (CAP_NET_ADMIN) that the relays need.
+	 */
+	if (privdrop_thread_none() == -1)
+		fatal("metrics: dropping capabilities");
 	for (;;) {
 		now = monotonic_ms();
 		timeout = -1;
@@ -288,8 +398,11 @@ metrics_thread(void *arg)
 				continue;
 			due = c->since + METRICS_IO_MS;
 			if (due <= now) {
-				log_conn(LOG_V_ERRORS, "metrics: client too "
-				    "slow, closed");
+				if ((n = metrics_log_due(&metrics.log_slow))
+				    != 0)
+					log_conn(LOG_V_ERRORS, "metrics: %"
+					    PRIu64 " client(s) too slow, "
+					    "closed", n);
 				metrics_client_close(c);
 				pfd[2 + i].fd = -1;
 				continue;
@@ -297,10 +410,10 @@ metrics_thread(void *arg)
 			if (timeout == -1 || (int)(due - now) < timeout)
 				timeout = (int)(due - now);
 		}
-		n = poll(pfd, 2 + METRICS_CLIENTS, timeout);
-		if (n == -1 && errno == EINTR)
+		ready = poll(pfd, 2 + METRICS_CLIENTS, timeout);
+		if (ready == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
+		if (ready == -1)
 			fatal("metrics: poll");
 		if (pfd[0].revents != 0)
 			break;

@@ -40,6 +40,10 @@
 #define METRICS_HELP_DENIED						\
 	"Connections (tcp) or datagrams (udp) refused because the "	\
 	"sender is not in -allowed-subnets."
+#define METRICS_HELP_DEST_DENIED					\
+	"Connections (tcp) or datagrams (udp) refused because the "	\
+	"destination their header names is not in "			\
+	"-dynamic-destination-allow."
 #define METRICS_HELP_BAD_HEADERS					\
 	"Connections (tcp) or datagrams (udp) dropped for a missing, "	\
 	"malformed or unusable PROXY header, by reason."
@@ -178,6 +182,14 @@ metrics_tcp(const struct metrics_sources *src, struct metrics_buf *b)
 		    "{listener=\"%s\",proto=\"tcp\"} %" PRIu64 "\n",
 		    grp[j].label, metrics_tcp_sum(src, &grp[j], TS(denied)));
 
+	metrics_text_family(b, "mmproxyd_destinations_denied_total",
+	    "counter", METRICS_HELP_DEST_DENIED);
+	for (j = 0; j < ng; j++)
+		metrics_buf_printf(b, "mmproxyd_destinations_denied_total"
+		    "{listener=\"%s\",proto=\"tcp\"} %" PRIu64 "\n",
+		    grp[j].label, metrics_tcp_sum(src, &grp[j],
+		    TS(dest_denied)));
+
 	metrics_text_family(b, "mmproxyd_bad_headers_total", "counter",
 	    METRICS_HELP_BAD_HEADERS);
 	for (j = 0; j < ng; j++) {
@@ -290,9 +302,13 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ NULL, NULL, NULL, ",reason=\"denied\"", US(denied) },
 	{ NULL, NULL, NULL, ",reason=\"send_failed\"", US(send_fail) },
 	{ NULL, NULL, NULL, ",reason=\"no_flow_socket\"", US(flow_fail) },
+	{ NULL, NULL, NULL, ",reason=\"other_load_balancer\"",
+	    US(other_lb) },
 	{ "mmproxyd_allowlist_denied_total", "counter",
 	    METRICS_HELP_DENIED, ",proto=\"udp\"",
 	    US(denied) },
+	{ "mmproxyd_destinations_denied_total", "counter",
+	    METRICS_HELP_DEST_DENIED, ",proto=\"udp\"", US(dest_denied) },
 	{ "mmproxyd_udp_flows_active", "gauge",
 	    "Client flows open now.", "", US(flows) },
 	{ "mmproxyd_udp_flows_opened_total", "counter",
@@ -302,6 +318,9 @@ static const struct metrics_udp_family metrics_udp_plain[] = {
 	{ "mmproxyd_udp_flows_evicted_total", "counter",
 	    "Client flows closed to make room under -max-flows.", "",
 	    US(evicted) },
+	{ "mmproxyd_udp_flows_moved_total", "counter",
+	    "Client flows taken over by another load balancer after theirs "
+	    "sent nothing for them for a second.", "", US(lb_moved) },
 };
 
 /* The snapshot field at off, summed over the group's sockets. */

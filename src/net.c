@@ -67,8 +67,12 @@ net_set_transparent(int fd, int family)
 	return (net_setopt(fd, IPPROTO_IP, IP_TRANSPARENT, 1));
 }
 
+/*
+ * Not SO_REUSEADDR on UDP: there it lets sockets of any user share the
+ * port, and the last one bound takes the datagrams.
+ */
 int
-net_listen(const struct sockaddr *sa, int socktype, int reuseport,
+net_listen(const struct sockaddr *sa, int socktype, enum net_share share,
     int transparent)
 {
 	int	fd;
@@ -76,9 +80,11 @@ net_listen(const struct sockaddr *sa, int socktype, int reuseport,
 	fd = socket(sa->sa_family, socktype | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return (-1);
-	if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+	if (socktype == SOCK_STREAM &&
+	    net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
 		return (net_fail(fd));
-	if (reuseport && net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+	if (share == NET_SHARE_JOIN &&
+	    net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
 		return (net_fail(fd));
 	/*
 	 * "[::]:port" takes IPv4 too, as go-mmproxy's does (IPv4 peers then
@@ -92,9 +98,21 @@ net_listen(const struct sockaddr *sa, int socktype, int reuseport,
 		return (net_fail(fd));
 	if (bind(fd, sa, addr_len(sa)) == -1)
 		return (net_fail(fd));
+	/* Before listen(), which puts a TCP socket in the group. */
+	if (share == NET_SHARE_FIRST &&
+	    net_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+		return (net_fail(fd));
 	if (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) == -1)
 		return (net_fail(fd));
 	return (fd);
+}
+
+enum net_share
+net_share_nth(int i, int n)
+{
+	if (n <= 1)
+		return (NET_SHARE_NONE);
+	return (i == 0 ? NET_SHARE_FIRST : NET_SHARE_JOIN);
 }
 
 int

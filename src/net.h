@@ -16,13 +16,31 @@
 #include <stddef.h>
 
 /*
- * A bound socket of socktype (SOCK_STREAM: listening too), with
- * SO_REUSEPORT when reuseport is set and IP_TRANSPARENT when transparent is
- * set. An IPv6 wildcard ([::]) is dual-stack, any other IPv6 address is
- * IPv6-only. Returns the fd (close-on-exec, blocking) or -1.
+ * How a listening socket shares its port with this process's others
+ * (-listeners): SO_REUSEPORT lets every socket of the same user join, so
+ * only sockets after the first set it before bind. The first binds alone,
+ * which fails with EADDRINUSE when anything else holds the port, another
+ * mmproxyd included, and only then lets its siblings in: the port never
+ * stands open between the check and the group.
  */
-int	net_listen(const struct sockaddr *sa, int socktype, int reuseport,
-	    int transparent);
+enum net_share {
+	NET_SHARE_NONE,		/* alone, for good */
+	NET_SHARE_FIRST,	/* alone, then open to the next ones */
+	NET_SHARE_JOIN		/* beside a NET_SHARE_FIRST socket */
+};
+
+/*
+ * A bound socket of socktype (SOCK_STREAM: listening too, with
+ * SO_REUSEADDR so that connections left in TIME_WAIT do not keep a
+ * restart out), shared as share says, with IP_TRANSPARENT when
+ * transparent is set. An IPv6 wildcard ([::]) is dual-stack, any other
+ * IPv6 address is IPv6-only. Returns the fd (close-on-exec, blocking)
+ * or -1.
+ */
+int	net_listen(const struct sockaddr *sa, int socktype,
+	    enum net_share share, int transparent);
+/* The share of socket i of the n on one port. */
+enum net_share net_share_nth(int i, int n);
 
 /* IP_TRANSPARENT or IPV6_TRANSPARENT, by family. */
 int	net_set_transparent(int fd, int family);

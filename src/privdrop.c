@@ -224,6 +224,12 @@ privdrop_capset(uint64_t keep)
 	return ((int)syscall(SYS_capset, &hdr, data));
 }
 
+int
+privdrop_thread_none(void)
+{
+	return (privdrop_capset(0));
+}
+
 /* Read all of path (NUL-terminated) into buf. */
 static int
 privdrop_read_file(const char *path, char *buf, size_t len)

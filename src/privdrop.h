@@ -58,6 +58,13 @@ int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
 	    size_t errlen);
 
 /*
+ * Empty the calling thread's permitted, effective and inheritable sets,
+ * for a thread that parses what strangers send and needs no privilege;
+ * the other threads keep theirs. Returns 0, or -1 with errno set.
+ */
+int	privdrop_thread_none(void);
+
+/*
  * Parse the text of /proc/<pid>/status (NUL-terminated). Uid, Gid, CapInh,
  * CapPrm, CapEff and CapBnd are required; CapAmb and NoNewPrivs are not.
  * Returns 0, or -1 with errno EINVAL when a required line is missing or

@@ -9,6 +9,17 @@
  * health check) gets a flow too, keyed by the load balancer's own address
  * under a separate tag, on a plain socket: so its replies find their way
  * back like any other. Runs in the UDP thread, on its state.
+ *
+ * A flow belongs to the load balancer that opened it, by address: its
+ * replies go there, to the port of its latest datagram. While that
+ * balancer keeps sending for the flow, a datagram naming the same client
+ * from any other address is counted and dropped, so that neither another
+ * admitted sender nor one that spoofs an admitted address can take a
+ * live flow's replies. After UDP_FLOW_HANDOVER_MS of silence from its
+ * balancer the next one to send takes the flow over: a client that ECMP
+ * or anycast moves to another balancer (when one fails, say) is served
+ * again within that time, instead of waiting out a flow that a chatty
+ * service may keep alive for ever.
  */
 
 #include "config.h"
@@ -69,6 +80,50 @@ udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
 	log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64 " datagram(s) "
 	    "to destinations not in -dynamic-destination-allow, last %s via "
 	    "%s -> %s", u->id, n, lf.client, lf.lb, lf.target);
+}
+
+/*
+ * Whether the datagram from from may go on in f: f's own balancer, or
+ * another once f's has been silent long enough (f then moves to it).
+ */
+static int
+udp_datagram_owner(struct udp_flow *u, struct flow *f,
+    const union flow_addr *from)
+{
+	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
+	char			 obuf[ADDR_STRLEN];
+	union flow_addr		 client;
+	struct log_fields	 lf = LOG_FIELDS_INIT;
+	uint64_t		 n;
+	int			 moved;
+
+	if (addr_same_host(&f->sender.sa, &from->sa))
+		return (1);
+	moved = u->now - f->sender_ms >= UDP_FLOW_HANDOVER_MS;
+	if (moved)
+		UDP_STATS_INC(&u->st, lb_moved);
+	else
+		UDP_STATS_INC(&u->st, other_lb);
+	if ((n = udp_flow_log_due(u, moved ? &u->log_lb_moved :
+	    &u->log_other_lb)) == 0)
+		return (moved);
+	flow_table_key_addr(&f->key, &client);
+	lf.lb = addr_format(&from->sa, lbuf, sizeof(lbuf));
+	lf.client = addr_format(&client.sa, cbuf, sizeof(cbuf));
+	addr_format(&f->sender.sa, obuf, sizeof(obuf));
+	if (moved)
+		log_conn_f(LOG_V_ERRORS, &lf, "udp %d: %" PRIu64 " flow(s) "
+		    "moved to another load balancer after %d ms without a "
+		    "datagram from theirs, last %s from %s to %s", u->id, n,
+		    UDP_FLOW_HANDOVER_MS, lf.client, obuf, lf.lb);
+	else {
+		lf.reason = "flow held by another load balancer";
+		log_conn_f(LOG_V_ERRORS, &lf, "udp %d: dropped %" PRIu64
+		    " datagram(s) for flows another load balancer holds, "
+		    "last %s via %s, held by %s", u->id, n, lf.client,
+		    lf.lb, obuf);
+	}
+	return (moved);
 }
 
 /*
@@ -176,6 +231,8 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	}
 
 	f = flow_table_lookup(&u->table, &key);
+	if (f != NULL && !udp_datagram_owner(u, f, from))
+		return;
 	/*
 	 * -dynamic-destination: one flow per client, aimed where its latest
 	 * datagram goes; a client that changes destination gets a new socket.
@@ -191,6 +248,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    spoof, (struct sockaddr *)&dst)) == NULL)
 		return;
 	f->sender = *from;
+	f->sender_ms = u->now;
 	udp_reply_follow(u, f, reached);
 	udp_flowsock_forward(u, f, buf + hlen, len - (size_t)hlen);
 }

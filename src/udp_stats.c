@@ -35,6 +35,8 @@ udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
 	st->expired = UDP_STATS_GET(c, expired);
 	st->evicted = UDP_STATS_GET(c, evicted);
 	st->dest_denied = UDP_STATS_GET(c, dest_denied);
+	st->other_lb = UDP_STATS_GET(c, other_lb);
+	st->lb_moved = UDP_STATS_GET(c, lb_moved);
 	for (i = 0; i < METRICS_HDR_COUNT; i++)
 		st->bad_header_by[i] = UDP_STATS_GET(c, bad_header_by[i]);
 }
@@ -50,8 +52,10 @@ udp_stats_log(struct udp_counters *c, int id, const char *where,
 	    " forwarded, %" PRIu64 " replies, %" PRIu64 " bad header, %" PRIu64
 	    " denied, %" PRIu64 " send failed, %" PRIu64 " flow failed, "
 	    "%" PRIu64 " flows open, %" PRIu64 " opened, %" PRIu64
-	    " expired, %" PRIu64 " evicted, %" PRIu64 " destination denied",
+	    " expired, %" PRIu64 " evicted, %" PRIu64 " destination denied, "
+	    "%" PRIu64 " from another balancer, %" PRIu64 " moved",
 	    id, where, when, s.datagrams, s.forwarded, s.replies,
 	    s.bad_header, s.denied, s.send_fail, s.flow_fail, s.flows,
-	    s.opened, s.expired, s.evicted, s.dest_denied);
+	    s.opened, s.expired, s.evicted, s.dest_denied, s.other_lb,
+	    s.lb_moved);
 }

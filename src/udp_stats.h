@@ -28,6 +28,8 @@ struct udp_flow_stats {
 	uint64_t	expired;	/* idle for -close-after */
 	uint64_t	evicted;	/* oldest, dropped for -max-flows */
 	uint64_t	dest_denied;	/* -dynamic-destination-allow */
+	uint64_t	other_lb;	/* flow held by another balancer */
+	uint64_t	lb_moved;	/* flows a new balancer took over */
 	uint64_t	bad_header_by[METRICS_HDR_COUNT];
 };
 
@@ -44,6 +46,8 @@ struct udp_counters {
 	atomic_uint_fast64_t	expired;
 	atomic_uint_fast64_t	evicted;
 	atomic_uint_fast64_t	dest_denied;
+	atomic_uint_fast64_t	other_lb;
+	atomic_uint_fast64_t	lb_moved;
 	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
 };
 

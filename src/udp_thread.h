@@ -30,6 +30,11 @@
 #define UDP_FLOW_TAG_LOCAL	1
 /* At most one line per second for each kind of repeated trouble. */
 #define UDP_FLOW_LOG_MS		1000
+/*
+ * A flow moves to another load balancer only once its own has sent
+ * nothing for it this long (udp_datagram.c).
+ */
+#define UDP_FLOW_HANDOVER_MS	1000
 
 struct udp_flow {
 	int			 id;
@@ -59,6 +64,8 @@ struct udp_flow {
 	struct ratelog		 log_bad;
 	struct ratelog		 log_denied;
 	struct ratelog		 log_dest_denied;
+	struct ratelog		 log_other_lb;	/* flow held by another */
+	struct ratelog		 log_lb_moved;
 	struct ratelog		 log_evict;
 	struct ratelog		 log_open;	/* new flow sockets */
 	struct ratelog		 log_send;	/* to the backend */

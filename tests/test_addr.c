@@ -254,6 +254,30 @@ test_addr_equal_compares_family_address_and_port(void)
 }
 
 static void
+test_addr_same_host_ignores_the_ports(void)
+{
+	struct sockaddr_storage	a, b;
+
+	CU_ASSERT_FATAL(parse("192.0.2.1:80", &a) == 0);
+	CU_ASSERT_FATAL(parse("192.0.2.1:81", &b) == 0);
+	CU_ASSERT(addr_same_host((struct sockaddr *)&a,
+	    (struct sockaddr *)&b));
+	CU_ASSERT_FATAL(parse("192.0.2.2:80", &b) == 0);
+	CU_ASSERT(!addr_same_host((struct sockaddr *)&a,
+	    (struct sockaddr *)&b));
+	CU_ASSERT_FATAL(parse("[::ffff:192.0.2.1]:80", &b) == 0);
+	CU_ASSERT(!addr_same_host((struct sockaddr *)&a,
+	    (struct sockaddr *)&b));
+	CU_ASSERT_FATAL(parse("[2001:db8::1]:80", &a) == 0);
+	CU_ASSERT_FATAL(parse("[2001:db8::1]:443", &b) == 0);
+	CU_ASSERT(addr_same_host((struct sockaddr *)&a,
+	    (struct sockaddr *)&b));
+	CU_ASSERT_FATAL(parse("[2001:db8::2]:80", &b) == 0);
+	CU_ASSERT(!addr_same_host((struct sockaddr *)&a,
+	    (struct sockaddr *)&b));
+}
+
+static void
 test_addr_is_wildcard_only_for_unspecified(void)
 {
 	struct sockaddr_storage	a;
@@ -372,6 +396,8 @@ test_addr_register(void)
 	    test_addr_len_port_and_set_port_follow_family);
 	test_add(s, "equal compares family, address and port",
 	    test_addr_equal_compares_family_address_and_port);
+	test_add(s, "same_host ignores the ports",
+	    test_addr_same_host_ignores_the_ports);
 	test_add(s, "is_wildcard only for 0.0.0.0 and ::",
 	    test_addr_is_wildcard_only_for_unspecified);
 	test_add(s, "listen: empty host is the IPv6 wildcard",

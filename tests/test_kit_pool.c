@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -86,24 +88,64 @@ test_kit_pool_reuses_a_clean_kit_with_its_pipe(void)
 	kit_pool_destroy(&kp);
 }
 
+/* Bytes in rfd's pipe: what the next user of the pipe would read. */
+static int
+pipe_bytes(int rfd)
+{
+	int	n = -1;
+
+	CU_ASSERT_FATAL(ioctl(rfd, FIONREAD, &n) == 0);
+	return (n);
+}
+
+/*
+ * A byte left in the pipe, though the caller says the kit is clean: the
+ * pool sees it and closes the pipe; the next user gets the same buffer
+ * and no byte of anyone else's.
+ */
 static void
 test_kit_pool_closes_a_pipe_that_still_holds_bytes(void)
 {
 	struct kit_pool	kp;
 	struct kit	k, again;
+	char		*buf;
 	int		rfd, wfd;
 
 	CU_ASSERT_FATAL(kit_pool_init_roomy(&kp, 4, 0) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
 	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
 	CU_ASSERT(write(k.wfd, "x", 1) == 1);
+	CU_ASSERT(pipe_bytes(k.rfd) == 1);
+	buf = k.buf;
 	rfd = k.rfd;
 	wfd = k.wfd;
-	kit_pool_put(&kp, &k, 1);
+	kit_pool_put(&kp, &k, 0);
 	CU_ASSERT(!fd_is_open(rfd));
 	CU_ASSERT(!fd_is_open(wfd));
-	/* The buffer is kept; the next user makes a fresh pipe. */
+	CU_ASSERT(atomic_load(&kp.npipes) == 0);
 	CU_ASSERT(kit_pool_idle(&kp) == 1);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &again) == 0);
+	CU_ASSERT(again.buf == buf);
+	CU_ASSERT_FATAL(kit_pipe(&kp, &again) == 0);
+	CU_ASSERT(pipe_bytes(again.rfd) == 0);
+	kit_pool_put(&kp, &again, 0);
+	kit_pool_destroy(&kp);
+}
+
+/* Dirty closes the pipe even when it is empty: the caller knows why. */
+static void
+test_kit_pool_closes_the_pipe_of_a_kit_given_back_dirty(void)
+{
+	struct kit_pool	kp;
+	struct kit	k, again;
+	int		rfd;
+
+	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0, 64) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
+	rfd = k.rfd;
+	kit_pool_put(&kp, &k, 1);
+	CU_ASSERT(!fd_is_open(rfd));
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &again) == 0);
 	CU_ASSERT(again.rfd == -1);
 	kit_pool_put(&kp, &again, 0);
@@ -271,6 +313,8 @@ test_kit_pool_register(void)
 	    test_kit_pool_reuses_a_clean_kit_with_its_pipe);
 	test_add(s, "closes a pipe that still holds bytes",
 	    test_kit_pool_closes_a_pipe_that_still_holds_bytes);
+	test_add(s, "closes the pipe of a kit given back dirty",
+	    test_kit_pool_closes_the_pipe_of_a_kit_given_back_dirty);
 	test_add(s, "keeps no more than max idle",
 	    test_kit_pool_keeps_no_more_than_max_idle);
 	test_add(s, "refuses a pipe at the mark and the kit still copies",

@@ -207,6 +207,8 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
 	atomic_store(&l[3].sh.stats.copy_fallback, 3);
 	CU_ASSERT_FATAL(kit_pipe(&kits, &k) == 0);
+	atomic_store(&l[0].sh.stats.dest_denied, 6);
+	atomic_store(&l[1].sh.stats.dest_denied, 1);
 
 	memset(&src, 0, sizeof(src));
 	src.proto = IPPROTO_TCP;
@@ -240,6 +242,10 @@ test_metrics_render_tcp_sums_each_address(void)
 	    "{listener=\"[::1]:8444\",reason=\"fd_limit\"} 5"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_relayed_bytes_total"
 	    "{listener=\"[::1]:8444\",direction=\"out\"} 1099511627777"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_destinations_denied_total"
+	    "{listener=\"127.0.0.1:8443\",proto=\"tcp\"} 7"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_destinations_denied_total"
+	    "{listener=\"[::1]:8444\",proto=\"tcp\"} 0"));
 	/* One series per address, not per socket. */
 	CU_ASSERT(count_lines(b.p, "mmproxyd_connections_proxied_total{") == 2);
 	CU_ASSERT(has_line(b.p, "mmproxyd_kits_in_use 1"));

@@ -49,7 +49,8 @@ listen_on(const char *s, int socktype, int *v6only)
 	int			fd;
 
 	CU_ASSERT_FATAL(addr_parse_listen(s, &ss, err, sizeof(err)) == 0);
-	if ((fd = net_listen((struct sockaddr *)&ss, socktype, 0, 0)) == -1)
+	if ((fd = net_listen((struct sockaddr *)&ss, socktype, NET_SHARE_NONE,
+	    0)) == -1)
 		return (-1);
 	CU_ASSERT(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only,
 	    &len) == 0);
@@ -116,6 +117,96 @@ test_net_listen_specific_ipv6_address_is_ipv6_only(void)
 	(void)close(fd);
 }
 
+/* 127.0.0.1, port port (network order, 0: any). */
+static struct sockaddr *
+loopback(struct sockaddr_in *sin, in_port_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = port;
+	return ((struct sockaddr *)sin);
+}
+
+/* The port fd is bound to, network order. */
+static in_port_t
+bound_port(int fd)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	CU_ASSERT_FATAL(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+	return (sin.sin_port);
+}
+
+/*
+ * -listeners 4: the first socket binds alone and the others join it; a
+ * second mmproxyd, whose first socket binds alone too, is refused.
+ */
+static void
+sockets_of_one_process_share_a_port_and_no_one_else(int socktype)
+{
+	struct sockaddr_in	sin;
+	in_port_t		port;
+	int			fd[4], other, i;
+
+	fd[0] = net_listen(loopback(&sin, 0), socktype, NET_SHARE_FIRST, 0);
+	CU_ASSERT_FATAL(fd[0] != -1);
+	port = bound_port(fd[0]);
+	for (i = 1; i < 4; i++) {
+		fd[i] = net_listen(loopback(&sin, port), socktype,
+		    NET_SHARE_JOIN, 0);
+		CU_ASSERT(fd[i] != -1);
+	}
+	errno = 0;
+	other = net_listen(loopback(&sin, port), socktype, NET_SHARE_FIRST,
+	    0);
+	CU_ASSERT_EQUAL(other, -1);
+	CU_ASSERT_EQUAL(errno, EADDRINUSE);
+	errno = 0;
+	other = net_listen(loopback(&sin, port), socktype, NET_SHARE_NONE, 0);
+	CU_ASSERT_EQUAL(other, -1);
+	CU_ASSERT_EQUAL(errno, EADDRINUSE);
+	for (i = 0; i < 4; i++)
+		if (fd[i] != -1)
+			(void)close(fd[i]);
+}
+
+static void
+test_net_listen_tcp_sockets_of_one_process_share_a_port(void)
+{
+	sockets_of_one_process_share_a_port_and_no_one_else(SOCK_STREAM);
+}
+
+static void
+test_net_listen_udp_sockets_of_one_process_share_a_port(void)
+{
+	sockets_of_one_process_share_a_port_and_no_one_else(SOCK_DGRAM);
+}
+
+/*
+ * SO_REUSEADDR on UDP would let a socket of any user that sets it too
+ * bind the port and take its datagrams: the listener must not set it.
+ */
+static void
+test_net_listen_udp_port_is_not_open_to_reuseaddr(void)
+{
+	struct sockaddr_in	sin;
+	int			fd, other, one = 1;
+
+	fd = net_listen(loopback(&sin, 0), SOCK_DGRAM, NET_SHARE_NONE, 0);
+	CU_ASSERT_FATAL(fd != -1);
+	CU_ASSERT_FATAL((other = socket(AF_INET, SOCK_DGRAM, 0)) != -1);
+	CU_ASSERT(setsockopt(other, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(bind(other, loopback(&sin, bound_port(fd)),
+	    sizeof(sin)), -1);
+	CU_ASSERT_EQUAL(errno, EADDRINUSE);
+	(void)close(other);
+	(void)close(fd);
+}
+
 /* A connected pair over 127.0.0.1: *a from net_connect_timeout. */
 static int
 test_net_pair(int *a, int *b)
@@ -127,8 +218,8 @@ test_net_pair(int *a, int *b)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((ls = net_listen((struct sockaddr *)&sin, SOCK_STREAM, 0, 0)) ==
-	    -1)
+	if ((ls = net_listen((struct sockaddr *)&sin, SOCK_STREAM,
+	    NET_SHARE_NONE, 0)) == -1)
 		return (-1);
 	if (getsockname(ls, (struct sockaddr *)&sin, &len) == -1 ||
 	    (*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
@@ -252,6 +343,12 @@ test_net_register(void)
 	    test_net_listen_ipv6_wildcard_is_dual_stack);
 	test_add(s, "listen: a specific IPv6 address is IPv6-only",
 	    test_net_listen_specific_ipv6_address_is_ipv6_only);
+	test_add(s, "listen: tcp sockets of one process share a port",
+	    test_net_listen_tcp_sockets_of_one_process_share_a_port);
+	test_add(s, "listen: udp sockets of one process share a port",
+	    test_net_listen_udp_sockets_of_one_process_share_a_port);
+	test_add(s, "listen: a udp port is not open to SO_REUSEADDR",
+	    test_net_listen_udp_port_is_not_open_to_reuseaddr);
 	test_add(s, "connect leaves no send timeout",
 	    test_net_connect_leaves_no_send_timeout);
 	test_add(s, "keepalive sets probes and user timeout",

@@ -97,11 +97,17 @@ test_pool_stop_wakes_a_waiting_acquirer_with_an_error(void)
 	pool_destroy(&p);
 }
 
-/* Tasks that wait until all of them run at once. */
+/*
+ * Tasks that wait until want of them have started, or 5 seconds: peak is
+ * how many were inside at once, timed_out how many gave up waiting (so
+ * a pool that ran them one at a time would show peak 1, not just take
+ * longer).
+ */
 struct gather {
 	pthread_mutex_t	mtx;
 	pthread_cond_t	cv;
 	int		want, running, finished;
+	int		peak, timed_out;
 };
 
 static void
@@ -114,10 +120,15 @@ gather_task(void *arg)
 	deadline.tv_sec += 5;
 	pthread_mutex_lock(&g->mtx);
 	g->running++;
+	if (g->running - g->finished > g->peak)
+		g->peak = g->running - g->finished;
 	pthread_cond_broadcast(&g->cv);
-	while (g->running < g->want &&
-	    pthread_cond_timedwait(&g->cv, &g->mtx, &deadline) == 0)
-		;
+	while (g->running < g->want) {
+		if (pthread_cond_timedwait(&g->cv, &g->mtx, &deadline) != 0) {
+			g->timed_out++;
+			break;
+		}
+	}
 	g->finished++;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mtx);
@@ -128,7 +139,7 @@ test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
 {
 	struct pool	p;
 	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
-			    PTHREAD_COND_INITIALIZER, 6, 0, 0 };
+			    PTHREAD_COND_INITIALIZER, 6, 0, 0, 0, 0 };
 	int		i;
 
 	CU_ASSERT_FATAL(pool_init(&p, 3, 64 * 1024) == 0);
@@ -145,7 +156,8 @@ test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
 	}
 	/* All six were inside gather_task together before any left. */
 	CU_ASSERT(g.finished == 6);
-	CU_ASSERT(g.running == 6);
+	CU_ASSERT(g.peak == 6);
+	CU_ASSERT(g.timed_out == 0);
 	pthread_mutex_unlock(&g.mtx);
 	pool_stop(&p);
 	pool_destroy(&p);
@@ -156,7 +168,7 @@ test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
 {
 	struct pool	p;
 	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
-			    PTHREAD_COND_INITIALIZER, 3, 0, 0 };
+			    PTHREAD_COND_INITIALIZER, 3, 0, 0, 0, 0 };
 	size_t		threads;
 	int		i;
 
@@ -198,6 +210,7 @@ test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
 	}
 	/* ...and the queued ones ran on the two threads once they came back. */
 	CU_ASSERT(g.finished == 4);
+	CU_ASSERT(g.timed_out == 0);
 	pool_stop(&p);
 	pool_destroy(&p);
 }

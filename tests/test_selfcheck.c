@@ -4,8 +4,9 @@
  */
 /*
  * test_selfcheck.c -- unit tests for src/selfcheck.c that run without
- * privileges and without touching routing: the advice text, refusals, and
- * the answer for a backend that is not on this host. Missing and present
+ * privileges and without touching routing: the advice text, refusals
+ * (checked as root too, from a thread that gives up its capabilities),
+ * and the answer for a backend that is not on this host. Missing and present
  * rules are checked in a namespace by tests/functional/selfcheck.sh.
  */
 
@@ -17,9 +18,15 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <string.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "privdrop.h"
 #include "selfcheck.h"
 #include "test_suites.h"
 
@@ -123,26 +130,76 @@ test_selfcheck_route_refuses_a_non_ip_backend(void)
 	CU_ASSERT_EQUAL(errno, EAFNOSUPPORT);
 }
 
+/* Whether this thread has CAP_NET_ADMIN in its effective set. */
+static int
+has_net_admin(void)
+{
+	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof(data));
+	CU_ASSERT_FATAL(syscall(SYS_capget, &hdr, data) == 0);
+	return ((data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective &
+	    CAP_TO_MASK(CAP_NET_ADMIN)) != 0);
+}
+
+/* What selfcheck_transparent() answers for each family. */
+struct transparent_check {
+	int	rc[2], err[2];
+	char	msg[2][256];
+	int	dropped;	/* the thread lost its capabilities */
+};
+
+static void
+transparent_both(struct transparent_check *t)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		t->msg[i][0] = '\0';
+		errno = 0;
+		t->rc[i] = selfcheck_transparent(i == 0 ? AF_INET : AF_INET6,
+		    t->msg[i], sizeof(t->msg[i]));
+		t->err[i] = errno;
+	}
+}
+
+/* In a thread of its own, without capabilities: root's too. */
+static void *
+transparent_unprivileged(void *arg)
+{
+	struct transparent_check *t = arg;
+
+	t->dropped = privdrop_thread_none() == 0 && !has_net_admin();
+	transparent_both(t);
+	return (NULL);
+}
+
 static void
 test_selfcheck_transparent_names_the_capability_when_refused(void)
 {
-	char	err[256];
-	int	rc, family;
+	struct transparent_check	t;
+	pthread_t			th;
+	int				i;
 
-	/* Root passes; anyone else must be told what to grant. */
-	for (family = AF_INET; family != -1;
-	    family = family == AF_INET ? AF_INET6 : -1) {
-		err[0] = '\0';
-		errno = 0;
-		rc = selfcheck_transparent(family, err, sizeof(err));
-		if (rc == -1 && errno == EAFNOSUPPORT && family == AF_INET6)
+	memset(&t, 0, sizeof(t));
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, transparent_unprivileged,
+	    &t) == 0);
+	CU_ASSERT_FATAL(pthread_join(th, NULL) == 0);
+	CU_ASSERT_FATAL(t.dropped);
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && t.rc[i] == -1 && t.err[i] == EAFNOSUPPORT)
 			continue;	/* no IPv6 here */
-		if (rc == 0)
-			continue;
-		CU_ASSERT_EQUAL(rc, -1);
-		CU_ASSERT(errno == EPERM || errno == EACCES);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, "CAP_NET_ADMIN"));
+		CU_ASSERT_EQUAL(t.rc[i], -1);
+		CU_ASSERT(t.err[i] == EPERM || t.err[i] == EACCES);
+		CU_ASSERT_PTR_NOT_NULL(strstr(t.msg[i], "CAP_NET_ADMIN"));
 	}
+	/* And with the capability (as root), the check passes. */
+	if (!has_net_admin())
+		return;
+	transparent_both(&t);
+	CU_ASSERT_EQUAL(t.rc[0], 0);
+	CU_ASSERT(t.rc[1] == 0 || t.err[1] == EAFNOSUPPORT);
 }
 
 static void

@@ -5,7 +5,8 @@
 # header may send mmproxyd, over TCP and UDP: a destination in the list is
 # served, one outside is refused before anything is sent to it, counted,
 # and logged at -v 1; SIGHUP re-reads the list. Without the list every
-# destination is dialled, as in go-mmproxy, and a warning says so.
+# destination is dialled, as in go-mmproxy, and a warning says so. The
+# refusals show in the counters line and in -metrics.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 . "$TOP_SRCDIR/tests/functional/udp_lib.sh"
@@ -17,6 +18,18 @@ BIN="$MM_TMP/inside.log"
 BOUT="$MM_TMP/outside.log"
 mm_backend "$NS" 127.0.0.2:9002 echo "$BIN"
 mm_backend "$NS" 127.0.0.1:9001 echo "$BOUT"
+# denied_metric PORT WANT: the scrape of -metrics on PORT counts the
+# refused destinations as WANT says.
+denied_metric() {
+	timeout -k 2 10 ip netns exec "$NS" "$PYTHON" \
+	    "$TOP_SRCDIR/tests/functional/http_tool.py" get \
+	    --connect "127.0.0.1:$1" --out "$MM_TMP/scrape.txt" \
+	    >/dev/null 2>&1 || mm_fail "scrape on $1"
+	assert_eq "refused destinations in the metrics" \
+	    "mmproxyd_destinations_denied_total{$2" \
+	    "$(grep '^mmproxyd_destinations_denied_total{' "$MM_TMP/scrape.txt")"
+}
+
 DL="$MM_TMP/destinations.txt"
 printf '# where headers may send us\n127.0.0.2/32\n::1/128\n' >"$DL"
 
@@ -28,7 +41,7 @@ mm_client "$NS" 20 -- --connect 127.0.0.1:8440 --src 198.51.100.7:40001 \
     --dst 127.0.0.1:9001 --mode echo >/dev/null || mm_fail "unbounded"
 
 mm_daemon "$NS" -l 127.0.0.1:8443 -dynamic-destination \
-    -dynamic-destination-allow "$DL" -v 1
+    -dynamic-destination-allow "$DL" -v 1 -metrics 127.0.0.1:9101
 D=$MM_PID
 L=$MM_LOG
 grep -q 'a header may send' "$L" && mm_fail "warning despite the list"
@@ -46,6 +59,7 @@ grep -q '198\.51\.100\.7:40003 via 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:9001: des
 kill -USR1 "$D"
 mm_wait_until 5 grep -q 'counters:.*destination denied 1$' "$L" ||
     mm_fail "counters: $(grep 'counters:' "$L")"
+denied_metric 9101 "listener=\"127.0.0.1:8443\",proto=\"tcp\"} 1"
 
 # SIGHUP: now only 127.0.0.1 is allowed.
 printf '127.0.0.1/32\n' >"$DL"
@@ -70,7 +84,7 @@ printf '127.0.0.2/32\n' >"$DL"
 B="$MM_TMP/echo.log"
 udp_echo "$NS" "$B" 127.0.0.1:9000 127.0.0.2:9000
 udp_daemon "$NS" -l 127.0.0.1:8445 -dynamic-destination \
-    -dynamic-destination-allow "$DL" -v 1
+    -dynamic-destination-allow "$DL" -v 1 -metrics 127.0.0.1:9100
 DU=$MM_PID
 LU=$MM_LOG
 res=$(udp_send "$NS" --to 127.0.0.1:8445 --src 192.0.2.1:5001 \
@@ -82,9 +96,11 @@ assert_eq "datagrams at 127.0.0.1:9000" 0 \
     "$(grep -c -F '"local": "127.0.0.1:9000"' "$B")"
 grep -q 'denied 1 datagram(s) to destinations not in -dynamic-destination-allow, last 192\.0\.2\.2:5002 via 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:9000' \
     "$LU" || mm_fail "no -v 1 line for the refused UDP destination"
+mm_wait_listen "$NS" 9100 1 10 "$DU" || mm_fail "no metrics listener"
+denied_metric 9100 "listener=\"127.0.0.1:8445\",proto=\"udp\"} 1"
 mm_stop "$DU" >/dev/null
 assert_eq "udp exit status" 0 "$MM_RC"
-grep -q 'exit: .* 1 destination denied$' "$LU" ||
+grep -q 'exit: .* 1 destination denied,' "$LU" ||
     mm_fail "udp counters: $(grep 'exit:' "$LU")"
 mm_stop "$D" >/dev/null
 assert_eq "tcp exit status" 0 "$MM_RC"

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 The mmproxyd authors
 # SPDX-License-Identifier: ISC (see COPYING)
-"""http_tool.py -- HTTP clients for tests/functional/metrics.sh: scrapes,
-raw requests, idle connections, bad PROXY headers, Prometheus queries."""
+"""http_tool.py -- HTTP clients for the -metrics scenarios: scrapes (one,
+or many checked against their Content-Length), raw requests, idle
+connections, connect floods, bad PROXY headers, Prometheus queries."""
 
 import argparse
 import json
+import os
 import socket
 import sys
 import time
@@ -17,18 +19,28 @@ def split_hostport(s):
     return host.strip("[]"), int(port)
 
 
-def exchange(addr, data, timeout):
-    """Send data, read until the server closes; (reply bytes, seconds)."""
+def exchange(addr, data, timeout, pause=0):
+    """Send data, read until the server closes; (reply bytes, seconds).
+    pause: seconds to wait between reads of at most 16 KiB, with a small
+    receive buffer, as a scraper far away would read."""
     t0 = time.monotonic()
-    with socket.create_connection(split_hostport(addr), timeout=timeout) as s:
+    host, port = split_hostport(addr)
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                       socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        if pause:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.connect((host, port))
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
         chunks = []
         while True:
-            b = s.recv(65536)
+            b = s.recv(16384 if pause else 65536)
             if not b:
                 break
             chunks.append(b)
+            if pause:
+                time.sleep(pause)
     return b"".join(chunks), time.monotonic() - t0
 
 
@@ -79,6 +91,84 @@ def cmd_idle(args):
         s.close()
     print(json.dumps({"count": args.count, "closed_by_server": closed}))
     return 0
+
+
+def cmd_flood(args):
+    """threads connect as fast as they can for secs (or until stop_file
+    exists), each holding its last hold connections open (sending
+    nothing, or --partial: half a request line)."""
+    import collections
+    import threading
+    stop = time.monotonic() + args.secs
+    counts = {"connects": 0, "errors": 0}
+    lock = threading.Lock()
+
+    def run():
+        held = collections.deque()
+        n = err = 0
+        while time.monotonic() < stop and not (
+                args.stop_file and os.path.exists(args.stop_file)):
+            try:
+                s = socket.create_connection(
+                    split_hostport(args.connect), timeout=1,
+                    source_address=(args.bind, 0) if args.bind else None)
+                if args.partial:
+                    s.sendall(b"GET /met")
+                held.append(s)
+                n += 1
+            except OSError:
+                err += 1
+            while len(held) > args.hold:
+                held.popleft().close()
+        for s in held:
+            s.close()
+        with lock:
+            counts["connects"] += n
+            counts["errors"] += err
+
+    ts = [threading.Thread(target=run) for _ in range(args.threads)]
+    for t in ts:
+        t.start()
+    if args.ready_file:
+        with open(args.ready_file, "w") as f:
+            f.write("ready\n")
+    for t in ts:
+        t.join()
+    print(json.dumps(counts))
+    return 0
+
+
+def cmd_scrapes(args):
+    """count scrapes one after the other; each must be a 200 whose body
+    is as long as its Content-Length."""
+    req = ("GET /metrics HTTP/1.1\r\nHost: %s\r\n\r\n"
+           % args.connect).encode()
+    res = {"count": args.count, "ok": 0, "short": 0, "failed": 0,
+           "max_secs": 0.0}
+    for _ in range(args.count):
+        try:
+            reply, secs = exchange(args.connect, req, args.timeout,
+                                   args.pause)
+        except OSError as e:
+            res["failed"] += 1
+            res["error"] = str(e)
+            continue
+        res["max_secs"] = max(res["max_secs"], round(secs, 3))
+        head, _, body = reply.partition(b"\r\n\r\n")
+        want = None
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                want = int(v)
+        if not head.startswith(b"HTTP/1.1 200 ") or want is None:
+            res["failed"] += 1
+            res["error"] = "answer %r" % head[:40]
+        elif len(body) != want:
+            res["short"] += 1
+        else:
+            res["ok"] += 1
+    print(json.dumps(res))
+    return 0 if res["ok"] == args.count else 1
 
 
 def cmd_badpp(args):
@@ -142,6 +232,24 @@ def main():
     i.add_argument("--secs", type=float, default=5)
     i.add_argument("--ready-file")
     i.set_defaults(fn=cmd_idle)
+    f = sub.add_parser("flood")
+    f.add_argument("--connect", required=True)
+    f.add_argument("--secs", type=float, default=5)
+    f.add_argument("--threads", type=int, default=4)
+    f.add_argument("--hold", type=int, default=16)
+    f.add_argument("--partial", action="store_true")
+    f.add_argument("--bind", help="source address (a flood uses up the "
+                   "ports of one)")
+    f.add_argument("--ready-file")
+    f.add_argument("--stop-file", help="stop early once it exists")
+    f.set_defaults(fn=cmd_flood)
+    c = sub.add_parser("scrapes")
+    c.add_argument("--connect", required=True)
+    c.add_argument("--count", type=int, default=10)
+    c.add_argument("--timeout", type=float, default=5)
+    c.add_argument("--pause", type=float, default=0,
+                   help="between reads, with a small receive buffer")
+    c.set_defaults(fn=cmd_scrapes)
     b = sub.add_parser("badpp")
     b.add_argument("--connect", required=True)
     b.add_argument("--count", type=int, default=1)

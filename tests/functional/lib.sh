@@ -391,9 +391,16 @@ assert_json() {
 	assert_eq "$1 ($3) in $2" "$4" "$got"
 }
 
-# assert_lt WHAT LIMIT VALUE (numbers, floats allowed)
+# mm_is_number S: S is a number, such as 3, -2, 0.25 or 1e-05. An empty
+# or garbled measurement is not one: awk would read it as 0.
+mm_is_number() {
+	[[ $1 =~ ^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$ ]]
+}
+
+# assert_lt WHAT LIMIT VALUE (numbers, floats allowed; anything else fails)
 assert_lt() {
-	if ! awk -v a="$3" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; then
+	if ! mm_is_number "$2" || ! mm_is_number "$3" ||
+	    ! awk -v a="$3" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; then
 		mm_fail "$1: expected < $2, got '$3'"
 		return 1
 	fi
@@ -402,7 +409,8 @@ assert_lt() {
 
 # assert_ge WHAT LIMIT VALUE
 assert_ge() {
-	if ! awk -v a="$3" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; then
+	if ! mm_is_number "$2" || ! mm_is_number "$3" ||
+	    ! awk -v a="$3" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; then
 		mm_fail "$1: expected >= $2, got '$3'"
 		return 1
 	fi

@@ -4,7 +4,8 @@
 # metrics.sh -- -metrics: a scrape taken under load passes promtool; a
 # real Prometheus scraping every second sees exactly the connections and
 # bad headers this test made; idle scrapers block neither the next scrape
-# nor the data path; a malformed request gets 400, a wrong path 404.
+# nor the data path; a malformed request gets 400, a wrong path 404. The
+# metrics thread runs without capabilities.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
 
@@ -24,6 +25,24 @@ mm_daemon "$NS" -l 127.0.0.1:8443-8444 -4 127.0.0.1:9001 -listeners 2 \
     -metrics "$M"
 D=$MM_PID
 mm_wait_listen "$NS" 9100 1 10 "$D" || mm_fail "no metrics listener"
+
+# The thread that parses HTTP holds no capability, though the daemon runs
+# as root with all of them (the relays need CAP_NET_ADMIN).
+cap() { awk -v k="$1:" '$1 == k { print $2 }' "$2/status"; }
+MT=
+for t in /proc/"$D"/task/*; do
+	[ "$(cat "$t/comm" 2>/dev/null)" = metrics ] && MT=$t
+done
+if [ -z "$MT" ]; then
+	mm_fail "no thread named metrics"
+else
+	assert_eq "CapEff of the metrics thread" 0000000000000000 \
+	    "$(cap CapEff "$MT")"
+	assert_eq "CapPrm of the metrics thread" 0000000000000000 \
+	    "$(cap CapPrm "$MT")"
+	[ "$(cap CapEff "/proc/$D")" != 0000000000000000 ] ||
+	    mm_fail "the main thread has no capability: nothing was tested"
+fi
 
 # Prometheus, in the namespace, on loopback, with its own storage.
 cat >"$MM_TMP/prometheus.yml" <<EOT

@@ -6,7 +6,8 @@
 # and CAP_NET_BIND_SERVICE alone as effective, permitted and bounding set,
 # nothing inheritable or ambient, and no_new_privs; and it still spoofs, for
 # IPv4 and IPv6 clients, also those with a source port below 1024. The
-# relay threads, started after the drop, carry the same credentials.
+# relay threads, started after the drop, carry the same credentials; the
+# -metrics thread has no capability at all.
 # Started under capsh --drop=cap_net_bind_service (a bounding set without
 # it), it keeps CAP_NET_ADMIN alone, says so, and spoofs clients with
 # ports from 1024 up.
@@ -27,9 +28,10 @@ field() {
 	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }' "$1"
 }
 
-# check_status WHAT STATUSFILE CAPS: the credentials one task must have.
+# check_status WHAT STATUSFILE CAPS [BOUNDING]: the credentials one task
+# must have (the bounding set CAPS too unless given).
 check_status() {
-	local what=$1 f=$2 caps=$3
+	local what=$1 f=$2 caps=$3 bnd=${4:-$3}
 	assert_eq "$what Uid" "$NUID $NUID $NUID $NUID" "$(field "$f" Uid)"
 	assert_eq "$what Gid" "$NGID $NGID $NGID $NGID" "$(field "$f" Gid)"
 	assert_eq "$what Groups" "$(id -G nobody | tr ' ' '\n' | sort -n |
@@ -37,7 +39,7 @@ check_status() {
 	    tr '\n' ' ')"
 	assert_eq "$what CapEff" "$caps" "$(field "$f" CapEff)"
 	assert_eq "$what CapPrm" "$caps" "$(field "$f" CapPrm)"
-	assert_eq "$what CapBnd" "$caps" "$(field "$f" CapBnd)"
+	assert_eq "$what CapBnd" "$bnd" "$(field "$f" CapBnd)"
 	assert_eq "$what CapInh" $NONE "$(field "$f" CapInh)"
 	assert_eq "$what CapAmb" $NONE "$(field "$f" CapAmb)"
 	assert_eq "$what NoNewPrivs" 1 "$(field "$f" NoNewPrivs)"
@@ -50,17 +52,26 @@ mm_backend "$NS" 127.0.0.1:9001 echo "$B4"
 mm_backend "$NS" '[::1]:9001' echo "$B6"
 
 # check_threads WHAT PID CAPS: threads made after the drop (acceptors,
-# relays kept warm) inherited it.
+# relays kept warm) inherited it; the -metrics thread, which parses what
+# any client sends, keeps no capability at all.
 check_threads() {
-	local what=$1 pid=$2 caps=$3 t ntask=0
+	local what=$1 pid=$2 caps=$3 t ntask=0 nmetrics=0
 	for t in /proc/"$pid"/task/*; do
 		[ -r "$t/status" ] || continue	# a relay that just left
+		if [ "$(cat "$t/comm" 2>/dev/null)" = metrics ]; then
+			cp "$t/status" "$MM_TMP/task.status" || continue
+			check_status "$what metrics thread ${t##*/}" \
+			    "$MM_TMP/task.status" $NONE "$caps"
+			nmetrics=$((nmetrics + 1))
+			continue
+		fi
 		cp "$t/status" "$MM_TMP/task.status" 2>/dev/null || continue
 		check_status "$what thread ${t##*/}" "$MM_TMP/task.status" \
 		    "$caps"
 		ntask=$((ntask + 1))
 	done
 	assert_ge "$what threads checked" 2 "$ntask"
+	assert_eq "$what metrics threads" 1 "$nmetrics"
 }
 
 # proxy WHAT LB HDR FAM SPORT: one echo client; fails unless the backend
@@ -86,7 +97,7 @@ proxy() {
 
 # As root with every capability.
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001' \
-    -user nobody -v 2
+    -user nobody -v 2 -metrics 127.0.0.1:9100
 D=$MM_PID
 # The port listens before privileges drop; "ready" is logged after.
 mm_wait_until 5 grep -q "ready" "$MM_LOG" || mm_fail "no ready line"
@@ -117,7 +128,8 @@ exec capsh --drop=cap_net_bind_service -- -c 'exec "\$0" "\$@"' \
 EOF
 chmod +x "$MM_TMP/nobind.sh"
 MMPROXYD="$MM_TMP/nobind.sh" mm_daemon "$NS" -l 127.0.0.1:8444 \
-    -4 127.0.0.1:9001 -6 '[::1]:9001' -user nobody -v 2
+    -4 127.0.0.1:9001 -6 '[::1]:9001' -user nobody -v 2 \
+    -metrics 127.0.0.1:9101
 D=$MM_PID
 # Privileges drop after the listener is bound: wait for "ready", which
 # comes after the drop.

@@ -14,7 +14,8 @@ udp_tool.py -- UDP test tools for mmproxyd's -p udp scenarios.
   send   plays the load balancer: from --bind, sends datagrams that carry
          a PROXY header of --kind and a payload to --to, then checks the
          reply (--expect echo: the same bytes; none: silence); prints one
-         JSON result line (--connect: on a connected socket)
+         JSON result line (--connect: on a connected socket; --stop-file:
+         sends no more once that file exists)
   wait   until a UDP socket is bound to --port (or --gone: none is)
 
 Every blocking call has a timeout. Exit status: 0 when the tool's own checks
@@ -24,6 +25,7 @@ pass, 1 otherwise, 2 on usage errors.
 import argparse
 import hashlib
 import json
+import os
 import random
 import select
 import socket
@@ -146,6 +148,8 @@ def cmd_send(args):
            "local": addr_str(s.getsockname()) if args.bind else None}
     ok = True
     for i in range(args.count * args.clients):
+        if args.stop_file and os.path.exists(args.stop_file):
+            break
         # --clients N: N clients at consecutive ports, --count each.
         src = addr_str((sh, sp + i // args.count))
         hdr = make_header(args.kind, src, args.dst)
@@ -314,6 +318,8 @@ def main():
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--clients", type=int, default=1)
     s.add_argument("--interval", type=float, default=0)
+    s.add_argument("--stop-file",
+                   help="send no more once this file exists")
     s.add_argument("--expect", choices=["echo", "none"], default="echo")
     s.add_argument("--timeout", type=float, default=2)
 
