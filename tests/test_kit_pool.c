@@ -122,7 +122,7 @@ test_kit_pool_closes_a_pipe_that_still_holds_bytes(void)
 	kit_pool_put(&kp, &k, 0);
 	CU_ASSERT(!fd_is_open(rfd));
 	CU_ASSERT(!fd_is_open(wfd));
-	CU_ASSERT(atomic_load(&kp.npipes) == 0);
+	CU_ASSERT(atomic_load(&roomy.pipes) == 0);
 	CU_ASSERT(kit_pool_idle(&kp) == 1);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &again) == 0);
 	CU_ASSERT(again.buf == buf);
@@ -140,7 +140,7 @@ test_kit_pool_closes_the_pipe_of_a_kit_given_back_dirty(void)
 	struct kit	k, again;
 	int		rfd;
 
-	CU_ASSERT_FATAL(kit_pool_init(&kp, 4, 0, 64) == 0);
+	CU_ASSERT_FATAL(kit_pool_init_roomy(&kp, 4, 0) == 0);
 	CU_ASSERT_FATAL(kit_pool_get(&kp, &k) == 0);
 	CU_ASSERT_FATAL(kit_pipe(&kp, &k) == 0);
 	rfd = k.rfd;
