@@ -264,32 +264,13 @@ listener_close(struct listener *l)
 void
 listener_log_stats(struct listener *l, const char *when)
 {
-	struct tcp_stats	*s = &l->sh.stats;
-	char			 buf[ADDR_STRLEN];
+	struct tcp_stats_snapshot	 s;
+	char				 buf[ADDR_STRLEN];
+	char				 line[COUNTER_LOG_LEN];
 
-	log_info("%s: listener %d on %s: accepted %llu, proxied %llu, "
-	    "denied %llu, bad header %llu, header timeout %llu, "
-	    "header memory %llu, backend failed %llu, timed out %llu, "
-	    "active %llu, bytes in %llu, bytes out %llu, "
-	    "client port waited %llu, client port fallback %llu, "
-	    "client port failed %llu, copy fallbacks %llu, "
-	    "destination denied %llu",
-	    when, l->id, addr_format((const struct sockaddr *)
-	    &l->sh.ep->listen, buf, sizeof(buf)),
-	    (unsigned long long)atomic_load(&s->accepted),
-	    (unsigned long long)atomic_load(&s->proxied),
-	    (unsigned long long)atomic_load(&s->denied),
-	    (unsigned long long)atomic_load(&s->bad_header),
-	    (unsigned long long)atomic_load(&s->header_timeout),
-	    (unsigned long long)atomic_load(&s->header_memory),
-	    (unsigned long long)atomic_load(&s->backend_fail),
-	    (unsigned long long)atomic_load(&s->timed_out),
-	    (unsigned long long)atomic_load(&s->active),
-	    (unsigned long long)atomic_load(&s->bytes_in),
-	    (unsigned long long)atomic_load(&s->bytes_out),
-	    (unsigned long long)atomic_load(&s->port_waited),
-	    (unsigned long long)atomic_load(&s->port_fallback),
-	    (unsigned long long)atomic_load(&s->port_failed),
-	    (unsigned long long)atomic_load(&s->copy_fallback),
-	    (unsigned long long)atomic_load(&s->dest_denied));
+	counter_table_read(&tcp_stats_table, &l->sh.stats, &s);
+	(void)counter_table_log(&tcp_stats_table, &s, line, sizeof(line));
+	log_info("%s: listener %d on %s: %s", when, l->id,
+	    addr_format((const struct sockaddr *)&l->sh.ep->listen, buf,
+	    sizeof(buf)), line);
 }

@@ -19,39 +19,13 @@
 #include <sys/socket.h>
 
 #include "metrics_class.h"
+#include "tcp_stats.h"
 
 struct conn;
 struct endpoint;
 struct kit_pool;
 struct options;
 struct pool;
-
-/* Counters, bumped by any thread, read for the USR1 and exit lines. */
-struct tcp_stats {
-	atomic_uint_fast64_t	accepted;
-	atomic_uint_fast64_t	proxied;	/* reached a backend */
-	atomic_uint_fast64_t	denied;		/* not in the allow-list */
-	atomic_uint_fast64_t	bad_header;
-	atomic_uint_fast64_t	header_timeout;
-	atomic_uint_fast64_t	header_memory;	/* header budget spent */
-	atomic_uint_fast64_t	backend_fail;
-	atomic_uint_fast64_t	timed_out;	/* a peer went silent */
-	atomic_uint_fast64_t	active;
-	atomic_uint_fast64_t	bytes_in;	/* client to backend */
-	atomic_uint_fast64_t	bytes_out;	/* backend to client */
-	atomic_uint_fast64_t	dest_denied;	/* -dynamic-destination-allow */
-	/* The client's port was taken (-client-port-busy), and then: */
-	atomic_uint_fast64_t	port_waited;	/* ours let it go in time */
-	atomic_uint_fast64_t	port_fallback;	/* the kernel chose one */
-	atomic_uint_fast64_t	port_failed;	/* gave up */
-	atomic_uint_fast64_t	port_wait_us;	/* time spent waiting */
-	/* Bulk bursts copied, not spliced: no pipe for want of fds. */
-	atomic_uint_fast64_t	copy_fallback;
-	/* For -metrics: the failures above by class, and accept(). */
-	atomic_uint_fast64_t	bad_header_by[METRICS_HDR_COUNT];
-	atomic_uint_fast64_t	backend_fail_by[METRICS_ERR_COUNT];
-	atomic_uint_fast64_t	accept_fail_by[METRICS_ERR_COUNT];
-};
 
 /* Relaxed: each counter stands alone. errno is left as it was. */
 #define TCP_STATS_INC(s, field) \
