@@ -53,6 +53,7 @@ main(void)
 	test_allowlist_register();
 	test_budget_register();
 	test_checkmode_register();
+	test_counter_table_register();
 	test_options_register();
 	test_crc32c_register();
 	test_duration_register();

@@ -24,12 +24,14 @@
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
+#include "metrics_family.h"
 #include "metrics_render.h"
 #include "metrics_text.h"
 #include "options.h"
 #include "pool.h"
 #include "proxy_header.h"
 #include "test_suites.h"
+#include "udp_thread.h"
 
 static void
 test_metrics_classes_name_every_header_error(void)
@@ -163,13 +165,8 @@ check_families(const char *text)
 	}
 }
 
-/*
- * Two listening addresses with two sockets each (-listeners 2): one
- * series per address, its sockets' counters summed.
- */
-static void
-test_metrics_render_tcp_sums_each_address(void)
-{
+/* Two listening addresses with two sockets each (-listeners 2). */
+struct tcp_fixture {
 	struct options		opts;
 	struct pool		pool;
 	struct kit_pool		kits;
@@ -178,23 +175,105 @@ test_metrics_render_tcp_sums_each_address(void)
 	struct endpoint		ep[2];
 	struct listener		l[4];
 	struct metrics_sources	src;
-	struct metrics_buf	b = { NULL, 0, 0, 0 };
-	char			err[128];
-	int			i;
+};
 
-	memset(&opts, 0, sizeof(opts));
-	memset(ep, 0, sizeof(ep));
+static void
+endpoints_init(struct endpoint *ep)
+{
+	char	err[128];
+
+	memset(ep, 0, 2 * sizeof(*ep));
 	CU_ASSERT_FATAL(addr_parse("127.0.0.1:8443", &ep[0].listen, err,
 	    sizeof(err)) == 0);
 	CU_ASSERT_FATAL(addr_parse("[::1]:8444", &ep[1].listen, err,
 	    sizeof(err)) == 0);
-	CU_ASSERT_FATAL(pool_init(&pool, 7, 0) == 0);
-	fd_gauge_init(&gauge, 1000, 0, 4, 7);
-	CU_ASSERT_FATAL(kit_pool_init(&kits, 4, 0, &gauge) == 0);
-	CU_ASSERT_FATAL(kit_pool_get(&kits, &k) == 0);
-	for (i = 0; i < 4; i++)
-		tcp_shared_init(&l[i].sh, &opts, &ep[i / 2], &pool, &kits);
+}
+
+static void
+tcp_fixture_init(struct tcp_fixture *fx)
+{
+	int	i;
+
+	memset(fx, 0, sizeof(*fx));
+	endpoints_init(fx->ep);
+	CU_ASSERT_FATAL(pool_init(&fx->pool, 7, 0) == 0);
+	fd_gauge_init(&fx->gauge, 1000, 0, 4, 7);
+	CU_ASSERT_FATAL(kit_pool_init(&fx->kits, 4, 0, &fx->gauge) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&fx->kits, &fx->k) == 0);
 	/* Address 0: sockets 0 and 1; address 1: sockets 2 and 3. */
+	for (i = 0; i < 4; i++)
+		tcp_shared_init(&fx->l[i].sh, &fx->opts, &fx->ep[i / 2],
+		    &fx->pool, &fx->kits);
+	fx->src.proto = IPPROTO_TCP;
+	fx->src.n = 4;
+	fx->src.endpoints = fx->ep;
+	fx->src.per_endpoint = 2;
+	fx->src.tcp = fx->l;
+	fx->src.pool = &fx->pool;
+	fx->src.kits = &fx->kits;
+	fx->src.start_time = 1700000000.25;
+}
+
+static void
+tcp_fixture_destroy(struct tcp_fixture *fx)
+{
+	int	i;
+
+	kit_pool_put(&fx->kits, &fx->k, 0);
+	CU_ASSERT_EQUAL(atomic_load(&fx->kits.nlent), 0);
+	for (i = 0; i < 4; i++)
+		tcp_shared_destroy(&fx->l[i].sh);
+	kit_pool_destroy(&fx->kits);
+	pool_stop(&fx->pool);
+	pool_destroy(&fx->pool);
+}
+
+/* The same two addresses, for -p udp: four UDP threads' counters. */
+struct udp_fixture {
+	struct endpoint		ep[2];
+	struct udp_flow		u[4];
+	struct udp_flow		*up[4];
+	struct metrics_sources	src;
+};
+
+static void
+udp_fixture_init(struct udp_fixture *fx)
+{
+	int	i;
+
+	memset(fx, 0, sizeof(*fx));
+	endpoints_init(fx->ep);
+	for (i = 0; i < 4; i++)
+		fx->up[i] = &fx->u[i];
+	fx->src.proto = IPPROTO_UDP;
+	fx->src.n = 4;
+	fx->src.endpoints = fx->ep;
+	fx->src.per_endpoint = 2;
+	fx->src.udp = fx->up;
+	fx->src.start_time = 1700000000.25;
+}
+
+/* Render src into b, NUL-terminated. */
+static void
+render(const struct metrics_sources *src, struct metrics_buf *b)
+{
+	memset(b, 0, sizeof(*b));
+	metrics_render(src, b);
+	metrics_buf_printf(b, "%c", '\0');
+	CU_ASSERT_FATAL(!b->failed);
+}
+
+/*
+ * One listening address's sockets summed into one series.
+ */
+static void
+test_metrics_render_tcp_sums_each_address(void)
+{
+	struct tcp_fixture	fx;
+	struct listener		*l = fx.l;
+	struct metrics_buf	b;
+
+	tcp_fixture_init(&fx);
 	atomic_store(&l[0].sh.stats.active, 2);
 	atomic_store(&l[1].sh.stats.active, 3);
 	atomic_store(&l[2].sh.stats.proxied, 12345);
@@ -206,22 +285,14 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
 	atomic_store(&l[3].sh.stats.copy_fallback, 3);
-	CU_ASSERT_FATAL(kit_pipe(&kits, &k) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&fx.kits, &fx.k) == 0);
 	atomic_store(&l[0].sh.stats.dest_denied, 6);
 	atomic_store(&l[1].sh.stats.dest_denied, 1);
-
-	memset(&src, 0, sizeof(src));
-	src.proto = IPPROTO_TCP;
-	src.n = 4;
-	src.endpoints = ep;
-	src.per_endpoint = 2;
-	src.tcp = l;
-	src.pool = &pool;
-	src.kits = &kits;
-	src.start_time = 1700000000.25;
-	metrics_render(&src, &b);
-	metrics_buf_printf(&b, "%c", '\0');
-	CU_ASSERT_FATAL(!b.failed);
+	atomic_store(&l[1].sh.stats.port_fallback, 8);
+	atomic_store(&l[0].sh.stats.port_wait_us, 1500000);
+	atomic_store(&l[1].sh.stats.port_wait_us, 250);
+	atomic_store(&l[2].sh.stats.denied, 9);
+	render(&fx.src, &b);
 
 	CU_ASSERT(has_line(b.p, "mmproxyd_build_info{version=\""
 	    PACKAGE_VERSION "\"} 1"));
@@ -234,8 +305,8 @@ test_metrics_render_tcp_sums_each_address(void)
 	    "{listener=\"127.0.0.1:8443\"} 5"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total"
 	    "{listener=\"[::1]:8444\",proto=\"tcp\",reason=\"not_proxy\"} 4"));
-	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total"
-	    "{listener=\"[::1]:8444\",proto=\"tcp\",reason=\"v2_checksum\"} 0"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total{listener="
+	    "\"[::1]:8444\",proto=\"tcp\",reason=\"v2_checksum\"} 0"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_backend_connect_failures_total"
 	    "{listener=\"[::1]:8444\",reason=\"refused\"} 4"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_accept_errors_total"
@@ -246,8 +317,17 @@ test_metrics_render_tcp_sums_each_address(void)
 	    "{listener=\"127.0.0.1:8443\",proto=\"tcp\"} 7"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_destinations_denied_total"
 	    "{listener=\"[::1]:8444\",proto=\"tcp\"} 0"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_allowlist_denied_total"
+	    "{listener=\"[::1]:8444\",proto=\"tcp\"} 9"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_client_port_busy_total"
+	    "{listener=\"127.0.0.1:8443\",outcome=\"fallback\"} 8"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_client_port_busy_total"
+	    "{listener=\"127.0.0.1:8443\",outcome=\"waited\"} 0"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_client_port_wait_seconds_total"
+	    "{listener=\"127.0.0.1:8443\"} 1.500250"));
 	/* One series per address, not per socket. */
 	CU_ASSERT(count_lines(b.p, "mmproxyd_connections_proxied_total{") == 2);
+	CU_ASSERT(count_lines(b.p, "mmproxyd_client_port_busy_total{") == 6);
 	CU_ASSERT(has_line(b.p, "mmproxyd_kits_in_use 1"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_pipes_open 1"));
 	CU_ASSERT(has_line(b.p, "mmproxyd_copy_fallbacks_total"
@@ -257,16 +337,145 @@ test_metrics_render_tcp_sums_each_address(void)
 	CU_ASSERT(has_line(b.p,
 	    "# TYPE mmproxyd_connections_proxied_total counter"));
 	CU_ASSERT(has_line(b.p, "# TYPE mmproxyd_connections_active gauge"));
+	/* No UDP family in a TCP daemon's exposition. */
+	CU_ASSERT(strstr(b.p, "proto=\"udp\"") == NULL);
+	CU_ASSERT(strstr(b.p, "mmproxyd_udp_") == NULL);
 	check_families(b.p);
 
 	metrics_buf_free(&b);
-	kit_pool_put(&kits, &k, 0);
-	CU_ASSERT_EQUAL(atomic_load(&kits.nlent), 0);
+	tcp_fixture_destroy(&fx);
+}
+
+static void
+test_metrics_render_udp_sums_each_address(void)
+{
+	struct udp_fixture	fx;
+	struct udp_counters	*c[4];
+	struct metrics_buf	b;
+	int			i;
+
+	udp_fixture_init(&fx);
 	for (i = 0; i < 4; i++)
-		tcp_shared_destroy(&l[i].sh);
-	kit_pool_destroy(&kits);
-	pool_stop(&pool);
-	pool_destroy(&pool);
+		c[i] = &fx.u[i].st;
+	atomic_store(&c[0]->datagrams, 10);
+	atomic_store(&c[1]->datagrams, 20);
+	atomic_store(&c[2]->forwarded, 7);
+	atomic_store(&c[3]->replies, 6);
+	atomic_store(&c[2]->denied, 4);
+	atomic_store(&c[3]->denied, 1);
+	atomic_store(&c[0]->other_lb, 2);
+	atomic_store(&c[1]->flows, 3);
+	atomic_store(&c[3]->dest_denied, 11);
+	atomic_store(&c[3]->bad_header_by[METRICS_HDR_UNSUPPORTED], 5);
+	atomic_store(&c[0]->lb_moved, 12);
+	render(&fx.src, &b);
+
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_datagrams_received_total"
+	    "{listener=\"127.0.0.1:8443\"} 30"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_datagrams_sent_total"
+	    "{listener=\"[::1]:8444\",peer=\"backend\"} 7"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_datagrams_sent_total"
+	    "{listener=\"[::1]:8444\",peer=\"load_balancer\"} 6"));
+	/* One field, two families, the same number. */
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_datagrams_dropped_total"
+	    "{listener=\"[::1]:8444\",reason=\"denied\"} 5"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_allowlist_denied_total"
+	    "{listener=\"[::1]:8444\",proto=\"udp\"} 5"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_datagrams_dropped_total"
+	    "{listener=\"127.0.0.1:8443\",reason=\"other_load_balancer\"} 2"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_flows_active"
+	    "{listener=\"127.0.0.1:8443\"} 3"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_destinations_denied_total"
+	    "{listener=\"[::1]:8444\",proto=\"udp\"} 11"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_bad_headers_total{listener="
+	    "\"[::1]:8444\",proto=\"udp\",reason=\"unsupported\"} 5"));
+	CU_ASSERT(has_line(b.p, "mmproxyd_udp_flows_moved_total"
+	    "{listener=\"127.0.0.1:8443\"} 12"));
+	CU_ASSERT(count_lines(b.p, "mmproxyd_udp_datagrams_dropped_total{")
+	    == 10);
+	CU_ASSERT(has_line(b.p, "# TYPE mmproxyd_udp_flows_active gauge"));
+	/* No TCP family, nor the relay pool's gauges. */
+	CU_ASSERT(strstr(b.p, "proto=\"tcp\"") == NULL);
+	CU_ASSERT(strstr(b.p, "mmproxyd_connections_") == NULL);
+	CU_ASSERT(strstr(b.p, "mmproxyd_pool_threads") == NULL);
+	check_families(b.p);
+	metrics_buf_free(&b);
+}
+
+/*
+ * The families text holds, and each sample's label names (joined by
+ * commas) against its family's in the table; returns how many families.
+ */
+static int
+check_labels(const char *text, int *seen)
+{
+	const char	*p, *nl, *q, *end;
+	char		 name[96], keys[96];
+	size_t		 len;
+	int		 f, n = 0;
+
+	for (p = text; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		CU_ASSERT_FATAL(nl != NULL);
+		if (*p == '#')
+			continue;
+		len = strcspn(p, "{ ");
+		CU_ASSERT_FATAL(len < sizeof(name));
+		memcpy(name, p, len);
+		name[len] = '\0';
+		keys[0] = '\0';
+		if (p[len] == '{' && (end = strchr(p, '}')) != NULL)
+			for (q = p + len + 1; q < end; q = strchr(q, '"') + 2) {
+				if (keys[0] != '\0')
+					strcat(keys, ",");
+				strncat(keys, q, strcspn(q, "="));
+				q = strchr(q, '"') + 1;
+			}
+		for (f = 0; f < METRICS_FAMILY_COUNT; f++)
+			if (strcmp(metrics_families[f].name, name) == 0)
+				break;
+		CU_ASSERT_FATAL(f < METRICS_FAMILY_COUNT);
+		if (strcmp(keys, metrics_families[f].labels) != 0) {
+			fprintf(stderr, "\n  %s: labels {%s}, the table's "
+			    "{%s}\n", name, keys, metrics_families[f].labels);
+			CU_FAIL("a sample's labels are not its family's");
+		}
+		n += !seen[f];
+		seen[f] = 1;
+	}
+	return (n);
+}
+
+/*
+ * Between them TCP and UDP write every family of the table, each sample
+ * with the labels the table (and so the man page) gives it. The return
+ * route's family needs a route watch (tests/functional/route_watch.sh).
+ */
+static void
+test_metrics_render_gives_every_family_its_labels(void)
+{
+	struct tcp_fixture	tfx;
+	struct udp_fixture	ufx;
+	struct metrics_buf	b;
+	int			seen[METRICS_FAMILY_COUNT] = { 0 }, f;
+
+	tcp_fixture_init(&tfx);
+	render(&tfx.src, &b);
+	CU_ASSERT(check_labels(b.p, seen) > 0);
+	metrics_buf_free(&b);
+	tcp_fixture_destroy(&tfx);
+	udp_fixture_init(&ufx);
+	render(&ufx.src, &b);
+	CU_ASSERT(check_labels(b.p, seen) > 0);
+	metrics_buf_free(&b);
+	for (f = 0; f < METRICS_FAMILY_COUNT; f++) {
+		if (f == METRICS_FAM_RETURN_ROUTE_OK)
+			continue;
+		if (!seen[f])
+			fprintf(stderr, "\n  %s is never written\n",
+			    metrics_families[f].name);
+		CU_ASSERT(seen[f]);
+	}
 }
 
 void
@@ -283,4 +492,8 @@ test_metrics_register(void)
 	test_add(s, "text buffer grows", test_metrics_text_buffer_grows);
 	test_add(s, "render tcp sums each address",
 	    test_metrics_render_tcp_sums_each_address);
+	test_add(s, "render udp sums each address",
+	    test_metrics_render_udp_sums_each_address);
+	test_add(s, "render gives every family its labels",
+	    test_metrics_render_gives_every_family_its_labels);
 }
