@@ -64,6 +64,7 @@ main(void)
 	test_kit_pool_register();
 	test_log_register();
 	test_metrics_register();
+	test_metrics_family_register();
 	test_net_register();
 	test_pool_register();
 	test_privdrop_register();

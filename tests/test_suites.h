@@ -25,6 +25,7 @@ void	test_http_min_register(void);
 void	test_kit_pool_register(void);
 void	test_log_register(void);
 void	test_metrics_register(void);
+void	test_metrics_family_register(void);
 void	test_net_register(void);
 void	test_pool_register(void);
 void	test_privdrop_register(void);
