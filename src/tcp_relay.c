@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * tcp_relay.c -- one proxied TCP connection: read the PROXY header under a
- * deadline, connect to the backend from the client's address, forward what
- * came with the header, then relay both ways.
+ * tcp_relay.c -- the relay engine: one proxied connection, its backend
+ * connected, relayed both ways until both directions end; then its
+ * sockets closed, its summary line and its slot given back.
  *
  * A connection starts on one thread that waits on both sockets
  * (relay_solo) and copies each light burst with a send that cannot
@@ -18,7 +18,7 @@
  * one socket. Once one direction has ended, the thread pumps the other
  * alone, still watching the ended side for a reset.
  *
- * Ownership: the pool thread that runs tcp_relay_serve owns the conn until
+ * Ownership: the pool thread that runs tcp_relay_run owns the conn until
  * it hands one direction to another pool thread; from then on both
  * directions share it and refs counts them. Each direction writes only its
  * own byte counter; the last one to finish (refs reaches 0) reads both,
@@ -31,46 +31,25 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "destallow.h"
 #include "fd_gauge.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
 #include "kit_pool.h"
 #include "pool.h"
-#include "proxy_header.h"
-#include "target.h"
-#include "tcp_connect.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_shared.h"
 
-/*
- * Any v1 line and the usual v2 header, on the stack: a larger v2 header
- * moves to the heap. Kept small because a stack page touched once stays
- * in the thread's RSS while the connection lives, and a worker that never
- * calls malloc() never gets a per-thread malloc cache either.
- */
-#define RELAY_HDR_BUF		256
-/*
- * What the larger headers still being read may hold on the heap, all
- * connections together (about 4 MiB): each may announce up to 64 KiB and
- * send it slowly, and -max-conns of them would pin max_conns * 64 KiB.
- */
-#define RELAY_HDR_HEAP_MAX	(64 * PP_V2_MAX_LEN)
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */
 #define RELAY_SOLO_BURSTS	8	/* then a chatty connection splits */
@@ -83,9 +62,6 @@ static const char relay_backend_timeout[] = "backend timed out";
 
 const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
-
-/* Bytes of RELAY_HDR_HEAP_MAX that header buffers hold now. */
-static atomic_size_t	relay_hdr_heap;
 
 struct conn *
 tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
@@ -142,13 +118,29 @@ tcp_relay_abort(struct conn *c)
 	relay_fail(c, "cut by shutdown");
 }
 
-/* The last direction out closes, counts, logs and frees. */
+/* c's three addresses, formatted for a line about it. */
+struct relay_names {
+	char	client[ADDR_STRLEN], lb[ADDR_STRLEN], target[ADDR_STRLEN];
+};
+
 static void
-relay_put(struct conn *c)
+relay_names(const struct conn *c, struct relay_names *n,
+    struct log_fields *lf)
+{
+	lf->client = c->client.ss_family != AF_UNSPEC ?
+	    addr_format((const struct sockaddr *)&c->client, n->client,
+	    sizeof(n->client)) : "local";
+	lf->lb = addr_format((const struct sockaddr *)&c->peer, n->lb,
+	    sizeof(n->lb));
+	lf->target = addr_format((const struct sockaddr *)&c->target,
+	    n->target, sizeof(n->target));
+}
+
+void
+tcp_relay_put(struct conn *c)
 {
 	struct tcp_shared *sh = c->sh;
-	char		 cbuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
-	char		 tbuf[ADDR_STRLEN];
+	struct relay_names names;
 	struct log_fields lf = LOG_FIELDS_INIT;
 	const char	*why;
 	long long	 ms;
@@ -168,13 +160,7 @@ relay_put(struct conn *c)
 	tcp_shared_remove(sh, c);
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		ms = (long long)monotonic_ms() - c->start_ms;
-		lf.client = c->client.ss_family != AF_UNSPEC ?
-		    addr_format((struct sockaddr *)&c->client, cbuf,
-		    sizeof(cbuf)) : "local";
-		lf.lb = addr_format((struct sockaddr *)&c->peer, pbuf,
-		    sizeof(pbuf));
-		lf.target = addr_format((struct sockaddr *)&c->target, tbuf,
-		    sizeof(tbuf));
+		relay_names(c, &names, &lf);
 		lf.reason = why != NULL ? why : "eof";
 		lf.bytes_in = (long long)c->bytes_in;
 		lf.bytes_out = (long long)c->bytes_out;
@@ -403,14 +389,14 @@ static void
 relay_forward_task(void *arg)
 {
 	relay_run(arg, 0);
-	relay_put(arg);
+	tcp_relay_put(arg);
 }
 
 static void
 relay_backward_task(void *arg)
 {
 	relay_run(arg, 1);
-	relay_put(arg);
+	tcp_relay_put(arg);
 }
 
 /* What one burst in relay_solo came to. */
@@ -543,227 +529,42 @@ relay_solo(struct conn *c, int *keep)
 	}
 }
 
-/* Take n bytes of the header budget. Returns 0, or -1 if it is spent. */
-static int
-relay_hdr_heap_take(size_t n)
+int
+tcp_relay_connected(struct conn *c, const void *early, size_t len)
 {
-	size_t	used = atomic_load(&relay_hdr_heap);
-
-	do {
-		if (n > RELAY_HDR_HEAP_MAX - used)
+	atomic_fetch_add(&c->sh->stats.active, 1);
+	if (len > 0) {
+		if (net_write_all(c->bfd, early, len) == -1) {
+			relay_fail(c, relay_side(c, c->bfd, errno));
 			return (-1);
-	} while (!atomic_compare_exchange_weak(&relay_hdr_heap, &used,
-	    used + n));
+		}
+		c->bytes_in += len;
+		atomic_fetch_add(&c->sh->stats.bytes_in, len);
+	}
 	return (0);
 }
 
-/* Free a header buffer of cap bytes from relay_read_header. */
+/* The line for a connection that found no thread for a direction. */
 static void
-relay_hdr_free(char *buf, size_t cap)
+relay_log_no_thread(struct conn *c)
 {
-	free(buf);
-	atomic_fetch_sub(&relay_hdr_heap, cap);
-}
+	struct relay_names names;
+	struct log_fields lf = LOG_FIELDS_INIT;
 
-/*
- * Read until the header is complete into *buf (*cap bytes; replaced by a
- * heap buffer, which the caller frees with relay_hdr_free, when a v2
- * header needs more and RELAY_HDR_HEAP_MAX allows). Returns the header
- * length with *filled saying how much was read (the surplus belongs to
- * the backend), or -1 (-2 for a bad header, -3 when the header budget is
- * spent) with *why set when the connection must be closed.
- */
-static ssize_t
-relay_read_header(struct conn *c, char **buf, size_t *cap, size_t *filled,
-    struct pp_header *hdr, const char **why, int *timed_out)
-{
-	const struct options *cfg = c->sh->opts;
-	struct pollfd	 pfd = { .fd = c->cfd, .events = POLLIN };
-	long long	 deadline, left;
-	size_t		 want;
-	ssize_t		 n;
-	char		*first = *buf, *bigger;
-
-	deadline = (long long)monotonic_ms() +
-	    cfg->header_timeout_ms;
-	*filled = 0;
-	for (;;) {
-		/* A v2 header may be larger than the first buffer. */
-		want = proxy_header_expected_len(*buf, *filled);
-		if (*filled == *cap && want > *cap) {
-			if (relay_hdr_heap_take(want) == -1) {
-				*why = "no memory left for headers being read";
-				return (-3);
-			}
-			if ((bigger = malloc(want)) == NULL) {
-				atomic_fetch_sub(&relay_hdr_heap, want);
-				*why = "out of memory for the header";
-				return (-1);
-			}
-			memcpy(bigger, *buf, *filled);
-			/* Grown once already: that buffer is ours to free. */
-			if (*buf != first)
-				relay_hdr_free(*buf, *cap);
-			*buf = bigger;
-			*cap = want;
-		}
-		/* The header usually came with the handshake: try first. */
-		n = recv(c->cfd, *buf + *filled, *cap - *filled, MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			left = deadline - (long long)monotonic_ms();
-			if (left <= 0 || (n = poll(&pfd, 1, (int)left)) == 0) {
-				*why = "no complete PROXY header in time";
-				*timed_out = 1;
-				return (-1);
-			}
-			if (n == -1 && errno != EINTR) {
-				*why = "poll failed";
-				return (-1);
-			}
-			continue;
-		}
-		if (n == -1) {
-			*why = "read error before the header";
-			return (-1);
-		}
-		if (n == 0) {
-			*why = "closed before a complete PROXY header";
-			return (-1);
-		}
-		*filled += (size_t)n;
-		n = proxy_header_parse(*buf, *filled, hdr);
-		if (n > 0)
-			return (n);
-		if (n < 0) {
-			TCP_STATS_BAD_HEADER(&c->sh->stats,
-			    metrics_header_class((int)-n));
-			*why = proxy_header_strerror((enum pp_error)-n);
-			return (-2);
-		}
-	}
+	relay_names(c, &names, &lf);
+	TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+	    "%s via %s -> %s: no thread for the second direction",
+	    lf.client, lf.lb, lf.target);
 }
 
 void
-tcp_relay_serve(void *arg)
+tcp_relay_run(struct conn *c)
 {
-	struct conn	*c = arg;
-	struct tcp_shared *sh = c->sh;
-	const struct options *cfg = sh->opts;
-	struct pp_header hdr;
-	struct sockaddr_storage src;
-	socklen_t	 slen = sizeof(c->local);
-	char		 stackbuf[RELAY_HDR_BUF], *buf = stackbuf;
-	char		 pbuf[ADDR_STRLEN] = "", cbuf[ADDR_STRLEN] = "";
-	char		 tbuf[ADDR_STRLEN] = "";
-	size_t		 cap = sizeof(stackbuf), filled;
-	const char	*why = NULL, *what;
-	ssize_t		 hlen;
-	int		 spoof, timed_out = 0, bfd, keep, rc;
-	/* At -v 0 nothing per connection is logged: format nothing either. */
-	int		 named = log_verbosity() >= LOG_V_ERRORS;
-	struct log_fields lf = LOG_FIELDS_INIT;
-
-	lf.lb = pbuf;
-	if (named)
-		addr_format((struct sockaddr *)&c->peer, pbuf, sizeof(pbuf));
-
-	hlen = relay_read_header(c, &buf, &cap, &filled, &hdr, &why,
-	    &timed_out);
-	if (hlen < 0) {
-		if (hlen == -2)
-			atomic_fetch_add(&sh->stats.bad_header, 1);
-		else if (hlen == -3)
-			atomic_fetch_add(&sh->stats.header_memory, 1);
-		else if (timed_out)
-			atomic_fetch_add(&sh->stats.header_timeout, 1);
-		lf.reason = why;
-		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s%s", pbuf,
-		    hlen == -2 ? "bad PROXY header: " : "", why);
-		goto done;
-	}
-
-	/* A TCP proxy treats UDP families (0x12, 0x22) like UNSPEC. */
-	if (hdr.action == PP_ACTION_PROXY && hdr.transport != SOCK_STREAM)
-		hdr.action = PP_ACTION_LOCAL;
-	/* Only LOCAL needs to know which of our addresses was reached. */
-	if (hdr.action == PP_ACTION_LOCAL && getsockname(c->cfd,
-	    (struct sockaddr *)&c->local, &slen) == -1) {
-		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
-		    "%s: getsockname", pbuf);
-		goto done;
-	}
-	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
-	    &src, &spoof, &c->target, &why) == -1) {
-		atomic_fetch_add(&sh->stats.bad_header, 1);
-		TCP_STATS_BAD_HEADER(&sh->stats, METRICS_HDR_UNSUPPORTED);
-		lf.reason = why;
-		TCP_LOG_FAIL(TCP_LOG_HEADER, log_conn_f, &lf, "%s: %s", pbuf,
-		    why);
-		goto done;
-	}
-	if (spoof)
-		c->client = src;
-	if (named) {
-		if (spoof)
-			addr_format((struct sockaddr *)&src, cbuf,
-			    sizeof(cbuf));
-		else
-			(void)snprintf(cbuf, sizeof(cbuf), "local");
-		addr_format((struct sockaddr *)&c->target, tbuf,
-		    sizeof(tbuf));
-	}
-	lf.client = cbuf;
-	lf.target = tbuf;
-	if (spoof && cfg->dynamic_destination &&
-	    !destallow_allows((struct sockaddr *)&c->target)) {
-		atomic_fetch_add(&sh->stats.dest_denied, 1);
-		lf.reason = "destination not allowed";
-		TCP_LOG_FAIL(TCP_LOG_DEST_DENIED, log_conn_f, &lf,
-		    "%s via %s -> %s: destination not in "
-		    "-dynamic-destination-allow, closed", cbuf, pbuf, tbuf);
-		goto done;
-	}
-	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: PROXY v%d header, "
-	    "connecting", cbuf, pbuf, tbuf, hdr.version);
-
-	bfd = tcp_connect_backend(c, spoof ? (struct sockaddr *)&src : NULL,
-	    &lf, &what);
-	if (bfd == -1) {
-		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
-		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
-		    "%s via %s -> %s: %s", cbuf, pbuf, tbuf, what);
-		goto done;
-	}
-	atomic_fetch_add(&sh->stats.proxied, 1);
-	atomic_fetch_add(&sh->stats.active, 1);
-	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: connected", cbuf, pbuf,
-	    tbuf);
-
-	/* What came with the header goes first, before any splice. */
-	if (filled > (size_t)hlen) {
-		if (net_write_all(bfd, buf + hlen, filled - (size_t)hlen)
-		    == -1) {
-			relay_fail(c, relay_side(c, bfd, errno));
-			goto done;
-		}
-		c->bytes_in += filled - (size_t)hlen;
-		atomic_fetch_add(&sh->stats.bytes_in, filled - (size_t)hlen);
-	}
-	if (buf != stackbuf) {
-		relay_hdr_free(buf, cap);
-		buf = stackbuf;
-	}
+	int	keep, rc;
 
 	if ((rc = relay_solo(c, &keep)) == 0)
 		relay_run(c, keep);
 	else if (rc == -2)
-		TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
-		    "%s via %s -> %s: no thread for the second direction",
-		    cbuf, pbuf, tbuf);
-done:
-	if (buf != stackbuf)
-		relay_hdr_free(buf, cap);
-	relay_put(c);
+		relay_log_no_thread(c);
+	tcp_relay_put(c);
 }
