@@ -18,13 +18,14 @@
  * one socket. Once one direction has ended, the thread pumps the other
  * alone, still watching the ended side for a reset.
  *
- * Ownership: the pool thread that runs tcp_relay_run owns the conn until
- * it hands one direction to another pool thread; from then on both
- * directions share it and refs counts them. Each direction writes only its
- * own byte counter; the last one to finish (refs reaches 0) reads both,
- * closes the sockets and frees the conn. fds are published in the shared
- * list (tcp_shared.c) so that shutdown can end a connection without
- * racing close().
+ * Ownership: c->refs counts the threads that hold c, each of which puts
+ * its reference once (tcp_relay_put). The thread that set the connection
+ * up holds the only one until relay_split hands a direction to a pool
+ * thread, which brings the second (see there). A direction's thread
+ * writes only that direction's struct relay_dir; the last one out
+ * (refs reaches 0) reads both, closes the sockets and frees c. fds are
+ * published in the shared list (tcp_shared.c) so that shutdown can end a
+ * connection without racing close().
  */
 
 #include "config.h"
@@ -41,10 +42,10 @@
 
 #include "addr.h"
 #include "fd_gauge.h"
+#include "kit_pool.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
-#include "kit_pool.h"
 #include "pool.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
@@ -78,6 +79,10 @@ tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 	atomic_init(&c->refs, 1);
 	atomic_init(&c->why, NULL);
 	c->start_ms = (long long)monotonic_ms();
+	c->dir[RELAY_FORWARD] = (struct relay_dir){ .c = c, .in = -1,
+	    .out = -1, .total = &sh->stats.bytes_in };
+	c->dir[RELAY_BACKWARD] = (struct relay_dir){ .c = c, .in = -1,
+	    .out = -1, .total = &sh->stats.bytes_out };
 	return (c);
 }
 
@@ -143,6 +148,7 @@ tcp_relay_put(struct conn *c)
 	struct relay_names names;
 	struct log_fields lf = LOG_FIELDS_INIT;
 	const char	*why;
+	uint64_t	 in, out;
 	long long	 ms;
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
@@ -160,19 +166,55 @@ tcp_relay_put(struct conn *c)
 	tcp_shared_remove(sh, c);
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		ms = (long long)monotonic_ms() - c->start_ms;
+		in = c->dir[RELAY_FORWARD].bytes;
+		out = c->dir[RELAY_BACKWARD].bytes;
 		relay_names(c, &names, &lf);
 		lf.reason = why != NULL ? why : "eof";
-		lf.bytes_in = (long long)c->bytes_in;
-		lf.bytes_out = (long long)c->bytes_out;
+		lf.bytes_in = (long long)in;
+		lf.bytes_out = (long long)out;
 		lf.duration_ms = ms;
 		log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: closed after "
 		    "%lld.%03lld s, %llu bytes in, %llu bytes out (%s)",
 		    lf.client, lf.lb, lf.target, ms / 1000, ms % 1000,
-		    (unsigned long long)c->bytes_in,
-		    (unsigned long long)c->bytes_out, lf.reason);
+		    (unsigned long long)in, (unsigned long long)out,
+		    lf.reason);
 	}
 	free(c);
 	pool_conn_release(sh->pool);
+}
+
+/* Count n bytes that d moved, for the summary line and the listener. */
+static void
+relay_count(struct relay_dir *d, size_t n)
+{
+	d->bytes += n;
+	atomic_fetch_add_explicit(d->total, n, memory_order_relaxed);
+}
+
+/* Where the error err was, and whether that peer went silent. */
+static const char *
+relay_side(struct conn *c, int fd, int err)
+{
+	if (fd == c->cfd)
+		return (err == ETIMEDOUT ? relay_client_timeout :
+		    relay_client_error);
+	return (err == ETIMEDOUT ? relay_backend_timeout :
+	    relay_backend_error);
+}
+
+/*
+ * Send len bytes at buf to d's out, blocking, and count them. Returns 0,
+ * or -1 with the connection failed.
+ */
+static int
+relay_send(struct relay_dir *d, const char *buf, size_t len)
+{
+	if (net_write_all(d->out, buf, len) == -1) {
+		relay_fail(d->c, relay_side(d->c, d->out, errno));
+		return (-1);
+	}
+	relay_count(d, len);
+	return (0);
 }
 
 /* Move every byte of the pipe to out. Returns 0, or -1 (errno). */
@@ -194,17 +236,6 @@ relay_drain(int rfd, int out, size_t len)
 		len -= (size_t)n;
 	}
 	return (0);
-}
-
-/* Where the error err was, and whether that peer went silent. */
-static const char *
-relay_side(struct conn *c, int fd, int err)
-{
-	if (fd == c->cfd)
-		return (err == ETIMEDOUT ? relay_client_timeout :
-		    relay_client_error);
-	return (err == ETIMEDOUT ? relay_backend_timeout :
-	    relay_backend_error);
 }
 
 /*
@@ -255,13 +286,12 @@ relay_sock_error(int fd)
 }
 
 /*
- * One direction on a thread of its own, in to out, until EOF (then
- * half-close out) or an error (then end both). An idle direction waits in
- * poll() holding nothing; once bytes arrive it borrows a kit and keeps it
- * while they keep coming:
- * the socket's receive timeout (RELAY_IDLE_MS, set on the listener and the
- * backend socket) ends a read that waited that long, and the kit goes
- * back to the pool.
+ * One direction on a thread of its own, until EOF (then half-close its
+ * out) or an error (then end both). An idle direction waits in poll()
+ * holding nothing; once bytes arrive it borrows a kit and keeps it while
+ * they keep coming: the socket's receive timeout (RELAY_IDLE_MS, set on
+ * the listener and the backend socket) ends a read that waited that
+ * long, and the kit goes back to the pool.
  *
  * Small reads are copied through the kit's buffer: for a few bytes that
  * is cheaper than splice(), which pins a page per segment. A read of
@@ -276,13 +306,13 @@ relay_sock_error(int fd)
  * otherwise hold the connection until in has bytes for it.
  */
 static void
-relay_pump(struct conn *c, int in, int out, uint64_t *count,
-    atomic_uint_fast64_t *total)
+relay_pump(struct relay_dir *d)
 {
+	struct conn	*c = d->c;
 	struct kit_pool	*kits = c->sh->kits;
 	struct kit	 k;
-	struct pollfd	 pfd[2] = { { .fd = in, .events = POLLIN },
-			    { .fd = out, .events = 0 } };
+	struct pollfd	 pfd[2] = { { .fd = d->in, .events = POLLIN },
+			    { .fd = d->out, .events = 0 } };
 	ssize_t		 n;
 	int		 use_splice, err;
 
@@ -299,8 +329,8 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 		 * hang-up there is the peer's reset or a timeout.
 		 */
 		if (pfd[1].revents != 0) {
-			relay_fail(c, relay_side(c, out,
-			    relay_sock_error(out)));
+			relay_fail(c, relay_side(c, d->out,
+			    relay_sock_error(d->out)));
 			return;
 		}
 		if (kit_pool_get(kits, &k) == -1) {
@@ -310,10 +340,10 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 		use_splice = 0;
 		for (;;) {
 			if (use_splice)
-				n = splice(in, NULL, k.wfd, NULL, RELAY_CHUNK,
-				    SPLICE_F_MOVE);
+				n = splice(d->in, NULL, k.wfd, NULL,
+				    RELAY_CHUNK, SPLICE_F_MOVE);
 			else
-				n = recv(in, k.buf, KIT_BUF_SIZE, 0);
+				n = recv(d->in, k.buf, KIT_BUF_SIZE, 0);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n == -1 && errno == EAGAIN)
@@ -321,7 +351,7 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 			if (n == -1) {
 				err = errno;
 				kit_pool_put(kits, &k, 0);
-				relay_fail(c, relay_side(c, in, err));
+				relay_fail(c, relay_side(c, d->in, err));
 				return;
 			}
 			if (n == 0 && use_splice) {
@@ -339,192 +369,201 @@ relay_pump(struct conn *c, int in, int out, uint64_t *count,
 				goto eof;
 			}
 			if ((use_splice ?
-			    relay_drain(k.rfd, out, (size_t)n) :
-			    net_write_all(out, k.buf, (size_t)n)) == -1) {
+			    relay_drain(k.rfd, d->out, (size_t)n) :
+			    net_write_all(d->out, k.buf, (size_t)n)) == -1) {
 				err = errno;
 				kit_pool_put(kits, &k, use_splice);
-				relay_fail(c, relay_side(c, out, err));
+				relay_fail(c, relay_side(c, d->out, err));
 				return;
 			}
-			*count += (uint64_t)n;
-			atomic_fetch_add(total, (uint64_t)n);
+			relay_count(d, (size_t)n);
 			use_splice = n >= RELAY_BULK && relay_pipe(c, &k);
 		}
 		kit_pool_put(kits, &k, 0);
 	}
 eof:
 	/* Half-close: the other direction keeps flowing until its own end. */
-	if (shutdown(out, SHUT_WR) == -1 && errno != ENOTCONN)
+	if (shutdown(d->out, SHUT_WR) == -1 && errno != ENOTCONN)
 		relay_fail(c, "shutdown failed");
 }
 
-/* One direction of a connection: in to out, with its byte counters. */
-struct relay_dir {
-	int			 in, out;
-	uint64_t		*count;
-	atomic_uint_fast64_t	*total;
-};
-
-static struct relay_dir
-relay_dir(struct conn *c, int backward)
+/* A pool thread's part: the direction it was handed, then its reference. */
+static void
+relay_dir_task(void *arg)
 {
-	struct tcp_shared *sh = c->sh;
+	struct relay_dir *d = arg;
+	struct conn	*c = d->c;
 
-	if (backward)
-		return ((struct relay_dir){ c->bfd, c->cfd, &c->bytes_out,
-		    &sh->stats.bytes_out });
-	return ((struct relay_dir){ c->cfd, c->bfd, &c->bytes_in,
-	    &sh->stats.bytes_in });
+	relay_pump(d);
+	tcp_relay_put(c);
 }
 
+/* The line for a connection that found no thread for a direction. */
 static void
-relay_run(struct conn *c, int backward)
+relay_log_no_thread(struct conn *c, int err)
 {
-	struct relay_dir d = relay_dir(c, backward);
+	struct relay_names names;
+	struct log_fields lf = LOG_FIELDS_INIT;
 
-	relay_pump(c, d.in, d.out, d.count, d.total);
+	relay_names(c, &names, &lf);
+	errno = err;
+	TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
+	    "%s via %s -> %s: no thread for the second direction",
+	    lf.client, lf.lb, lf.target);
 }
 
-static void
-relay_forward_task(void *arg)
+/*
+ * Give direction d a pool thread of its own: the one place where a
+ * connection gains a reference. The invariant, for c = d->c:
+ *   - on entry the calling thread holds c's only reference (refs 1) and
+ *     is the only thread that touches c's directions;
+ *   - refs goes to 2 before pool_run, since the new thread may run d to
+ *     its end and put its reference before pool_run has returned;
+ *   - on success, 0: the caller keeps its reference for the other
+ *     direction, which it pumps itself, and touches d no more; each
+ *     thread puts its reference once its direction ends, and whichever
+ *     brings refs to 0 frees c;
+ *   - when no thread takes d, nobody else has seen c: refs is 1 again
+ *     and the connection has failed; -1, and the caller, which still
+ *     holds c, puts its reference as it would have at the end.
+ */
+static int
+relay_split(struct relay_dir *d)
 {
-	relay_run(arg, 0);
-	tcp_relay_put(arg);
-}
+	struct conn	*c = d->c;
+	int		 err;
 
-static void
-relay_backward_task(void *arg)
-{
-	relay_run(arg, 1);
-	tcp_relay_put(arg);
+	atomic_store(&c->refs, 2);
+	if (pool_run(c->sh->pool, relay_dir_task, d) == 0)
+		return (0);
+	err = errno;
+	atomic_store(&c->refs, 1);
+	relay_fail(c, "no thread");
+	relay_log_no_thread(c, err);
+	return (-1);
 }
 
 /* What one burst in relay_solo came to. */
 enum relay_burst {
-	RELAY_BURST_IDLE,	/* all read and sent: wait again */
+	RELAY_BURST_LIGHT,	/* all read and sent: wait again */
 	RELAY_BURST_EOF,	/* in ended, out half-closed */
 	RELAY_BURST_HEAVY,	/* *left bytes at k->buf + *off still to send */
 	RELAY_BURST_FAILED	/* relay_fail done */
 };
 
 /*
- * Copy one read of d.in to d.out without blocking. A read of RELAY_BULK
- * or more, or a send that would block, is HEAVY: this direction needs a
- * thread that may block, and *off and *left say what of the kit's
- * buffer is still unsent. A read that did not fill the buffer has most
- * likely emptied the socket; if more came meanwhile, poll() says so at
- * once, so no read is spent on finding it empty.
+ * Copy one read of d's in to its out without blocking. A read of
+ * RELAY_BULK or more, or a send that would block, is HEAVY: this
+ * direction needs a thread that may block, and *off and *left say what
+ * of the kit's buffer is still unsent. A read that did not fill the
+ * buffer has most likely emptied the socket; if more came meanwhile,
+ * poll() says so at once, so no read is spent on finding it empty.
  */
 static enum relay_burst
-relay_burst(struct conn *c, struct relay_dir d, struct kit *k, size_t *off,
-    size_t *left)
+relay_burst(struct relay_dir *d, struct kit *k, size_t *off, size_t *left)
 {
 	ssize_t	n, m;
 
 	*off = *left = 0;
 	for (;;) {
-		n = recv(d.in, k->buf, KIT_BUF_SIZE, MSG_DONTWAIT);
+		n = recv(d->in, k->buf, KIT_BUF_SIZE, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return (RELAY_BURST_IDLE);
+			return (RELAY_BURST_LIGHT);
 		if (n == -1) {
-			relay_fail(c, relay_side(c, d.in, errno));
+			relay_fail(d->c, relay_side(d->c, d->in, errno));
 			return (RELAY_BURST_FAILED);
 		}
 		if (n == 0) {
-			if (shutdown(d.out, SHUT_WR) == -1 && errno != ENOTCONN) {
-				relay_fail(c, "shutdown failed");
+			if (shutdown(d->out, SHUT_WR) == -1 &&
+			    errno != ENOTCONN) {
+				relay_fail(d->c, "shutdown failed");
 				return (RELAY_BURST_FAILED);
 			}
 			return (RELAY_BURST_EOF);
 		}
 		do
-			m = send(d.out, k->buf, (size_t)n,
+			m = send(d->out, k->buf, (size_t)n,
 			    MSG_DONTWAIT | MSG_NOSIGNAL);
 		while (m == -1 && errno == EINTR);
 		if (m == -1 && errno != EAGAIN) {
-			relay_fail(c, relay_side(c, d.out, errno));
+			relay_fail(d->c, relay_side(d->c, d->out, errno));
 			return (RELAY_BURST_FAILED);
 		}
 		if (m == -1)
 			m = 0;
-		*d.count += (uint64_t)m;
-		atomic_fetch_add(d.total, (uint64_t)m);
+		relay_count(d, (size_t)m);
 		*off = (size_t)m;
 		*left = (size_t)(n - m);
 		return (m < n || n >= RELAY_BULK ? RELAY_BURST_HEAVY :
-		    RELAY_BURST_IDLE);
+		    RELAY_BURST_LIGHT);
 	}
+}
+
+/* The direction that runs the other way from d. */
+static struct relay_dir *
+relay_other(struct relay_dir *d)
+{
+	struct conn	*c = d->c;
+
+	return (d == &c->dir[RELAY_FORWARD] ? &c->dir[RELAY_BACKWARD] :
+	    &c->dir[RELAY_FORWARD]);
 }
 
 /*
  * Both directions on this thread while their bursts are light (see the
- * top of the file). Returns 0 after handing one direction to a pool
- * thread or finding it ended, with the direction this thread is to pump
- * in *keep (1: backward); -1 with the connection over, -2 when no thread
- * could take the other direction (then ended too).
+ * top of the file). Returns the direction this thread is to pump from
+ * now on, the other one having ended or gone to a pool thread; NULL
+ * when the connection is over.
  */
-static int
-relay_solo(struct conn *c, int *keep)
+static struct relay_dir *
+relay_solo(struct conn *c)
 {
 	struct kit_pool	*kits = c->sh->kits;
-	struct pollfd	 pfd[2] = { { .fd = c->cfd, .events = POLLIN },
-			    { .fd = c->bfd, .events = POLLIN } };
+	struct pollfd	 pfd[RELAY_WAYS];
+	struct relay_dir *d;
 	struct kit	 k;
 	enum relay_burst r;
 	size_t		 off, left;
 	int		 i, bursts = 0;
 
+	/* pfd[i] waits for bytes that c->dir[i] is to move. */
+	for (i = 0; i < RELAY_WAYS; i++)
+		pfd[i] = (struct pollfd){ .fd = c->dir[i].in,
+		    .events = POLLIN };
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, RELAY_WAYS, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			relay_fail(c, "poll failed");
-			return (-1);
+			return (NULL);
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < RELAY_WAYS; i++) {
 			if (pfd[i].revents == 0)
 				continue;
+			d = &c->dir[i];
 			if (kit_pool_get(kits, &k) == -1) {
 				relay_fail(c, "out of memory");
-				return (-1);
+				return (NULL);
 			}
-			r = relay_burst(c, relay_dir(c, i), &k, &off, &left);
-			if (r == RELAY_BURST_IDLE &&
+			r = relay_burst(d, &k, &off, &left);
+			if (r == RELAY_BURST_LIGHT &&
 			    ++bursts >= RELAY_SOLO_BURSTS)
 				r = RELAY_BURST_HEAVY;	/* left is 0 */
-			if (r != RELAY_BURST_HEAVY) {
+			if (r == RELAY_BURST_HEAVY) {
+				/* d may block now: the other one goes first. */
+				if (relay_split(relay_other(d)) == -1 ||
+				    relay_send(d, k.buf + off, left) == -1)
+					d = NULL;
 				kit_pool_put(kits, &k, 0);
-				if (r == RELAY_BURST_FAILED)
-					return (-1);
-				if (r == RELAY_BURST_EOF) {
-					*keep = !i;	/* the other one */
-					return (0);
-				}
-				continue;
+				return (d);
 			}
-			/* The other direction gets a thread; this one blocks. */
-			atomic_store(&c->refs, 2);
-			if (pool_run(c->sh->pool, i ? relay_forward_task :
-			    relay_backward_task, c) == -1) {
-				atomic_store(&c->refs, 1);
-				kit_pool_put(kits, &k, 0);
-				relay_fail(c, "no thread");
-				return (-2);
-			}
-			if (net_write_all(relay_dir(c, i).out, k.buf + off,
-			    left) == -1) {
-				relay_fail(c, relay_side(c,
-				    relay_dir(c, i).out, errno));
-				kit_pool_put(kits, &k, 0);
-				return (-1);
-			}
-			*relay_dir(c, i).count += left;
-			atomic_fetch_add(relay_dir(c, i).total, left);
 			kit_pool_put(kits, &k, 0);
-			*keep = i;
-			return (0);
+			if (r == RELAY_BURST_FAILED)
+				return (NULL);
+			if (r == RELAY_BURST_EOF)
+				return (relay_other(d));
 		}
 	}
 }
@@ -532,39 +571,21 @@ relay_solo(struct conn *c, int *keep)
 int
 tcp_relay_connected(struct conn *c, const void *early, size_t len)
 {
+	struct relay_dir *fwd = &c->dir[RELAY_FORWARD];
+	struct relay_dir *back = &c->dir[RELAY_BACKWARD];
+
 	atomic_fetch_add(&c->sh->stats.active, 1);
-	if (len > 0) {
-		if (net_write_all(c->bfd, early, len) == -1) {
-			relay_fail(c, relay_side(c, c->bfd, errno));
-			return (-1);
-		}
-		c->bytes_in += len;
-		atomic_fetch_add(&c->sh->stats.bytes_in, len);
-	}
-	return (0);
-}
-
-/* The line for a connection that found no thread for a direction. */
-static void
-relay_log_no_thread(struct conn *c)
-{
-	struct relay_names names;
-	struct log_fields lf = LOG_FIELDS_INIT;
-
-	relay_names(c, &names, &lf);
-	TCP_LOG_FAIL(TCP_LOG_INTERNAL, log_conn_warn_f, &lf,
-	    "%s via %s -> %s: no thread for the second direction",
-	    lf.client, lf.lb, lf.target);
+	fwd->in = back->out = c->cfd;
+	fwd->out = back->in = c->bfd;
+	return (len > 0 ? relay_send(fwd, early, len) : 0);
 }
 
 void
 tcp_relay_run(struct conn *c)
 {
-	int	keep, rc;
+	struct relay_dir *d;
 
-	if ((rc = relay_solo(c, &keep)) == 0)
-		relay_run(c, keep);
-	else if (rc == -2)
-		relay_log_no_thread(c);
+	if ((d = relay_solo(c)) != NULL)
+		relay_pump(d);
 	tcp_relay_put(c);
 }

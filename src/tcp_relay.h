@@ -29,6 +29,24 @@ struct tcp_shared;
 #define RELAY_IDLE_MS	1000
 extern const struct timeval relay_idle_tv;
 
+/* A connection's two directions, as indices of conn.dir. */
+enum relay_way {
+	RELAY_FORWARD,		/* client to backend: bytes in */
+	RELAY_BACKWARD,		/* backend to client: bytes out */
+	RELAY_WAYS
+};
+
+/*
+ * One direction of a connection: bytes from in to out. Only the thread
+ * that moves them writes bytes; the last thread out reads it.
+ */
+struct relay_dir {
+	struct conn		*c;
+	int			 in, out;	/* from tcp_relay_connected */
+	uint64_t		 bytes;		/* for the summary line */
+	atomic_uint_fast64_t	*total;		/* the listener's counter */
+};
+
 struct conn {
 	struct tcp_shared	*sh;
 	int			 cfd;		/* from the load balancer */
@@ -38,9 +56,9 @@ struct conn {
 	struct sockaddr_storage	 client;	/* from the header */
 	struct sockaddr_storage	 target;
 	long long		 start_ms;	/* CLOCK_MONOTONIC */
-	atomic_int		 refs;		/* directions still running */
+	atomic_int		 refs;		/* threads holding it */
 	_Atomic(const char *)	 why;		/* first reason it ended */
-	uint64_t		 bytes_in, bytes_out;
+	struct relay_dir	 dir[RELAY_WAYS];
 	struct conn		*prev, *next;	/* sh's list */
 	/* Under sh's conns_mtx: */
 	int			 leaving;	/* its fds are being closed */
@@ -57,10 +75,10 @@ struct conn *tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 	    const struct sockaddr_storage *peer);
 
 /*
- * c's backend socket (c->bfd) is connected: count c active, and send the
- * len bytes at early (what came with the header) to the backend before
- * anything else. Returns 0, or -1 with c failed; either way the caller
- * keeps its reference.
+ * c's backend socket (c->bfd) is connected: count c active, set up its
+ * two directions, and send the len bytes at early (what came with the
+ * header) to the backend before anything else. Returns 0, or -1 with c
+ * failed; either way the caller keeps its reference.
  */
 int	tcp_relay_connected(struct conn *c, const void *early, size_t len);
 
