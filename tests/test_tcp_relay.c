@@ -306,26 +306,26 @@ test_tcp_relay_light_bursts_stay_on_one_thread_until_the_eighth(void)
 
 /*
  * Fill fd's way to its peer, which does not read, until no room opens
- * for a while: the send buffer and the peer's window both full. Returns
+ * for a while: the peer's window and the send buffer both full. Returns
  * how much went.
  */
 static size_t
 fill(int fd)
 {
-	static char	junk[4096];
+	static char	junk[64 * 1024];
 	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
 	int		small = 4096;
 	size_t		sent = 0;
 	ssize_t		n;
 
-	/* A small buffer that does not grow: a light burst cannot fit. */
-	CU_ASSERT(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small,
-	    sizeof(small)) == 0);
 	do {
 		while ((n = send(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
 			sent += (size_t)n;
 		CU_ASSERT_FATAL(n == -1 && errno == EAGAIN);
 	} while (poll(&pfd, 1, 50) == 1);
+	/* Nor may the buffer grow once the peer reads again. */
+	CU_ASSERT(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)) == 0);
 	return (sent);
 }
 
