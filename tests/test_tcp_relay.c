@@ -268,14 +268,21 @@ pong(void)
 	pass(rig.backend, rig.client, "pong", &rig.sent_out);
 }
 
+/* The backend finishes, and the client sees it. */
+static void
+backend_ends(void)
+{
+	CU_ASSERT(shutdown(rig.backend, SHUT_WR) == 0);
+	CU_ASSERT(recv_end(rig.client, WAIT_MS) == 0);
+}
+
 /* Both far ends finish, the client first, each seeing the other's end. */
 static void
 finish(void)
 {
 	CU_ASSERT(shutdown(rig.client, SHUT_WR) == 0);
 	CU_ASSERT(recv_end(rig.backend, WAIT_MS) == 0);
-	CU_ASSERT(shutdown(rig.backend, SHUT_WR) == 0);
-	CU_ASSERT(recv_end(rig.client, WAIT_MS) == 0);
+	backend_ends();
 }
 
 static void
@@ -400,8 +407,7 @@ test_tcp_relay_bulk_is_spliced_through_a_lent_pipe(void)
 	/* The pipe stays with the kit, back in the pool now. */
 	CU_ASSERT(atomic_load(&rig.gauge.pipes) == 1);
 	CU_ASSERT(atomic_load(&rig.sh.stats.copy_fallback) == 0);
-	CU_ASSERT(shutdown(rig.backend, SHUT_WR) == 0);
-	CU_ASSERT(recv_end(rig.client, WAIT_MS) == 0);
+	backend_ends();
 	rig_end();
 }
 
@@ -412,8 +418,7 @@ test_tcp_relay_bulk_without_a_pipe_is_copied_and_counted(void)
 	CU_ASSERT(bulk_in());
 	CU_ASSERT(atomic_load(&rig.gauge.pipes) == 0);
 	CU_ASSERT(atomic_load(&rig.sh.stats.copy_fallback) >= 1);
-	CU_ASSERT(shutdown(rig.backend, SHUT_WR) == 0);
-	CU_ASSERT(recv_end(rig.client, WAIT_MS) == 0);
+	backend_ends();
 	rig_end();
 }
 
@@ -486,8 +491,7 @@ test_tcp_relay_urgent_byte_in_bulk_is_relayed_inline(void)
 	rig.sent_in += len;
 	free(out);
 	free(in);
-	CU_ASSERT(shutdown(rig.backend, SHUT_WR) == 0);
-	CU_ASSERT(recv_end(rig.client, WAIT_MS) == 0);
+	backend_ends();
 	rig_end();
 }
 
