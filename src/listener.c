@@ -43,6 +43,7 @@
 #include "ratelog.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
+#include "tcp_setup.h"
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
 #define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
@@ -205,7 +206,7 @@ listener_thread(void *arg)
 		if ((c = tcp_relay_conn_new(sh, fd, &peer)) != NULL) {
 			/* Listed first: a queued connection can be aborted. */
 			tcp_shared_add(sh, c);
-			if (pool_run(sh->pool, tcp_relay_serve, c) == 0)
+			if (pool_run(sh->pool, tcp_setup_serve, c) == 0)
 				continue;
 			tcp_shared_remove(sh, c);
 			free(c);

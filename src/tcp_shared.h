@@ -30,8 +30,10 @@ struct pool;
 /* Relaxed: each counter stands alone. errno is left as it was. */
 #define TCP_STATS_INC(s, field) \
 	atomic_fetch_add_explicit(&(s)->field, 1, memory_order_relaxed)
-#define TCP_STATS_BAD_HEADER(s, cls) \
-	TCP_STATS_INC(s, bad_header_by[(cls)])
+#define TCP_STATS_BAD_HEADER(s, cls) do {				\
+	TCP_STATS_INC(s, bad_header);					\
+	TCP_STATS_INC(s, bad_header_by[(cls)]);				\
+} while (0)
 #define TCP_STATS_BACKEND_FAIL(s, err) do {				\
 	TCP_STATS_INC(s, backend_fail);					\
 	TCP_STATS_INC(s, backend_fail_by[metrics_errno_class(err)]);	\

@@ -75,6 +75,7 @@ main(void)
 	test_selfcheck_register();
 	test_subnet_register();
 	test_target_register();
+	test_tcp_relay_register();
 	test_tcp_shared_register();
 	test_udp_batch_register();
 	test_udp_cmsg_register();

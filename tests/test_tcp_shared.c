@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -31,6 +30,7 @@
 #include "tcp_shared.h"
 
 #include "test_suites.h"
+#include "test_tcp_pair.h"
 
 #define CLIENT	"198.51.100.7:41000"
 #define TARGET	"127.0.0.1:9"
@@ -57,45 +57,16 @@ teardown(void)
 	kit_pool_destroy(&kits);
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1)
-		;
-}
-
-/* A connected loopback pair: fd[0] ours, fd[1] the peer. */
-static void
-tcp_pair(int fd[2])
-{
-	struct sockaddr_in	sin = { .sin_family = AF_INET };
-	socklen_t		len = sizeof(sin);
-	int			l;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CU_ASSERT_FATAL((l = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-	CU_ASSERT_FATAL(listen(l, 1) == 0);
-	CU_ASSERT_FATAL(getsockname(l, (struct sockaddr *)&sin, &len) == 0);
-	CU_ASSERT_FATAL((fd[0] = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	CU_ASSERT_FATAL(connect(fd[0], (struct sockaddr *)&sin,
-	    sizeof(sin)) == 0);
-	CU_ASSERT_FATAL((fd[1] = accept(l, NULL, NULL)) != -1);
-	(void)close(l);
-}
-
 /* Our side of a pair whose peer has closed: CLOSE_WAIT. */
 static int
 closing_fd(void)
 {
 	int	fd[2], i;
 
-	tcp_pair(fd);
+	test_tcp_pair(fd);
 	(void)close(fd[1]);
 	for (i = 0; i < 1000 && net_tcp_state(fd[0]) != TCP_CLOSE_WAIT; i++)
-		sleep_ms(1);
+		test_sleep_ms(1);
 	CU_ASSERT(net_tcp_state(fd[0]) == TCP_CLOSE_WAIT);
 	return (fd[0]);
 }
@@ -117,14 +88,14 @@ conn_make(struct tcp_shared *sh, const char *client, const char *target,
 
 	memset(&ss, 0, sizeof(ss));
 	CU_ASSERT_FATAL((c = tcp_relay_conn_new(sh, -1, &ss)) != NULL);
-	tcp_pair(fd);
+	test_tcp_pair(fd);
 	c->cfd = fd[0];
 	peers[0] = fd[1];
 	if (closing) {
 		c->bfd = closing_fd();
 		peers[1] = -1;
 	} else {
-		tcp_pair(fd);
+		test_tcp_pair(fd);
 		c->bfd = fd[0];
 		peers[1] = fd[1];
 	}
@@ -220,7 +191,7 @@ end_later(void *arg)
 {
 	struct ender	*e = arg;
 
-	sleep_ms(e->after_ms);
+	test_sleep_ms(e->after_ms);
 	conn_end(e->c, e->peers);
 	return (NULL);
 }
