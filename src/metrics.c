@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "handover.h"
 #include "http_min.h"
 #include "log.h"
 #include "metrics.h"
@@ -68,6 +70,7 @@ static struct metrics {
 	pthread_t		 thread;
 	int			 started;
 	char			 name[ADDR_STRLEN];
+	struct sockaddr_storage	 addr;
 	struct metrics_sources	 src;
 	double			 start_time;
 	uint64_t		 backoff_until;
@@ -75,10 +78,11 @@ static struct metrics {
 } metrics = { .fd = -1, .evfd = -1 };
 
 void
-metrics_open(const struct options *opts)
+metrics_open(const struct options *opts, int inherited)
 {
 	const struct sockaddr	*sa = (const struct sockaddr *)&opts->metrics;
 	struct timespec		 ts;
+	int			 fl;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
 		fatal("clock_gettime");
@@ -86,8 +90,18 @@ metrics_open(const struct options *opts)
 	if (sa->sa_family == AF_UNSPEC)
 		return;
 	addr_format(sa, metrics.name, sizeof(metrics.name));
-	if ((metrics.fd = net_listen(sa, SOCK_STREAM, 0, 0)) == -1)
+	metrics.addr = opts->metrics;
+	if (inherited != -1)
+		metrics.fd = inherited;
+	else if ((metrics.fd = net_listen(sa, SOCK_STREAM, 0, 0)) == -1)
 		fatal("-metrics: listen on %s", metrics.name);
+	/*
+	 * poll() says when to accept; during a hot upgrade two processes
+	 * poll one socket, and the one that loses the race must not block.
+	 */
+	if ((fl = fcntl(metrics.fd, F_GETFL)) == -1 ||
+	    fcntl(metrics.fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		fatal("-metrics: fcntl");
 	if ((metrics.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("-metrics: eventfd");
 	log_info("metrics on http://%s/metrics", metrics.name);
@@ -339,6 +353,17 @@ metrics_start(const struct metrics_sources *src)
 	    NULL)) != 0)
 		fatalx("metrics: pthread_create: %s", strerror(rc));
 	metrics.started = 1;
+}
+
+int
+metrics_handover_sock(struct handover_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->fd = metrics.fd) == -1)
+		return (0);
+	s->type = SOCK_STREAM;
+	s->addr = metrics.addr;
+	return (1);
 }
 
 void

@@ -50,12 +50,23 @@ uint64_t privdrop_keep_mask(uint64_t permitted, uint64_t bounding);
  * empty inheritable and ambient sets, and no_new_privs; what was kept goes
  * into *kept. Call it after the listeners are bound and before any thread
  * starts: capabilities are per thread, and threads created later inherit
- * these. Needs root (or CAP_SETUID, CAP_SETGID and CAP_SETPCAP). Returns
- * 0, or -1 with errno set and a reason in err; after -1 the process may be
+ * these. Needs root (or CAP_SETUID, CAP_SETGID and CAP_SETPCAP), unless
+ * the process already is user (a generation started by SIGUSR2): then it
+ * only sheds its ambient and inheritable sets. Returns 0, or -1 with
+ * errno set and a reason in err; after -1 the process may be
  * half-dropped and must exit.
  */
 int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
 	    size_t errlen);
+
+/*
+ * In a child between fork and execve of the next generation (SIGUSR2):
+ * make every permitted capability inheritable and ambient, so that an
+ * unprivileged process keeps them through execve (no_new_privs allows
+ * it: nothing is gained). Raw system calls only, safe after fork in a
+ * threaded process. Returns 0, or -1 with errno set.
+ */
+int	privdrop_keep_across_exec(void);
 
 /*
  * Parse the text of /proc/<pid>/status (NUL-terminated). Uid, Gid, CapInh,

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 The mmproxyd authors
+# SPDX-License-Identifier: ISC (see COPYING)
+"""churn_tool.py -- steady load across a restart or a hot upgrade.
+
+Standard library only, so that the same file serves the scenarios under
+tests/functional, the systemd test under tests/deploy and bench/.
+
+  echo  an echo backend: TCP (bytes back as they come) on --tcp, UDP
+        (each datagram back to its sender) on --udp
+  tcp   through a PROXY v1 proxy at --connect: --long connections opened
+        first echo a line every --interval until the end, while new
+        connections arrive at --rate per second, each sending a header
+        and a line and checking the echo. Counts what failed and how:
+        refused (ECONNREFUSED), reset, cut (EOF before the echo), timeout
+  udp   through a PROXY v2 UDP proxy at --connect: --flows clients send
+        --rate datagrams per second in all; every reply is matched to its
+        request; counts sent, received and lost
+
+Each prints one JSON line. tcp and udp write --ready-file once their
+long-lived connections (tcp) or first replies (udp) are in, so a
+scenario knows when to restart or upgrade the proxy. Exit status 0 when
+the run itself worked (failures are in the JSON), 2 on usage errors.
+"""
+
+import argparse
+import asyncio
+import errno
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def split_hostport(s):
+    host, _, port = s.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def v1_header(src, sport):
+    return b"PROXY TCP4 %s 192.0.2.1 %d 443\r\n" % (src.encode(), sport)
+
+
+def v2_udp_header(src, sport):
+    body = (socket.inet_aton(src) + socket.inet_aton("192.0.2.1") +
+            struct.pack("!HH", sport, 53))
+    return V2_SIG + bytes([0x21, 0x12]) + struct.pack("!H", len(body)) + body
+
+
+def client_addr(net, i):
+    """Client i of /24 net (e.g. 198.51.100): unique address and port for
+    up to 250 * 60000 clients, so no spoofed tuple is ever reused."""
+    return "%s.%d" % (net, 1 + i % 250), 1024 + (i // 250) % 60000
+
+
+async def paced(rate, seconds, start, tick=None):
+    """Call start(i) for i = 0, 1, ... at rate per second for seconds
+    (catching up after a late wake-up), tick() between rounds. Returns
+    how many were started and the seconds it took."""
+    t0 = time.monotonic()
+    i = 0
+    while True:
+        now = time.monotonic()
+        if now - t0 >= seconds:
+            break
+        due = int((now - t0) * rate) + 1
+        while i < due:
+            start(i)
+            i += 1
+        if tick is not None:
+            tick()
+        await asyncio.sleep(min(0.005, 1.0 / rate))
+    return i, time.monotonic() - t0
+
+
+def touch(path):
+    if path:
+        with open(path, "w") as f:
+            f.write("ready\n")
+
+
+# ------------------------------------------------------------------ echo
+
+class UdpEcho(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.transport.sendto(data, addr)
+
+
+async def tcp_echo(r, w):
+    try:
+        while True:
+            data = await r.read(65536)
+            if not data:
+                break
+            w.write(data)
+            await w.drain()
+    except OSError:
+        pass
+    finally:
+        w.close()
+
+
+async def echo(args):
+    loop = asyncio.get_running_loop()
+    servers = []
+    if args.tcp:
+        host, port = split_hostport(args.tcp)
+        servers.append(await asyncio.start_server(tcp_echo, host, port,
+                                                  backlog=4096))
+    if args.udp:
+        host, port = split_hostport(args.udp)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                          socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        s.bind((host, port))
+        await loop.create_datagram_endpoint(UdpEcho, sock=s)
+    await asyncio.sleep(args.lifetime)
+    for srv in servers:
+        srv.close()
+    return {"ok": True}
+
+
+# ------------------------------------------------------------------- tcp
+
+def classify(e):
+    if isinstance(e, ConnectionRefusedError):
+        return "refused"
+    if isinstance(e, (ConnectionResetError, BrokenPipeError)):
+        return "reset"
+    if isinstance(e, asyncio.IncompleteReadError):
+        return "cut"
+    if isinstance(e, asyncio.TimeoutError):
+        return "timeout"
+    if isinstance(e, OSError) and e.errno == errno.ECONNREFUSED:
+        return "refused"
+    if isinstance(e, OSError) and e.errno in (errno.ECONNRESET,
+                                              errno.EPIPE):
+        return "reset"
+    return "other"
+
+
+class Tally:
+    def __init__(self, t0):
+        self.t0 = t0
+        self.counts = {"ok": 0, "refused": 0, "reset": 0, "cut": 0,
+                       "timeout": 0, "other": 0, "corrupt": 0}
+        self.first_fail = None
+        self.last_fail = None
+        self.example = None
+
+    def fail(self, kind, e):
+        self.counts[kind] += 1
+        t = round(time.monotonic() - self.t0, 3)
+        if self.first_fail is None:
+            self.first_fail = t
+        self.last_fail = t
+        if self.example is None:
+            self.example = "%s: %r" % (kind, e)
+
+
+async def tcp_one(args, host, port, i, tally):
+    src, sport = client_addr(args.net, i)
+    line = b"churn %d\n" % i
+    w = None
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                      args.timeout)
+        w.write(v1_header(src, sport) + line)
+        await w.drain()
+        got = await asyncio.wait_for(r.readexactly(len(line)),
+                                     args.timeout)
+        if got != line:
+            tally.fail("corrupt", got)
+        else:
+            tally.counts["ok"] += 1
+    except Exception as e:      # every way a connection can fail
+        tally.fail(classify(e), e)
+    finally:
+        if w is not None:
+            w.close()
+
+
+async def tcp_long(args, host, port, i, stop, res):
+    """One long-lived connection: a line every interval, each echoed."""
+    src, sport = client_addr(args.long_net, i)
+    w = None
+    n = 0
+    try:
+        r, w = await asyncio.wait_for(asyncio.open_connection(host, port),
+                                      args.timeout)
+        w.write(v1_header(src, sport))
+        res["open"] += 1
+        while True:
+            line = b"long %d %d\n" % (i, n)
+            w.write(line)
+            await w.drain()
+            got = await asyncio.wait_for(r.readexactly(len(line)),
+                                         args.timeout)
+            if got != line:
+                raise ValueError("echo %r for %r" % (got, line))
+            n += 1
+            if stop.is_set():
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), args.interval)
+            except asyncio.TimeoutError:
+                pass
+        res["kept"] += 1
+    except Exception as e:
+        res["failed"] += 1
+        res.setdefault("example", "%s: %r" % (classify(e), e))
+    finally:
+        res["echoes"] += n
+        if w is not None:
+            w.close()
+
+
+async def tcp(args):
+    host, port = split_hostport(args.connect)
+    stop = asyncio.Event()
+    longres = {"open": 0, "kept": 0, "failed": 0, "echoes": 0}
+    longs = [asyncio.create_task(tcp_long(args, host, port, i, stop,
+                                          longres))
+             for i in range(args.long)]
+    t_wait = time.monotonic() + args.timeout
+    while longres["open"] + longres["failed"] < args.long and \
+            time.monotonic() < t_wait:
+        await asyncio.sleep(0.01)
+    tally = Tally(time.monotonic())
+    touch(args.ready_file)
+    tasks = set()
+
+    def start(i):
+        t = asyncio.create_task(tcp_one(args, host, port, i, tally))
+        tasks.add(t)
+        t.add_done_callback(tasks.discard)
+
+    i, elapsed = await paced(args.rate, args.seconds, start)
+    if tasks:
+        await asyncio.wait(tasks, timeout=args.timeout + 1)
+    stop.set()
+    await asyncio.wait(longs, timeout=args.timeout + 1)
+    res = dict(tally.counts)
+    res.update({"opened": i, "secs": round(elapsed, 3),
+                "cps": round(i / elapsed, 1) if elapsed else 0,
+                "first_fail": tally.first_fail,
+                "last_fail": tally.last_fail,
+                "long": longres})
+    if tally.example:
+        res["example"] = tally.example
+    return res
+
+
+# ------------------------------------------------------------------- udp
+
+class UdpClient(asyncio.DatagramProtocol):
+    def __init__(self):
+        self.got = set()
+        self.first = asyncio.Event()
+        self.odd = 0
+
+    def datagram_received(self, data, addr):
+        if len(data) != 12:
+            self.odd += 1
+            return
+        self.got.add(struct.unpack("!III", data)[1:])
+        self.first.set()
+
+
+async def udp(args):
+    loop = asyncio.get_running_loop()
+    host, port = split_hostport(args.connect)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind(("127.0.0.1" if host.startswith("127.") else "0.0.0.0", 0))
+    tr, proto = await loop.create_datagram_endpoint(UdpClient, sock=s)
+    run = os.getpid()
+    hdrs = [v2_udp_header(*client_addr(args.net, f))
+            for f in range(args.flows)]
+    ready = []
+
+    def send(i):
+        f = i % args.flows
+        tr.sendto(hdrs[f] + struct.pack("!III", run, f, i), (host, port))
+
+    def tick():
+        if not ready and proto.first.is_set():
+            touch(args.ready_file)
+            ready.append(True)
+
+    sent, elapsed = await paced(args.rate, args.seconds, send, tick)
+    # Replies still on their way.
+    await asyncio.sleep(args.grace)
+    tr.close()
+    got = len(proto.got)
+    return {"flows": args.flows, "sent": sent, "received": got,
+            "lost": sent - got,
+            "loss_pct": round(100.0 * (sent - got) / sent, 3) if sent else 0,
+            "odd": proto.odd, "secs": round(elapsed, 3)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("echo")
+    e.add_argument("--tcp")
+    e.add_argument("--udp")
+    e.add_argument("--lifetime", type=float, default=3600)
+    t = sub.add_parser("tcp")
+    t.add_argument("--connect", required=True)
+    t.add_argument("--rate", type=float, default=300)
+    t.add_argument("--seconds", type=float, default=5)
+    t.add_argument("--long", type=int, default=0)
+    t.add_argument("--interval", type=float, default=0.1)
+    t.add_argument("--timeout", type=float, default=10)
+    t.add_argument("--net", default="198.51.100")
+    t.add_argument("--long-net", default="203.0.113")
+    t.add_argument("--ready-file")
+    u = sub.add_parser("udp")
+    u.add_argument("--connect", required=True)
+    u.add_argument("--flows", type=int, default=64)
+    u.add_argument("--rate", type=float, default=1000)
+    u.add_argument("--seconds", type=float, default=5)
+    u.add_argument("--grace", type=float, default=1)
+    u.add_argument("--net", default="198.51.100")
+    u.add_argument("--ready-file")
+    args = ap.parse_args()
+    fn = {"echo": echo, "tcp": tcp, "udp": udp}[args.cmd]
+    res = asyncio.run(fn(args))
+    print(json.dumps(res, sort_keys=True), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
