@@ -60,11 +60,11 @@ int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
 	    size_t errlen);
 
 /*
- * In a child between fork and execve of the next generation (SIGUSR2):
+ * In a child between vfork and execve of the next generation (SIGUSR2):
  * make every permitted capability inheritable and ambient, so that an
  * unprivileged process keeps them through execve (no_new_privs allows
- * it: nothing is gained). Raw system calls only, safe after fork in a
- * threaded process. Returns 0, or -1 with errno set.
+ * it: nothing is gained). System calls only, on the stack: safe in a
+ * vfork child. Returns 0, or -1 with errno set.
  */
 int	privdrop_keep_across_exec(void);
 

@@ -51,16 +51,15 @@
 #define UDP_FLOW_ROUNDS		8
 /*
  * udp_flow_handover: once the listener is no longer read, replies are
- * relayed until none came for UDP_FLOW_QUIET_MS, UDP_FLOW_LINGER_MS at
+ * relayed until none came for UDP_FLOW_QUIET_MS, -shutdown-timeout at
  * most. The next generation reads the listener meanwhile; a flow it
  * opens binds the same client address and port (SO_REUSEADDR), and the
  * kernel gives replies to the socket bound last, so each reply lands in
- * one generation or the other. Lingering longer costs nothing but the
- * old process's life: a backend slow to answer still gets its answers
- * through.
+ * one generation or the other as long as we linger. Lingering longer
+ * costs nothing but the old process's life, while a backend that stalls
+ * longer than this before answering what we sent loses those answers.
  */
-#define UDP_FLOW_QUIET_MS	200
-#define UDP_FLOW_LINGER_MS	2000
+#define UDP_FLOW_QUIET_MS	1000
 #define UDP_FLOW_EVENTS		64
 
 /*
@@ -193,8 +192,10 @@ udp_flow_wakeup(struct udp_flow *u)
 	if (epoll_ctl(u->epfd, EPOLL_CTL_DEL, u->listen_fd, NULL) == -1 &&
 	    errno != ENOENT)
 		return (1);
-	u->linger_until = u->now + UDP_FLOW_LINGER_MS;
 	atomic_store(&u->released, 1);
+	if (u->cfg->shutdown_timeout_ms == 0)
+		return (1);
+	u->linger_until = u->now + (uint64_t)u->cfg->shutdown_timeout_ms;
 	return (0);
 }
 

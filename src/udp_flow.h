@@ -47,9 +47,9 @@ int	udp_flow_resume(struct udp_flow *u);
 /*
  * Hand over (SIGUSR2): stop reading the listener, which the next
  * generation shares, relay the replies that still come for the flows
- * for a moment (UDP_FLOW_LINGER_MS at most), close them and exit; join
- * with udp_flow_join(). udp_flow_released() says when the listener is
- * no longer read, so that the next generation may start.
+ * until they stop (-shutdown-timeout at most), close them and exit;
+ * join with udp_flow_join(). udp_flow_released() says when the listener
+ * is no longer read, so that the next generation may start.
  */
 void	udp_flow_handover(struct udp_flow *u);
 int	udp_flow_released(struct udp_flow *u);

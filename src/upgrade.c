@@ -16,10 +16,14 @@
  * the other side is gone: a new generation that loses its parent before
  * 'G' exits, and an old one whose child died serves on.
  *
- * Everything here runs in the main thread. Between fork and execve the
- * child of a threaded process may only make async-signal-safe calls:
- * everything it needs (argv, the environment, the list of descriptors)
- * is prepared before the fork.
+ * Everything here runs in the main thread. The child comes from vfork():
+ * fork() would copy the page tables of a process that may hold gigabytes
+ * of relay buffers, stalling every relay thread meanwhile, and leave
+ * their pages copy-on-write; vfork() suspends only the calling thread
+ * until execve. The child shares our memory until then, so it makes
+ * system calls only (its own descriptor table and credentials are
+ * copies): everything it needs (argv, the environment, the list of
+ * descriptors) is prepared before.
  */
 
 #include "config.h"
@@ -129,7 +133,7 @@ upgrade_child_fail(int chan, char tag)
 }
 
 /*
- * The child between fork and execve: async-signal-safe calls only. The
+ * The child between vfork and execve: system calls only, no return. The
  * blocked signals stay blocked through execve, so a SIGTERM that comes
  * before the new generation's signal loop waits for it.
  */
@@ -145,6 +149,20 @@ upgrade_child_exec(char *envp[], const int *keep, size_t nkeep, int chan)
 		upgrade_child_fail(chan, UPGRADE_MSG_CAPS);
 	(void)execve(up.exe, up.argv, envp);
 	upgrade_child_fail(chan, UPGRADE_MSG_EXEC);
+}
+
+/*
+ * vfork and execute, in a function of its own: nothing of the caller's
+ * frame is live across vfork. Returns the child's pid, or -1.
+ */
+static pid_t
+upgrade_spawn(char *envp[], const int *keep, size_t nkeep, int chan)
+{
+	pid_t	pid;
+
+	if ((pid = vfork()) == 0)
+		upgrade_child_exec(envp, keep, nkeep, chan);
+	return (pid);
 }
 
 int
@@ -193,9 +211,7 @@ upgrade_start(const struct handover_sock *socks, size_t n, int pidfile,
 	if (pidfile != -1)
 		fds[n + 1] = pidfile;
 
-	if ((pid = fork()) == 0)
-		upgrade_child_exec(envp, fds, n + (pidfile != -1 ? 2 : 1),
-		    sv[1]);
+	pid = upgrade_spawn(envp, fds, n + (pidfile != -1 ? 2 : 1), sv[1]);
 	saved = errno;
 	(void)close(sv[1]);
 	free(envp);
@@ -203,7 +219,7 @@ upgrade_start(const struct handover_sock *socks, size_t n, int pidfile,
 	free(fds);
 	if (pid == -1) {
 		(void)close(sv[0]);
-		snprintf(err, errlen, "fork: %s", strerror(saved));
+		snprintf(err, errlen, "vfork: %s", strerror(saved));
 		return (-1);
 	}
 	up.child = pid;

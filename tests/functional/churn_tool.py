@@ -15,11 +15,14 @@ tests/functional, the systemd test under tests/deploy and bench/.
         refused (ECONNREFUSED), reset, cut (EOF before the echo), timeout
   udp   through a PROXY v2 UDP proxy at --connect: --flows clients send
         --rate datagrams per second in all; every reply is matched to its
-        request; counts sent, received and lost
+        request; counts sent, received and lost, and the longest silence
+        between two replies (max_gap_ms)
 
 Each prints one JSON line. tcp and udp write --ready-file once their
 long-lived connections (tcp) or first replies (udp) are in, so a
-scenario knows when to restart or upgrade the proxy. Exit status 0 when
+scenario knows when to restart or upgrade the proxy, and run --seconds,
+then on until --until-file exists, so that the load outlasts a restart
+however slow. Exit status 0 when
 the run itself worked (failures are in the JSON), 2 on usage errors.
 """
 
@@ -57,15 +60,17 @@ def client_addr(net, i):
     return "%s.%d" % (net, 1 + i % 250), 1024 + (i // 250) % 60000
 
 
-async def paced(rate, seconds, start, tick=None):
-    """Call start(i) for i = 0, 1, ... at rate per second for seconds
-    (catching up after a late wake-up), tick() between rounds. Returns
-    how many were started and the seconds it took."""
+async def paced(rate, seconds, start, tick=None, until=None):
+    """Call start(i) for i = 0, 1, ... at rate per second for seconds,
+    and on until the file until exists (60 s at most), catching up after
+    a late wake-up; tick() between rounds. Returns how many were started
+    and the seconds it took."""
     t0 = time.monotonic()
     i = 0
     while True:
         now = time.monotonic()
-        if now - t0 >= seconds:
+        if now - t0 >= seconds and (until is None or os.path.exists(until)
+                                    or now - t0 >= 60):
             break
         due = int((now - t0) * rate) + 1
         while i < due:
@@ -242,7 +247,8 @@ async def tcp(args):
         tasks.add(t)
         t.add_done_callback(tasks.discard)
 
-    i, elapsed = await paced(args.rate, args.seconds, start)
+    i, elapsed = await paced(args.rate, args.seconds, start,
+                             until=args.until_file)
     if tasks:
         await asyncio.wait(tasks, timeout=args.timeout + 1)
     stop.set()
@@ -265,6 +271,8 @@ class UdpClient(asyncio.DatagramProtocol):
         self.got = set()
         self.first = asyncio.Event()
         self.odd = 0
+        self.last = None
+        self.max_gap = 0.0
 
     def datagram_received(self, data, addr):
         if len(data) != 12:
@@ -272,6 +280,11 @@ class UdpClient(asyncio.DatagramProtocol):
             return
         self.got.add(struct.unpack("!III", data)[1:])
         self.first.set()
+        # The longest silence between two replies: a stalled proxy.
+        now = time.monotonic()
+        if self.last is not None:
+            self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now
 
 
 async def udp(args):
@@ -295,15 +308,23 @@ async def udp(args):
             touch(args.ready_file)
             ready.append(True)
 
-    sent, elapsed = await paced(args.rate, args.seconds, send, tick)
-    # Replies still on their way.
-    await asyncio.sleep(args.grace)
+    sent, elapsed = await paced(args.rate, args.seconds, send, tick,
+                                args.until_file)
+    # Replies still on their way: late is not lost. Until a quiet spell
+    # of --grace, ten of them at most.
+    t_end = time.monotonic() + 10 * args.grace
+    while len(proto.got) < sent and time.monotonic() < t_end:
+        n = len(proto.got)
+        await asyncio.sleep(args.grace)
+        if len(proto.got) == n:
+            break
     tr.close()
     got = len(proto.got)
     return {"flows": args.flows, "sent": sent, "received": got,
             "lost": sent - got,
             "loss_pct": round(100.0 * (sent - got) / sent, 3) if sent else 0,
-            "odd": proto.odd, "secs": round(elapsed, 3)}
+            "odd": proto.odd, "secs": round(elapsed, 3),
+            "max_gap_ms": round(proto.max_gap * 1000, 1)}
 
 
 def main():
@@ -323,6 +344,7 @@ def main():
     t.add_argument("--net", default="198.51.100")
     t.add_argument("--long-net", default="203.0.113")
     t.add_argument("--ready-file")
+    t.add_argument("--until-file")
     u = sub.add_parser("udp")
     u.add_argument("--connect", required=True)
     u.add_argument("--flows", type=int, default=64)
@@ -331,6 +353,7 @@ def main():
     u.add_argument("--grace", type=float, default=1)
     u.add_argument("--net", default="198.51.100")
     u.add_argument("--ready-file")
+    u.add_argument("--until-file")
     args = ap.parse_args()
     fn = {"echo": echo, "tcp": tcp, "udp": udp}[args.cmd]
     res = asyncio.run(fn(args))

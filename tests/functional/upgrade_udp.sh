@@ -24,18 +24,21 @@ churn() {
 	    --connect 127.0.0.1:5353 "$@"
 }
 
-# 64 flows, 2,000 datagrams a second in all; SIGUSR2 in the middle.
-churn --flows 64 --rate 2000 --seconds 3 --ready-file "$MM_TMP/ready" \
-    >"$MM_TMP/across.json" &
+# 64 flows, 2,000 datagrams a second in all; SIGUSR2 after a second, and
+# the load goes on for a second after the new generation took over.
+churn --flows 64 --rate 2000 --seconds 2 --ready-file "$MM_TMP/ready" \
+    --until-file "$MM_TMP/done" >"$MM_TMP/across.json" &
 CH=$!
 mm_wait_until 20 test -e "$MM_TMP/ready" || mm_fail "no reply came"
 sleep 1
 kill -USR2 "$OLD"
-NEW=$(up_wait_new_pid "$PIDF" "$OLD" 20) || mm_fail "pidfile never changed"
+NEW=$(up_wait_new_pid "$PIDF" "$OLD" 40) || mm_fail "pidfile never changed"
+sleep 1
+touch "$MM_TMP/done"
 wait "$CH" || mm_fail "UDP load failed"
 res=$(cat "$MM_TMP/across.json")
 mm_log "64 flows across the upgrade: $res"
-up_json_check "64 flows across the upgrade" "$res" 'd["sent"] >= 4000' \
+up_json_check "64 flows across the upgrade" "$res" 'd["sent"] >= 5000' \
     'd["loss_pct"] <= 1.0' 'd["odd"] == 0'
 
 wait "$OLD"
@@ -53,6 +56,7 @@ mm_wait_until 5 eval '[ "$(grep -c "counters:" "$LOG")" -gt "$n" ]' ||
     mm_fail "no counters from the new generation"
 opened=$(grep "counters:" "$LOG" | tail -n 2 |
     sed -n 's/.* \([0-9]*\) opened.*/\1/p' | awk '{ s += $1 } END { print s }')
+# The 64 that went on after the upgrade, and the 64 new ones.
 assert_ge "flows the new generation opened" 128 "$opened"
 up_stop "$NEW" 10 || mm_fail "new generation did not stop"
 mm_finish
