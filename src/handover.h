@@ -42,7 +42,7 @@ struct handover_set {
 
 /* What HANDOVER_ENV says. */
 struct handover_env {
-	pid_t	 parent;	/* the old generation, our parent */
+	pid_t	 parent;	/* the old generation */
 	int	 chan;		/* our end of the hand-over channel */
 	int	 pidfile;	/* -pidfile's descriptor, or -1 */
 	int	*fds;		/* the listening sockets, in the old order */

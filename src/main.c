@@ -887,10 +887,16 @@ main(int argc, char *argv[])
 	rlim_t		 nofile;
 	size_t		 max_conns, fit = 0;
 	uint64_t	 kept = 0;
-	int		 i, rc, fd;
+	int		 i, rc, fd, inherit;
 
 	/* Before anything could replace the binary: where to find it. */
 	upgrade_init(argv);
+	/*
+	 * Started by an upgrade? First of all, so that any exit from here
+	 * on (bad options, files) tells the old generation its status.
+	 */
+	inherit = upgrade_inherit(&inherited, &fd, &parent_gen, err,
+	    sizeof(err));
 
 	switch (options_parse(argc, argv, &opts, stdout, err, sizeof(err))) {
 	case OPTIONS_OK:
@@ -922,8 +928,7 @@ main(int argc, char *argv[])
 	log_init(opts.verbosity);
 	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
 	    LOG_FORMAT_TEXT);
-	if (upgrade_inherit(&inherited, &fd, &parent_gen, err,
-	    sizeof(err)) == -1)
+	if (inherit == -1)
 		fatalx("upgrade: %s", err);
 	if (parent_gen != 0)
 		log_info("upgrade: started by pid %ld with %zu listening "

@@ -412,6 +412,9 @@ privdrop_keep_across_exec(void)
 	uint64_t			prm;
 	unsigned long			cap;
 
+	/* Root gets its capabilities back from execve by itself. */
+	if (geteuid() == 0)
+		return (0);
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;

@@ -5,25 +5,36 @@
 /*
  * upgrade.c -- the processes of a hot upgrade (SIGUSR2).
  *
- * The old generation forks and executes the binary on disk with its own
- * argv. The child inherits exactly these descriptors, everything else
- * being close-on-exec: the listening sockets, the -pidfile file, and its
- * end of a socketpair, the channel. HANDOVER_ENV lists them (handover.c).
- * On the channel the new generation sends 'R' once its listeners and
- * threads run; the old one answers 'G' when it has let go (for UDP, after
- * its flows are closed), and the new one is in charge from then on. A
- * child that cannot execute the file sends 'E' and the errno. EOF means
- * the other side is gone: a new generation that loses its parent before
- * 'G' exits, and an old one whose child died serves on.
+ * The old generation starts a process that executes the binary on disk
+ * with its own argv. It inherits exactly these descriptors, everything
+ * else being close-on-exec: the listening sockets, the -pidfile file, and
+ * its end of a socketpair, the channel. HANDOVER_ENV lists them
+ * (handover.c). On the channel the new generation sends 'R' once its
+ * listeners and threads run; the old one answers 'G' when it has let go
+ * (for UDP, once it no longer reads), and the new one is in charge from
+ * then on. Before that, a child that cannot execute the file sends 'E'
+ * and the errno, and a new generation that exits sends 'X' and its
+ * status. EOF means the other side is gone: a new generation that loses
+ * the old one before 'G' exits, and an old one whose child died serves
+ * on.
  *
- * Everything here runs in the main thread. The child comes from vfork():
- * fork() would copy the page tables of a process that may hold gigabytes
- * of relay buffers, stalling every relay thread meanwhile, and leave
- * their pages copy-on-write; vfork() suspends only the calling thread
+ * The new process is a sibling, not a child: clone(CLONE_PARENT) gives
+ * it our parent, the service manager under systemd. The MAINPID= that
+ * hands it over then names systemd's own child; one of ours would stay
+ * "not our child" to systemd for good, and systemd would neither wait
+ * for it to drain on stop nor see it exit. The cost: we cannot wait for
+ * it, so its exit status comes over the channel ('X'), or not at all
+ * when a signal killed it.
+ *
+ * It is also a vfork (CLONE_VM | CLONE_VFORK): fork() would copy the page
+ * tables of a process that may hold gigabytes of relay buffers, stalling
+ * every relay thread meanwhile; this suspends only the calling thread
  * until execve. The child shares our memory until then, so it makes
- * system calls only (its own descriptor table and credentials are
- * copies): everything it needs (argv, the environment, the list of
- * descriptors) is prepared before.
+ * system calls only, on a stack of its own (its descriptor table and
+ * credentials are copies): everything it needs (argv, the environment,
+ * the list of descriptors) is prepared before.
+ *
+ * Everything here runs in the main thread.
  */
 
 #include "config.h"
@@ -38,6 +49,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +57,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "handover.h"
 #include "log.h"
 #include "monotonic.h"
@@ -57,10 +68,32 @@
 #define UPGRADE_MSG_GO		'G'
 #define UPGRADE_MSG_EXEC	'E'	/* followed by an int errno */
 #define UPGRADE_MSG_CAPS	'C'	/* likewise */
+#define UPGRADE_MSG_EXIT	'X'	/* followed by an int exit status */
+#define UPGRADE_STACK		(256 * 1024)	/* until execve */
 #define UPGRADE_DELETED		" (deleted)"
 /* Most sockets one process may hand over: every port's every copy. */
 #define UPGRADE_MAX_SOCKS	((size_t)OPTIONS_MAX_PORTS * \
 				    OPTIONS_MAX_LISTENERS + 1)
+
+/*
+ * The child runs on a stack AddressSanitizer does not know about: left
+ * uninstrumented, it makes no call that ASan would take for a thread of
+ * ours leaving its stack.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define UPGRADE_CHILD	__attribute__((no_sanitize_address))
+#else
+#define UPGRADE_CHILD
+#endif
+/*
+ * ThreadSanitizer takes every clone() for a fork and resets its state in
+ * the child, which with CLONE_VM is ours too: give it a real fork.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define UPGRADE_CLONE	(CLONE_PARENT | SIGCHLD)
+#else
+#define UPGRADE_CLONE	(CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD)
+#endif
 
 extern char	**environ;
 
@@ -120,7 +153,7 @@ upgrade_envp(char *var)
 }
 
 /* In the child: tell the parent why, by tag and errno, and go. */
-static void
+UPGRADE_CHILD static void
 upgrade_child_fail(int chan, char tag)
 {
 	unsigned char	msg[1 + sizeof(int)];
@@ -137,7 +170,7 @@ upgrade_child_fail(int chan, char tag)
  * blocked signals stay blocked through execve, so a SIGTERM that comes
  * before the new generation's signal loop waits for it.
  */
-static void
+UPGRADE_CHILD static void
 upgrade_child_exec(char *envp[], const int *keep, size_t nkeep, int chan)
 {
 	size_t	i;
@@ -151,17 +184,41 @@ upgrade_child_exec(char *envp[], const int *keep, size_t nkeep, int chan)
 	upgrade_child_fail(chan, UPGRADE_MSG_EXEC);
 }
 
+struct upgrade_spawn {
+	char		**envp;
+	const int	 *keep;
+	size_t		  nkeep;
+	int		  chan;
+};
+
+UPGRADE_CHILD static int
+upgrade_child_main(void *arg)
+{
+	struct upgrade_spawn	*sp = arg;
+
+	upgrade_child_exec(sp->envp, sp->keep, sp->nkeep, sp->chan);
+	return (127);
+}
+
 /*
- * vfork and execute, in a function of its own: nothing of the caller's
- * frame is live across vfork. Returns the child's pid, or -1.
+ * Start the child, our parent's, sharing our memory until it executes
+ * (see the top of this file). Returns its pid, or -1 with errno set.
  */
 static pid_t
 upgrade_spawn(char *envp[], const int *keep, size_t nkeep, int chan)
 {
-	pid_t	pid;
+	struct upgrade_spawn	 sp = { envp, keep, nkeep, chan };
+	char			*stack;
+	pid_t			 pid;
+	int			 saved;
 
-	if ((pid = vfork()) == 0)
-		upgrade_child_exec(envp, keep, nkeep, chan);
+	if ((stack = malloc(UPGRADE_STACK)) == NULL)
+		return (-1);
+	pid = clone(upgrade_child_main, stack + UPGRADE_STACK, UPGRADE_CLONE,
+	    &sp);
+	saved = errno;
+	free(stack);
+	errno = saved;
 	return (pid);
 }
 
@@ -182,6 +239,13 @@ upgrade_start(const struct handover_sock *socks, size_t n, int pidfile,
 	if (up.exe[0] == '\0') {
 		snprintf(err, errlen, "no file to start: /proc/self/exe could "
 		    "not be read at startup and argv[0] names no path");
+		return (-1);
+	}
+	/* The new generation could not be a sibling, nor outlive us. */
+	if (getpid() == 1) {
+		snprintf(err, errlen, "process 1 of its namespace (a "
+		    "container's init?), whose exit would end every other: "
+		    "run mmproxyd under an init such as tini");
 		return (-1);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
@@ -219,7 +283,7 @@ upgrade_start(const struct handover_sock *socks, size_t n, int pidfile,
 	free(fds);
 	if (pid == -1) {
 		(void)close(sv[0]);
-		snprintf(err, errlen, "vfork: %s", strerror(saved));
+		snprintf(err, errlen, "clone: %s", strerror(saved));
 		return (-1);
 	}
 	up.child = pid;
@@ -240,7 +304,7 @@ fail:
 	return (-1);
 }
 
-/* The upgrade ended in failure: forget the child (reaped) and say why. */
+/* The upgrade ended in failure: forget the child and say why. */
 static enum upgrade_state
 upgrade_failed(void)
 {
@@ -265,27 +329,36 @@ upgrade_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status %#x", status);
 }
 
-/* Reap the child, which has exited or is about to. */
-static int
-upgrade_reap(int block)
+/* The child said why it is going: 'E', 'C' or 'X' and an int. */
+static void
+upgrade_reason(char *err, size_t errlen)
 {
-	int	status;
-	pid_t	r;
+	char	how[96];
+	int	v;
 
-	do
-		r = waitpid(up.child, &status, block ? 0 : WNOHANG);
-	while (r == -1 && errno == EINTR);
-	if (r == up.child)
-		return (status);
-	return (-1);
+	memcpy(&v, up.in + 1, sizeof(v));
+	switch (up.in[0]) {
+	case UPGRADE_MSG_EXEC:
+		snprintf(err, errlen, "cannot execute %s: %s", up.exe,
+		    strerror(v));
+		break;
+	case UPGRADE_MSG_CAPS:
+		snprintf(err, errlen, "cannot pass the capabilities on to "
+		    "%s: %s", up.exe, strerror(v));
+		break;
+	default:
+		upgrade_status(v, how, sizeof(how));
+		snprintf(err, errlen, "the new generation (pid %ld, %s) %s "
+		    "before it was ready (its own messages are above)",
+		    (long)up.child, up.exe, how);
+		break;
+	}
 }
 
 enum upgrade_state
 upgrade_poll(char *err, size_t errlen)
 {
-	char	how[96];
 	ssize_t	n;
-	int	status, e;
 
 	if (up.state != UPGRADE_STARTING)
 		return (up.state);
@@ -297,38 +370,27 @@ upgrade_poll(char *err, size_t errlen)
 		up.state = UPGRADE_READY;
 		return (UPGRADE_READY);
 	}
-	if (up.inlen == sizeof(up.in) && (up.in[0] == UPGRADE_MSG_EXEC ||
-	    up.in[0] == UPGRADE_MSG_CAPS)) {
-		memcpy(&e, up.in + 1, sizeof(e));
-		(void)upgrade_reap(1);
-		if (up.in[0] == UPGRADE_MSG_EXEC)
-			snprintf(err, errlen, "cannot execute %s: %s",
-			    up.exe, strerror(e));
-		else
-			snprintf(err, errlen, "cannot pass the capabilities "
-			    "on to %s: %s", up.exe, strerror(e));
-		return (upgrade_failed());
-	}
 	if (up.inlen > 0 && up.in[0] != UPGRADE_MSG_EXEC &&
-	    up.in[0] != UPGRADE_MSG_CAPS) {
+	    up.in[0] != UPGRADE_MSG_CAPS && up.in[0] != UPGRADE_MSG_EXIT) {
 		(void)kill(up.child, SIGKILL);
-		(void)upgrade_reap(1);
 		snprintf(err, errlen, "%s (pid %ld) sent %#x on the channel: "
 		    "not an mmproxyd of this protocol? killed it", up.exe,
 		    (long)up.child, up.in[0]);
 		return (upgrade_failed());
 	}
-	/* EOF comes as the child exits; its status a moment later. */
-	if ((status = upgrade_reap(0)) != -1) {
-		upgrade_status(status, how, sizeof(how));
-		snprintf(err, errlen, "the new generation (pid %ld, %s) %s "
-		    "before it was ready (its own messages are above)",
-		    (long)up.child, up.exe, how);
+	/* EOF: it is gone; it may have said why. */
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		if (up.inlen == sizeof(up.in))
+			upgrade_reason(err, errlen);
+		else
+			snprintf(err, errlen, "the new generation (pid %ld, "
+			    "%s) ended before it was ready without saying "
+			    "why: killed by a signal, or not an mmproxyd",
+			    (long)up.child, up.exe);
 		return (upgrade_failed());
 	}
 	if (monotonic_ms() >= up.deadline) {
 		(void)kill(up.child, SIGKILL);
-		(void)upgrade_reap(1);
 		snprintf(err, errlen, "the new generation (pid %ld, %s) was "
 		    "not ready within %d s: killed it", (long)up.child,
 		    up.exe, UPGRADE_READY_MS / 1000);
@@ -361,15 +423,9 @@ upgrade_commit(void)
 	(void)close(up.chan);
 	up.chan = -1;
 	up.state = UPGRADE_IDLE;
-	if (n == 1) {
-		/* In charge now; when we exit, init adopts it. */
-		up.child = 0;
-		return (0);
-	}
-	/* It closed its end: it is exiting. */
-	(void)upgrade_reap(1);
 	up.child = 0;
-	return (-1);
+	/* Otherwise it closed its end: it is exiting. */
+	return (n == 1 ? 0 : -1);
 }
 
 void
@@ -377,12 +433,29 @@ upgrade_abandon(void)
 {
 	if (up.state == UPGRADE_IDLE)
 		return;
-	/* EOF tells it to shut down on its own; init reaps it. */
+	/* EOF tells it to shut down on its own; our parent reaps it. */
 	(void)close(up.chan);
 	up.chan = -1;
 	up.child = 0;
 	up.state = UPGRADE_IDLE;
 }
+
+#ifdef HAVE_ON_EXIT
+/* A new generation that exits before it is ready says how. */
+static void
+upgrade_report_exit(int status, void *arg)
+{
+	unsigned char	msg[1 + sizeof(int)];
+	int		wstatus = (status & 0xff) << 8;	/* as wait() has it */
+
+	(void)arg;
+	if (up.inherited_chan == -1)
+		return;
+	msg[0] = UPGRADE_MSG_EXIT;
+	memcpy(msg + 1, &wstatus, sizeof(wstatus));
+	(void)send(up.inherited_chan, msg, sizeof(msg), MSG_NOSIGNAL);
+}
+#endif
 
 /* fd is open; make it close-on-exec again. */
 static int
@@ -403,6 +476,32 @@ upgrade_own(int fd, mode_t type, char *err, size_t errlen)
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
 		snprintf(err, errlen, "inherited descriptor %d: %s", fd,
 		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Is fd the channel from the old generation pid, its socketpair? The
+ * kernel names the process that made a socketpair as its peer: a stale
+ * or made-up HANDOVER_ENV fails here, before any of its descriptors is
+ * touched.
+ */
+static int
+upgrade_peer_is(int fd, pid_t pid, char *err, size_t errlen)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		snprintf(err, errlen, "inherited descriptor %d: %s", fd,
+		    strerror(errno));
+		return (-1);
+	}
+	if (cred.pid != pid) {
+		snprintf(err, errlen, HANDOVER_ENV " names pid %ld, but its "
+		    "channel leads to pid %ld: not started by an upgrade "
+		    "(unset it)", (long)pid, (long)cred.pid);
 		return (-1);
 	}
 	return (0);
@@ -487,15 +586,19 @@ upgrade_inherit(struct handover_set *set, int *pidfile, pid_t *parent,
 	}
 	if (handover_env_parse(copy, &e, fds, max, err, errlen) == -1)
 		goto out;
-	if (e.parent != getppid()) {
-		snprintf(err, errlen, HANDOVER_ENV " names pid %ld as our "
-		    "parent, which is pid %ld: not started by an upgrade "
-		    "(unset it)", (long)e.parent, (long)getppid());
+	if (upgrade_own(e.chan, S_IFSOCK, err, errlen) == -1 ||
+	    upgrade_peer_is(e.chan, e.parent, err, errlen) == -1)
+		goto out;
+	/* From here on, an exit tells the old generation its status. */
+	up.inherited_chan = e.chan;
+#ifdef HAVE_ON_EXIT
+	if (on_exit(upgrade_report_exit, NULL) != 0) {
+		snprintf(err, errlen, "on_exit failed");
 		goto out;
 	}
-	if (upgrade_own(e.chan, S_IFSOCK, err, errlen) == -1 ||
-	    (e.pidfile != -1 && upgrade_own(e.pidfile, S_IFREG, err,
-	    errlen) == -1))
+#endif
+	if (e.pidfile != -1 && upgrade_own(e.pidfile, S_IFREG, err,
+	    errlen) == -1)
 		goto out;
 	if (e.nfds > 0 && (set->v = calloc(e.nfds, sizeof(*set->v))) ==
 	    NULL) {
@@ -506,7 +609,6 @@ upgrade_inherit(struct handover_set *set, int *pidfile, pid_t *parent,
 		if (upgrade_identify(e.fds[i], &set->v[i], err, errlen) == -1)
 			goto out;
 	set->n = e.nfds;
-	up.inherited_chan = e.chan;
 	*pidfile = e.pidfile;
 	*parent = e.parent;
 	rc = 1;

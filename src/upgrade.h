@@ -42,18 +42,19 @@ enum upgrade_state {
 void	upgrade_init(char *argv[]);
 
 /*
- * Start the new generation: it inherits socks (listening sockets), the
- * -pidfile descriptor unless it is -1, and its end of a channel back to
- * us; nothing else. Returns 0, or -1 with a reason in err.
+ * Start the new generation, as our parent's child: it inherits socks
+ * (listening sockets), the -pidfile descriptor unless it is -1, and its
+ * end of a channel back to us; nothing else. Returns 0, or -1 with a
+ * reason in err.
  */
 int	upgrade_start(const struct handover_sock *socks, size_t n,
 	    int pidfile, char *err, size_t errlen);
 
 /*
  * Where the upgrade stands, without blocking. UPGRADE_FAILED comes once,
- * with the reason in err (the child's exit status, or why it could not
- * be executed); the child has then been reaped, and the state is
- * UPGRADE_IDLE again.
+ * with the reason in err (the new generation's exit status, or why it
+ * could not be executed); the state is UPGRADE_IDLE again. The new
+ * generation is our parent's child, not ours: our parent reaps it.
  */
 enum upgrade_state upgrade_poll(char *err, size_t errlen);
 
@@ -71,7 +72,7 @@ int	upgrade_commit(void);
 
 /*
  * Give up an upgrade in progress (we are stopping): the new generation
- * sees the channel close and exits; it is reaped here, killed if slow.
+ * sees the channel close and exits by itself.
  */
 void	upgrade_abandon(void);
 
@@ -80,8 +81,9 @@ void	upgrade_abandon(void);
  * when this process was not started by an upgrade; 1 with the inherited
  * listening sockets in *set (an array to free()), the -pidfile
  * descriptor in *pidfile (-1 if none) and the old generation in *parent;
- * -1 with a reason in err when the variable is bad or a descriptor is not
- * a bound socket (the process should exit: the old one serves on).
+ * -1 with a reason in err when the variable is bad, its channel does not
+ * lead to the process it names, or a descriptor is not a bound socket
+ * (the process should exit: the old one serves on).
  */
 int	upgrade_inherit(struct handover_set *set, int *pidfile,
 	    pid_t *parent, char *err, size_t errlen);

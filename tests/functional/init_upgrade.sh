@@ -88,7 +88,7 @@ init upgrade >"$T/out" 2>&1
 rc=$?
 mv -f "$MMPROXYD.good" "$MMPROXYD"
 [ "$rc" != 0 ] || mm_fail "upgrade to a binary that exits returned 0"
-grep -q "exited with status 3" "$T/out" ||
+grep -q "ended before it was ready" "$T/out" ||
     mm_fail "upgrade did not say why: $(cat "$T/out")"
 assert_eq "pidfile after a failed upgrade" "$P2" "$(cat "$PIDF")"
 res=$(up_conn "$NS" 127.0.0.1:18443)

@@ -118,8 +118,8 @@ D2=$(up_wait_new_pid "$PIDF" "$D" 20) ||
 if [ -n "$D2" ]; then
 	mm_wait_until 10 grep -q "took over from pid $D" "$MM_LOG" ||
 	    mm_fail "the new generation did not take over"
-	wait "$D"
-	assert_eq "old generation's exit status" 0 "$?"
+	up_wait_exit "$D" 30
+	assert_eq "old generation's exit status" 0 "$MM_RC"
 	check_status "new generation" "/proc/$D2/status" $BOTH
 	proxy "after SIGUSR2" 127.0.0.1:8443 v1 4 1010
 	proxy "after SIGUSR2" 127.0.0.1:8443 v2 6 46000

@@ -114,3 +114,20 @@ for e in sys.argv[2:]:
         print("not %s;" % e)' "$json" "$@" 2>&1) || out="cannot check: $out"
 	[ -z "$out" ] || mm_fail "$what: $out in $json"
 }
+
+# up_wait_exit PID SECONDS: wait at most SECONDS for PID, our child, to
+# exit; MM_RC gets its exit status, or "timeout".
+up_wait_exit() {
+	local pid=$1 secs=$2 i st
+	MM_RC=timeout
+	for ((i = 0; i < secs * 20; i++)); do
+		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+		if [ -z "$st" ] || [ "$st" = Z ]; then
+			wait "$pid"
+			MM_RC=$?
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Copyright (c) 2026 The mmproxyd authors
 # SPDX-License-Identifier: ISC (see COPYING)
-# upgrade_tcp.sh -- SIGUSR2, the hot upgrade, with TCP: under a steady
-# stream of new connections none is refused or reset, and long-lived
-# connections opened before keep echoing until they close; the pidfile
-# and the metrics port follow the new generation; a second SIGUSR2 during
-# the upgrade is refused; a new generation that fails (options it
+# upgrade_tcp.sh -- SIGUSR2, the hot upgrade, with TCP (two listening
+# sockets on the port, and -metrics): under a steady stream of new
+# connections none is refused or reset, and long-lived connections opened
+# before keep echoing until they close; the pidfile and the metrics port
+# follow the new generation; a second SIGUSR2 during the upgrade is
+# refused; a new generation that fails (options it
 # refuses, a binary that exits, a file it cannot execute) leaves the old
 # one serving, with the reason in the log.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
@@ -21,7 +22,8 @@ ALLOW="$MM_TMP/allowed.txt"
 PIDF="$MM_TMP/mmproxyd.pid"
 printf '127.0.0.0/8\n' >"$ALLOW"
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -allowed-subnets "$ALLOW" \
-    -pidfile "$PIDF" -metrics 127.0.0.1:9100 -shutdown-timeout 20
+    -pidfile "$PIDF" -metrics 127.0.0.1:9100 -shutdown-timeout 20 \
+    -listeners 2
 OLD=$MM_PID
 LOG=$MM_LOG
 assert_eq "pidfile at start" "$OLD" "$(cat "$PIDF")"
@@ -63,8 +65,8 @@ up_json_check "load across the upgrade" "$res" 'd["opened"] >= 300' \
 grep -q "upgrade: took over from pid $OLD" "$LOG" ||
     mm_fail "new generation did not say it took over"
 # The old one drained its long-lived connections and left, exit 0.
-wait "$OLD"
-assert_eq "old generation's exit status" 0 "$?"
+up_wait_exit "$OLD" 30
+assert_eq "old generation's exit status" 0 "$MM_RC"
 assert_eq "processes on the port" 1 "$(up_listeners "$NS" 8443)"
 up_metrics_ok "$NS" 127.0.0.1:9100 || mm_fail "metrics lost in the upgrade"
 res=$(up_conn "$NS" 127.0.0.1:8443)
@@ -82,7 +84,8 @@ if [ "$UP_COPY" = 1 ]; then
 	mv "$MMPROXYD" "$MMPROXYD.good"
 	printf '#!/bin/sh\nexit 3\n' >"$MMPROXYD"
 	chmod 755 "$MMPROXYD"
-	up_expect_failure "$NEW" "$LOG" "exited with status 3 before it was ready"
+	up_expect_failure "$NEW" "$LOG" \
+	    "ended before it was ready without saying why"
 	chmod 644 "$MMPROXYD"
 	up_expect_failure "$NEW" "$LOG" \
 	    "cannot execute $MMPROXYD: Permission denied"
