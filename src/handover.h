@@ -55,7 +55,8 @@ struct handover_env {
  * Returns the length, or -1 (errno ENAMETOOLONG) when it does not fit
  * in len bytes or in HANDOVER_ENV_MAX.
  */
-int	handover_env_format(char *buf, size_t len, const struct handover_env *e);
+int	handover_env_format(char *buf, size_t len,
+	    const struct handover_env *e);
 
 /*
  * Parse a HANDOVER_ENV value into e, the descriptors into fds (room for

@@ -44,7 +44,7 @@
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
 #define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
-#define LISTENER_WAKE_MS	5	/* between wake-ups in listener_release */
+#define LISTENER_WAKE_MS	5	/* between listener_release's wake-ups */
 
 int
 listener_open(struct listener *l, int id, const struct options *opts,

@@ -60,11 +60,12 @@ int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
 	    size_t errlen);
 
 /*
- * In a child between vfork and execve of the next generation (SIGUSR2):
- * unless it is root, make every permitted capability inheritable and
- * ambient, so that an unprivileged process keeps them through execve
- * (no_new_privs allows it: nothing is gained). System calls only, on the stack: safe in a
- * vfork child. Returns 0, or -1 with errno set.
+ * In the child that executes the next generation (SIGUSR2), which
+ * shares the parent's memory until then: unless it is root, make every
+ * permitted capability inheritable and ambient, so that an unprivileged
+ * process keeps them through execve (no_new_privs allows it: nothing is
+ * gained). System calls only, on the stack. Returns 0, or -1 with errno
+ * set.
  */
 int	privdrop_keep_across_exec(void);
 

@@ -58,7 +58,6 @@
 #include <unistd.h>
 
 #include "handover.h"
-#include "log.h"
 #include "monotonic.h"
 #include "options.h"
 #include "privdrop.h"

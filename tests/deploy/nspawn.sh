@@ -6,9 +6,10 @@
 # Boots systemd as PID 1 of a throwaway systemd-nspawn container
 # (nspawn_lib.sh: a copy-on-write overlay of this machine's own /, with a
 # private network namespace), installs build-deb/mmproxyd_*.deb there
-# with dpkg and checks: install leaves it disabled and stopped; with MMPROXYD_OPTS set, "systemctl start"
-# reaches active (running) through Type=notify; a PROXY v1 connection
-# reaches the backend from the spoofed source; the process is the dynamic
+# with dpkg and checks: install leaves it disabled and stopped; with
+# MMPROXYD_OPTS set, "systemctl start" reaches active (running) through
+# Type=notify; a PROXY v1 connection reaches the backend from the spoofed
+# source; the process is the dynamic
 # user with only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; "systemctl
 # reload" re-reads the allow-list; "systemctl stop" drains an open
 # connection; the routes are gone after stop; a TasksMax=40 drop-in.

@@ -16,8 +16,8 @@ up_echo() {
 	mm_bg "$ns" "$MM_TMP/echo.log" "$PYTHON" "$CHURN" echo \
 	    --lifetime 300 "${args[@]}"
 	if [ "$tcp" != - ]; then
-		mm_wait_listen "$ns" "$(mm_port_of "$tcp")" 1 10 "$MM_LASTPID" ||
-		    exit 99
+		mm_wait_listen "$ns" "$(mm_port_of "$tcp")" 1 10 \
+		    "$MM_LASTPID" || exit 99
 	else
 		mm_wait_until 10 eval "ip netns exec $ns ss -Hlun \
 		    'sport = :$(mm_port_of "$udp")' | grep -q ." || exit 99
@@ -121,7 +121,8 @@ up_wait_exit() {
 	local pid=$1 secs=$2 i st
 	MM_RC=timeout
 	for ((i = 0; i < secs * 20; i++)); do
-		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null |
+		    cut -d' ' -f1)
 		if [ -z "$st" ] || [ "$st" = Z ]; then
 			wait "$pid"
 			MM_RC=$?
