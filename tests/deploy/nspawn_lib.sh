@@ -11,6 +11,7 @@
 #   nspawn_boot SHARE         boot; SHARE is bound read-only at
 #                             /mnt/deploy; sets L, the container's PID 1
 #   in_c CMD...               run CMD in the container
+#   nspawn_run SHARE CMD...   run CMD in another container, not booted
 #   nspawn_cleanup            halt it and undo the mounts (EXIT trap)
 
 NS_D=""
@@ -38,8 +39,9 @@ nspawn_cleanup() {
 		kill -KILL "$NS_PID" 2>/dev/null || true
 		wait "$NS_PID" 2>/dev/null || true
 	fi
-	mountpoint -q "$NS_D/root" &&
-	    { umount "$NS_D/root" || umount -l "$NS_D/root"; }
+	for m in "$NS_D/run/root" "$NS_D/run/ovl" "$NS_D/root"; do
+		mountpoint -q "$m" && { umount "$m" || umount -l "$m"; }
+	done
 	mountpoint -q "$NS_D/ovl" &&
 	    { umount "$NS_D/ovl" || umount -l "$NS_D/ovl"; }
 	for h in unified systemd; do
@@ -115,4 +117,25 @@ nspawn_boot() {
 		echo "boot: $state" >&2
 		return 1
 	fi
+}
+
+# nspawn_run SHARE CMD...: run CMD, without systemd, in another throwaway
+# overlay of / (SHARE at /mnt/deploy, a private network namespace), as a
+# SysV machine would: no /run/systemd/system. Returns CMD's status.
+nspawn_run() {
+	local share=$1 d=$NS_D/run rc
+	shift
+	mkdir -p "$d/ovl" "$d/root"
+	mount -t tmpfs -o size=768m mmpd-run "$d/ovl" || return 1
+	mkdir "$d/ovl/upper" "$d/ovl/work"
+	mount -t overlay mmpd-run-root -o \
+	    "lowerdir=/,upperdir=$d/ovl/upper,workdir=$d/ovl/work" "$d/root"
+	rm -f "$d/root/usr/sbin/policy-rc.d"
+	systemd-nspawn --register=no --keep-unit -q -D "$d/root" \
+	    --private-network --console=pipe --bind-ro="$share:/mnt/deploy" \
+	    -- "$@" </dev/null
+	rc=$?
+	umount "$d/root" || umount -l "$d/root"
+	umount "$d/ovl" || umount -l "$d/ovl"
+	return $rc
 }

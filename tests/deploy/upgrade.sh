@@ -17,7 +17,10 @@
 # version) as the dynamic user with the same capabilities, and serves new
 # UDP flows; the old generations are gone, nothing in the journal
 # complains; a new generation that fails to start leaves the unit as it
-# was; reload and stop still act on the right process.
+# was; reload and stop still act on the right process; systemd notices
+# when an upgraded main process dies. Then the same package upgrade on a
+# machine without systemd upgrades the SysV instances main and udp
+# through /etc/init.d/mmproxyd upgrade, refusing nothing.
 # See /work/shared/systemd-nspawn.md. Needs root, systemd-container and
 # dpkg-buildpackage. DEB_DIR=DIR keeps the two packages there between runs
 # (they are built only when missing: remove them after changing the tree).
@@ -265,9 +268,64 @@ p2=$(new_main mmproxyd "$p1" 20)
 for _ in $(seq 100); do in_c kill -0 "$p1" 2>/dev/null || break; sleep 0.1; done
 in_c kill -KILL "$p2"
 p3=$(new_main mmproxyd "$p2" 10)
+for _ in $(seq 50); do
+	[ "$(prop mmproxyd ActiveState)" = active ] && break
+	sleep 0.1
+done
 echo "killed $p2; Restart= started $p3: $(prop mmproxyd ActiveState)"
 [ "$p3" != "$p2" ] && [ "$(prop mmproxyd ActiveState)" = active ] ||
     fail "systemd did not notice that $p2 died"
 in_c systemctl stop mmproxyd || fail "stop"
 echo "== ok: $OLDV -> $NEWV in place under systemd" \
     "$(in_c systemctl --version | awk 'NR == 1 { print $2 }')"
+
+echo "== without systemd: the SysV instances main and udp"
+# A container that runs a script instead of booting: no systemd, so
+# postinst upgrades through /etc/init.d/mmproxyd upgrade.
+cat >"$D/share/sysv.sh" <<EOF
+set -eu
+ip link set lo up
+dpkg -i /mnt/deploy/mmproxyd_$OLDV-1_amd64.deb >/tmp/dpkg1.log 2>&1 ||
+    { cat /tmp/dpkg1.log; exit 1; }
+/mnt/deploy/echo_backend -p 8080 >/dev/null &
+sed -i 's|^MMPROXYD_OPTS=.*|MMPROXYD_OPTS="-l 127.0.0.1:443 -4 127.0.0.1:8080"|' \\
+    /etc/default/mmproxyd
+printf '%s\\n' 'MMPROXYD_OPTS="-p udp -l 127.0.0.1:53 -4 127.0.0.1:8080"' \\
+    ROUTING_TABLE=123 >/etc/default/mmproxyd-udp
+/etc/init.d/mmproxyd start main udp
+echo "before: \$(cat /run/mmproxyd.pid) \$(cat /run/mmproxyd-udp.pid)"
+python3 /mnt/deploy/churn_tool.py tcp --connect 127.0.0.1:443 --rate 300 \\
+    --seconds 2 --long 10 --until-file /tmp/done >/tmp/tcp.json &
+sleep 1
+dpkg -i /mnt/deploy/mmproxyd_$NEWV-1_amd64.deb 2>&1 | grep -i upgrad || true
+echo "after: \$(cat /run/mmproxyd.pid) \$(cat /run/mmproxyd-udp.pid)"
+sleep 1
+touch /tmp/done
+wait \$!
+echo "TCP: \$(cat /tmp/tcp.json)"
+/etc/init.d/mmproxyd status main udp
+echo "runs: \$(readlink /proc/\$(cat /run/mmproxyd.pid)/exe)"
+/etc/init.d/mmproxyd stop main udp
+EOF
+nspawn_run "$D/share" /bin/sh /mnt/deploy/sysv.sh 2>&1 | tr -d '\r' \
+    >"$D/sysv.out" || { cat "$D/sysv.out"; fail "SysV run"; }
+cat "$D/sysv.out"
+read -r _ b1 b2 <<<"$(grep '^before:' "$D/sysv.out")"
+read -r _ a1 a2 <<<"$(grep '^after:' "$D/sysv.out")"
+[ -n "$a1" ] && [ "$a1" != "$b1" ] && [ -n "$a2" ] && [ "$a2" != "$b2" ] ||
+    fail "SysV instances not upgraded: $b1 $b2 -> $a1 $a2"
+grep -q "mmproxyd is running (pid $a1)" "$D/sysv.out" &&
+    grep -q "mmproxyd-udp is running (pid $a2)" "$D/sysv.out" ||
+    fail "SysV status after the upgrade"
+grep -q "^runs: /usr/sbin/mmproxyd$" "$D/sysv.out" || fail "SysV binary"
+sed -n 's/^TCP: //p' "$D/sysv.out" >"$D/sysv-tcp.json"
+python3 - "$D/sysv-tcp.json" <<'PY' || fail "load across the SysV upgrade"
+import json, sys
+t = json.load(open(sys.argv[1]))
+bad = [k for k in ("refused", "reset", "cut", "timeout", "other", "corrupt")
+       if t[k]]
+if t["ok"] != t["opened"] or t["long"]["kept"] != 10 or bad:
+    print("FAIL:", bad, t)
+    sys.exit(1)
+PY
+echo "== ok: SysV instances upgraded in place by the package"
