@@ -12,7 +12,9 @@
  * listen backlog, never accepted and dropped. An accepted fd is handed to
  * a pool thread with its conn; from then on the relay owns it. Only the
  * acceptor touches fd until listener_stop shuts it down, which wakes
- * poll() with POLLHUP.
+ * poll() with POLLHUP, or listener_release (a hot upgrade, where the
+ * socket lives on in the next generation) wakes the acceptor with a
+ * signal instead.
  */
 
 #include "config.h"
@@ -27,6 +29,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +38,7 @@
 #include "addr.h"
 #include "allowlist.h"
 #include "endpoint.h"
+#include "handover.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
@@ -47,20 +51,28 @@
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
 #define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
+#define LISTENER_WAKE_MS	5	/* between listener_release's wake-ups */
 
 int
 listener_open(struct listener *l, int id, const struct options *opts,
     const struct endpoint *ep, struct pool *pool, struct kit_pool *kits,
-    struct allowlist *allow)
+    struct allowlist *allow, int inherited)
 {
 	int	one = 1, saved, flags;
 
 	memset(l, 0, sizeof(*l));
 	l->id = id;
 	l->allow = allow;
-	l->fd = net_listen((const struct sockaddr *)&ep->listen,
-	    SOCK_STREAM, net_share_nth(id % opts->listeners, opts->listeners),
-	    opts->listen_transparent);
+	if (inherited != -1) {
+		/* Bound and listening: its queue holds waiting clients. */
+		l->fd = inherited;
+		if (opts->listen_transparent &&
+		    net_set_transparent(l->fd, ep->listen.ss_family) == -1)
+			goto fail;
+	} else
+		l->fd = net_listen((const struct sockaddr *)&ep->listen,
+		    SOCK_STREAM, net_share_nth(id % opts->listeners,
+		    opts->listeners), opts->listen_transparent);
 	if (l->fd == -1)
 		return (-1);
 	/*
@@ -223,14 +235,38 @@ listener_thread(void *arg)
 		(void)close(fd);
 		pool_conn_release(sh->pool);
 	}
+	atomic_store(&l->exited, 1);
 	return (NULL);
+}
+
+/* It only has to interrupt: accept4() or poll() then fails with EINTR. */
+static void
+listener_wake_handler(int sig)
+{
+	(void)sig;
+}
+
+/* Without SA_RESTART, so that a blocked accept4() is not restarted. */
+static void
+listener_wake_install(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = listener_wake_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(LISTENER_WAKE_SIGNAL, &sa, NULL) == -1)
+		fatal("sigaction");
 }
 
 int
 listener_start(struct listener *l)
 {
-	int	rc;
+	static pthread_once_t	once = PTHREAD_ONCE_INIT;
+	int			rc;
 
+	if ((rc = pthread_once(&once, listener_wake_install)) != 0)
+		return (rc);
 	if ((rc = pthread_create(&l->thread, NULL, listener_thread, l)) == 0)
 		l->started = 1;
 	return (rc);
@@ -246,6 +282,39 @@ listener_stop(struct listener *l)
 		pthread_join(l->thread, NULL);
 		l->started = 0;
 	}
+}
+
+void
+listener_release(struct listener *l)
+{
+	struct timespec	ts = { 0, LISTENER_WAKE_MS * 1000000L };
+	int		rc;
+
+	atomic_store(&l->stopping, 1);
+	if (!l->started)
+		return;
+	/*
+	 * Again and again: a signal that lands just before the acceptor
+	 * blocks in poll() wakes nothing, and poll() has no timeout.
+	 */
+	while (!atomic_load(&l->exited)) {
+		if ((rc = pthread_kill(l->thread, LISTENER_WAKE_SIGNAL)) != 0)
+			fatalx("pthread_kill: %s", strerror(rc));
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		ts.tv_nsec = LISTENER_WAKE_MS * 1000000L;
+	}
+	pthread_join(l->thread, NULL);
+	l->started = 0;
+}
+
+void
+listener_handover_sock(const struct listener *l, struct handover_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = l->fd;
+	s->type = SOCK_STREAM;
+	s->addr = l->sh.ep->listen;
 }
 
 void

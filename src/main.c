@@ -8,7 +8,14 @@
  *
  * The main thread owns the listeners and the pool. Signals are blocked in
  * every thread and taken here with sigwaitinfo (sigtimedwait while
- * draining), so no handler ever runs concurrently with the relays.
+ * draining or upgrading), so no handler ever runs concurrently with the
+ * relays.
+ *
+ * SIGUSR2 is the hot upgrade (upgrade.c): a new generation starts with
+ * our listening sockets; once it is ready we stop accepting, without
+ * shutdown() on the sockets it now shares, and drain. A process that an
+ * upgrade started takes the sockets it inherited at open time, binds
+ * fresh ones for endpoints that are new, and closes the rest.
  */
 
 #include "config.h"
@@ -36,6 +43,7 @@
 #include "duration.h"
 #include "endpoint.h"
 #include "fd_gauge.h"
+#include "handover.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -43,11 +51,13 @@
 #include "net.h"
 #include "kit_pool.h"
 #include "options.h"
+#include "pidfile.h"
 #include "pool.h"
 #include "privdrop.h"
 #include "route_watch.h"
 #include "sdnotify.h"
 #include "udp_flow.h"
+#include "upgrade.h"
 
 /*
  * Relay threads need little stack: a 256-byte header buffer, a log line
@@ -73,6 +83,9 @@
 #define MAIN_PIPE_SIZE		(64 * 1024)
 #define MAIN_ABORT_WAIT_MS	2000	/* after the grace period */
 #define MAIN_DRAIN_POLL_MS	100
+#define MAIN_UPGRADE_POLL_MS	20	/* while a new generation starts */
+/* How long systemd may take to read MAINPID= before we go on. */
+#define MAIN_BARRIER_MS		5000
 
 static struct options	 opts;
 /* One per listening port; there are nendpoints x -listeners sockets. */
@@ -86,6 +99,12 @@ static struct fd_gauge	 gauge;		/* fds in use, for the kits' pipes */
 static struct allowlist	 allow;
 static struct udp_flow	**udp_flows;	/* -p udp: one per socket */
 static int		*udp_fds;
+static int		 udp_released;	/* handed over: they end alone */
+static int		 udp_joined;	/* the flow threads are gone */
+/* A hot upgrade's new generation: what it inherited, from whom. */
+static struct handover_set inherited;
+static pid_t		 parent_gen;
+static int		 pidfile_fd = -1;
 
 /* Raise the soft fd limit to the hard one; returns the limit in force. */
 static rlim_t
@@ -289,8 +308,9 @@ main_open_listeners(void)
 		fatal("calloc");
 	for (k = 0; k < nsockets; k++)
 		if (listener_open(&listeners[k], k, &opts,
-		    &endpoints[k / opts.listeners], &pool, &kits,
-		    &allow) == -1)
+		    &endpoints[k / opts.listeners], &pool, &kits, &allow,
+		    handover_take(&inherited, SOCK_STREAM, (struct sockaddr *)
+		    &endpoints[k / opts.listeners].listen)) == -1)
 			main_bind_failed(k, "tcp");
 	for (i = 0; i < opts.listen.n; i++)
 		main_log_listening(i, "tcp");
@@ -311,10 +331,16 @@ main_open_udp(void)
 	for (k = 0; k < nsockets; k++) {
 		sa = (struct sockaddr *)&endpoints[k / opts.listeners].listen;
 		addr_format(sa, buf, sizeof(buf));
-		udp_fds[k] = net_listen(sa, SOCK_DGRAM,
+		/* Inherited: datagrams may be waiting in it already. */
+		if ((udp_fds[k] = handover_take(&inherited, SOCK_DGRAM,
+		    sa)) != -1) {
+			if (opts.listen_transparent &&
+			    net_set_transparent(udp_fds[k], sa->sa_family) ==
+			    -1)
+				main_bind_failed(k, "udp");
+		} else if ((udp_fds[k] = net_listen(sa, SOCK_DGRAM,
 		    net_share_nth(k % opts.listeners, opts.listeners),
-		    opts.listen_transparent);
-		if (udp_fds[k] == -1)
+		    opts.listen_transparent)) == -1)
 			main_bind_failed(k, "udp");
 		/* The kernel reports twice what it counts as payload. */
 		if ((got = net_grow_rcvbuf(udp_fds[k], MAIN_UDP_RCVBUF)) == -1)
@@ -328,15 +354,63 @@ main_open_udp(void)
 	log_info("udp: up to %d flows per socket", opts.max_flows);
 }
 
+/* paused: a new generation reads nothing until the old one lets go. */
 static void
-main_start_udp(void)
+main_start_udp(int paused)
 {
 	int	i, rc;
 
 	for (i = 0; i < nsockets; i++)
 		if ((rc = udp_flow_start(&opts, &endpoints[i / opts.listeners],
-		    &allow, i, udp_fds[i], &udp_flows[i])) != 0)
+		    &allow, i, udp_fds[i], paused, &udp_flows[i])) != 0)
 			fatalx("udp flow thread: %s", strerror(rc));
+}
+
+static void
+main_resume_udp(void)
+{
+	int	i;
+
+	for (i = 0; i < nsockets; i++)
+		if (udp_flow_resume(udp_flows[i]) == -1)
+			fatal("udp %d: epoll_ctl", i);
+}
+
+/*
+ * Hand over: every flow thread stops reading its listener (and lingers
+ * on for its flows' replies). Returns once none reads any more.
+ */
+static void
+main_release_udp(void)
+{
+	struct timespec	ts = { 0, 1000000L };
+	int		i;
+
+	for (i = 0; i < nsockets; i++)
+		udp_flow_handover(udp_flows[i]);
+	for (i = 0; i < nsockets; i++)
+		while (!udp_flow_released(udp_flows[i]))
+			(void)nanosleep(&ts, NULL);
+	udp_released = 1;
+}
+
+/*
+ * Stop the flow threads, unless released (they stop once their flows are
+ * done), and join them. Returns -1 when one stopped on an error of its
+ * own.
+ */
+static int
+main_join_udp(void)
+{
+	int	i, rc = 0;
+
+	for (i = 0; i < nsockets && !udp_released; i++)
+		udp_flow_stop(udp_flows[i]);
+	for (i = 0; i < nsockets; i++)
+		if (udp_flow_join(udp_flows[i]) == -1)
+			rc = -1;
+	udp_joined = 1;
+	return (rc);
 }
 
 /* Returns -1 when a flow thread stopped on an error of its own. */
@@ -345,12 +419,10 @@ main_shutdown_udp(void)
 {
 	int	i, rc = 0;
 
-	for (i = 0; i < nsockets; i++)
-		udp_flow_stop(udp_flows[i]);
 	/* Joined first: the exit line counts the thread's last work too. */
+	if (!udp_joined)
+		rc = main_join_udp();
 	for (i = 0; i < nsockets; i++) {
-		if (udp_flow_join(udp_flows[i]) == -1)
-			rc = -1;
 		udp_flow_log_stats(udp_flows[i], "exit");
 		udp_flow_free(udp_flows[i]);
 	}
@@ -430,6 +502,8 @@ main_wait_conns(long ms, const sigset_t *sigs)
 			main_log_stats("counters");
 		else if (sig == SIGHUP)
 			main_reload();
+		else if (sig == SIGUSR2)
+			log_warnx("SIGUSR2: stopping, no upgrade now");
 		else if (sig == SIGTERM || sig == SIGINT) {
 			log_info("second signal: closing now");
 			return (-1);
@@ -438,16 +512,26 @@ main_wait_conns(long ms, const sigset_t *sigs)
 	return (0);
 }
 
-/* Returns the exit status. */
+/*
+ * Returns the exit status. shared: another generation serves from our
+ * listening sockets (we handed over, or never took over), so they are
+ * left as they are, the acceptors woken by a signal, and systemd and the
+ * pidfile are the other generation's.
+ */
 static int
-main_shutdown(const sigset_t *sigs)
+main_shutdown(const sigset_t *sigs, int shared)
 {
 	char	grace[DURATION_STRLEN];
 	size_t	left;
 	int	i, status = 0;
 
-	if (sdnotify("STOPPING=1") == -1)
+	if (!shared && sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
+	if (pidfile_fd != -1 && shared)
+		(void)close(pidfile_fd);
+	else if (pidfile_fd != -1)
+		pidfile_remove(opts.pidfile, pidfile_fd, getpid());
+	pidfile_fd = -1;
 	if (opts.proto == IPPROTO_UDP) {
 		metrics_stop();
 		if (main_shutdown_udp() == -1)
@@ -457,11 +541,19 @@ main_shutdown(const sigset_t *sigs)
 	}
 	for (i = 0; i < nsockets; i++) {
 		atomic_store(&listeners[i].stopping, 1);
-		(void)shutdown(listeners[i].fd, SHUT_RDWR);
+		if (!shared)
+			(void)shutdown(listeners[i].fd, SHUT_RDWR);
 	}
 	pool_stop(&pool);
-	for (i = 0; i < nsockets; i++)
-		listener_stop(&listeners[i]);
+	for (i = 0; i < nsockets; i++) {
+		if (!shared) {
+			listener_stop(&listeners[i]);
+			continue;
+		}
+		/* Ours go now; the queue lives on in the other generation. */
+		listener_release(&listeners[i]);
+		listener_close(&listeners[i]);
+	}
 	/* Acceptors gave their slots back: what is left is in flight. */
 	left = pool_conns(&pool);
 	log_info("stopping: %zu connection%s in flight, grace %s", left,
@@ -504,16 +596,255 @@ out:
 	return (status);
 }
 
+/*
+ * Every listening socket, for a new generation to inherit: each front
+ * end's in socket order (the copies of a port side by side, the order in
+ * which the new generation takes them), then the metrics socket.
+ * Returns an array to free(), or NULL.
+ */
+static struct handover_sock *
+main_listening_socks(size_t *n)
+{
+	struct handover_sock	*v;
+	size_t			 k;
+	int			 i;
+
+	if ((v = calloc((size_t)nsockets + 1, sizeof(*v))) == NULL)
+		return (NULL);
+	for (i = 0; i < nsockets; i++) {
+		if (opts.proto == IPPROTO_UDP)
+			udp_flow_handover_sock(udp_flows[i], &v[i]);
+		else
+			listener_handover_sock(&listeners[i], &v[i]);
+	}
+	k = (size_t)nsockets;
+	if (metrics_handover_sock(&v[k]))
+		k++;
+	*n = k;
+	return (v);
+}
+
+/* SIGUSR2: start a new generation, unless one is starting already. */
+static void
+main_upgrade_begin(void)
+{
+	struct handover_sock	*v;
+	char			 err[512];
+	size_t			 n;
+
+	if (upgrade_child() != 0) {
+		log_warnx("SIGUSR2: an upgrade is in progress already (new "
+		    "generation pid %ld): ignored", (long)upgrade_child());
+		return;
+	}
+	/*
+	 * No separate check of the options first: the new generation is
+	 * that check (it parses them, reads the files and binds what is
+	 * new), and until it says it is ready this one serves on. Wrappers
+	 * that want a readable verdict first run the binary's own check
+	 * mode before they send SIGUSR2.
+	 */
+	if ((v = main_listening_socks(&n)) == NULL) {
+		log_warnx("SIGUSR2: cannot upgrade: out of memory; this "
+		    "generation serves on");
+		return;
+	}
+	if (upgrade_start(v, n, pidfile_fd, err, sizeof(err)) == -1)
+		log_warnx("SIGUSR2: cannot upgrade: %s; this generation "
+		    "serves on", err);
+	else
+		log_info("SIGUSR2: upgrading: new generation pid %ld from %s, "
+		    "%zu listening socket%s handed over", (long)upgrade_child(),
+		    upgrade_exe(), n, n == 1 ? "" : "s");
+	free(v);
+}
+
+/* Copies of the UDP sockets, in case the hand-over fails; or NULL. */
+static int *
+main_dup_udp(void)
+{
+	int	*keep, i;
+
+	if ((keep = calloc((size_t)nsockets, sizeof(*keep))) == NULL)
+		return (NULL);
+	for (i = 0; i < nsockets; i++) {
+		if ((keep[i] = fcntl(udp_fds[i], F_DUPFD_CLOEXEC, 0)) != -1)
+			continue;
+		while (i-- > 0)
+			(void)close(keep[i]);
+		free(keep);
+		return (NULL);
+	}
+	return (keep);
+}
+
+/* The new generation vanished after our UDP threads let go: again. */
+static void
+main_restart_udp(int *keep)
+{
+	int	i;
+
+	if (keep == NULL)
+		fatalx("upgrade: cannot serve UDP again: its sockets could "
+		    "not be kept");
+	(void)main_join_udp();
+	for (i = 0; i < nsockets; i++) {
+		udp_flow_log_stats(udp_flows[i], "upgrade failed");
+		udp_flow_free(udp_flows[i]);
+		udp_fds[i] = keep[i];
+	}
+	free(keep);
+	udp_joined = udp_released = 0;
+	main_start_udp(0);
+}
+
+/*
+ * The new generation is ready: let go. UDP first: our threads stop
+ * reading the listeners, so that no client's datagrams are split between
+ * generations; the new one reads them from then on, and ours relay the
+ * replies still due to their flows for a moment (udp_flow_handover). Then
+ * it is told to go on, and systemd (MAINPID=, sent by us: with
+ * NotifyAccess=main only the main process may) and the pidfile learn its
+ * pid. Returns 0, or -1 when it vanished before it took over: we serve
+ * on.
+ */
+static int
+main_handover(void)
+{
+	pid_t	 child = upgrade_child();
+	char	 state[64];
+	int	*keep = NULL, i;
+
+	log_info("upgrade: pid %ld is ready, handing over", (long)child);
+	if (opts.proto == IPPROTO_UDP) {
+		keep = main_dup_udp();
+		main_release_udp();
+	}
+	if (upgrade_commit() == -1) {
+		log_warnx("upgrade: pid %ld went away before it took over; "
+		    "this generation serves on", (long)child);
+		if (opts.proto == IPPROTO_UDP)
+			main_restart_udp(keep);
+		return (-1);
+	}
+	if (keep != NULL) {
+		for (i = 0; i < nsockets; i++)
+			(void)close(keep[i]);
+		free(keep);
+	}
+	(void)snprintf(state, sizeof(state), "MAINPID=%ld", (long)child);
+	if (sdnotify(state) == -1)
+		log_warn("sd_notify %s", state);
+	else if (sdnotify_barrier(MAIN_BARRIER_MS) == -1)
+		log_warn("sd_notify BARRIER=1 after %s", state);
+	if (pidfile_fd != -1 && pidfile_write(pidfile_fd, child) == -1)
+		log_warn("-pidfile %s", opts.pidfile);
+	metrics_stop();
+	log_info("upgrade: pid %ld serves now; this generation drains and "
+	    "exits", (long)child);
+	return (0);
+}
+
+/*
+ * The signal loop. Returns 1 once a new generation took over, 0 on
+ * SIGTERM or SIGINT.
+ */
+static int
+main_serve(const sigset_t *sigs)
+{
+	struct timespec	slice = { 0, MAIN_UPGRADE_POLL_MS * 1000000L };
+	siginfo_t	info;
+	char		err[512];
+	int		sig;
+
+	for (;;) {
+		/* A starting new generation is polled between signals. */
+		if (upgrade_child() != 0)
+			sig = sigtimedwait(sigs, &info, &slice);
+		else
+			sig = sigwaitinfo(sigs, &info);
+		if (sig == -1 && errno != EINTR && errno != EAGAIN)
+			fatal("sigwaitinfo");
+		if (sig == SIGUSR1)
+			main_log_stats("counters");
+		else if (sig == SIGHUP)
+			main_reload();
+		else if (sig == SIGUSR2)
+			main_upgrade_begin();
+		else if (sig == SIGTERM || sig == SIGINT) {
+			if (upgrade_child() != 0)
+				log_info("stopping: the upgrade to pid %ld is "
+				    "abandoned", (long)upgrade_child());
+			upgrade_abandon();
+			return (0);
+		}
+		switch (upgrade_poll(err, sizeof(err))) {
+		case UPGRADE_READY:
+			if (main_handover() == 0)
+				return (1);
+			break;
+		case UPGRADE_FAILED:
+			log_warnx("SIGUSR2: upgrade failed: %s; this "
+			    "generation serves on", err);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Inherited sockets that no endpoint wanted: their ports are not ours. */
+static void
+main_release_inherited(void)
+{
+	char	buf[ADDR_STRLEN];
+	size_t	i;
+
+	for (i = 0; i < inherited.n; i++) {
+		if (inherited.v[i].taken)
+			continue;
+		log_info("upgrade: closing the inherited socket on %s (%s): "
+		    "no option asks for it", addr_format((struct sockaddr *)
+		    &inherited.v[i].addr, buf, sizeof(buf)),
+		    inherited.v[i].type == SOCK_STREAM ? "tcp" : "udp");
+		(void)close(inherited.v[i].fd);
+	}
+	free(inherited.v);
+	memset(&inherited, 0, sizeof(inherited));
+}
+
+/* -pidfile: ours, or the one the old generation keeps for us. */
+static void
+main_open_pidfile(int fd)
+{
+	if (opts.pidfile == NULL) {
+		if (fd != -1)
+			(void)close(fd);
+		return;
+	}
+	if ((pidfile_fd = fd) == -1 &&
+	    (pidfile_fd = pidfile_open(opts.pidfile, getpid())) == -1)
+		fatal("-pidfile %s", opts.pidfile);
+}
+
 int
 main(int argc, char *argv[])
 {
 	char		 err[512];
 	sigset_t	 sigs;
-	siginfo_t	 info;
 	rlim_t		 nofile;
 	size_t		 max_conns, fit = 0;
 	uint64_t	 kept = 0;
-	int		 i, rc, sig;
+	int		 i, rc, fd, inherit;
+
+	/* Before anything could replace the binary: where to find it. */
+	upgrade_init(argv);
+	/*
+	 * Started by an upgrade? First of all, so that any exit from here
+	 * on (bad options, files) tells the old generation its status.
+	 */
+	inherit = upgrade_inherit(&inherited, &fd, &parent_gen, err,
+	    sizeof(err));
 
 	switch (options_parse(argc, argv, &opts, stdout, err, sizeof(err))) {
 	case OPTIONS_OK:
@@ -550,6 +881,13 @@ main(int argc, char *argv[])
 	log_init(opts.verbosity);
 	log_set_format(opts.log_format == OPTIONS_LOG_JSON ? LOG_FORMAT_JSON :
 	    LOG_FORMAT_TEXT);
+	if (inherit == -1)
+		fatalx("upgrade: %s", err);
+	if (parent_gen != 0)
+		log_info("upgrade: started by pid %ld with %zu listening "
+		    "socket%s", (long)parent_gen, inherited.n,
+		    inherited.n == 1 ? "" : "s");
+	main_open_pidfile(fd);
 
 	/*
 	 * Blocked before any socket is open: a SIGHUP or SIGTERM sent as
@@ -563,6 +901,7 @@ main(int argc, char *argv[])
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	if ((rc = pthread_sigmask(SIG_BLOCK, &sigs, NULL)) != 0)
 		fatalx("pthread_sigmask: %s", strerror(rc));
 
@@ -589,7 +928,10 @@ main(int argc, char *argv[])
 			fatal("out of memory");
 		main_open_listeners();
 	}
-	metrics_open(&opts);
+	metrics_open(&opts, opts.metrics.ss_family == AF_UNSPEC ? -1 :
+	    handover_take(&inherited, SOCK_STREAM,
+	    (struct sockaddr *)&opts.metrics));
+	main_release_inherited();
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
 	if (opts.user != NULL && privdrop_to_user(opts.user, &kept, err,
 	    sizeof(err)) == -1)
@@ -618,7 +960,7 @@ main(int argc, char *argv[])
 	    &(struct sched_param){ .sched_priority = 0 }) == -1)
 		log_warn("SCHED_BATCH (threads keep the normal policy)");
 	if (opts.proto == IPPROTO_UDP) {
-		main_start_udp();
+		main_start_udp(parent_gen != 0);
 		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
 	} else {
 		main_init_fd_gauge(nofile, max_conns);
@@ -635,26 +977,27 @@ main(int argc, char *argv[])
 	}
 	if ((rc = route_watch_start()) != 0)
 		fatalx("route watch: pthread_create: %s", strerror(rc));
+	/*
+	 * Started by an upgrade: the old generation is still in charge (and
+	 * systemd's main process) until it lets go.
+	 */
+	if (parent_gen != 0) {
+		if (upgrade_ready(err, sizeof(err)) == -1) {
+			log_warnx("upgrade: %s: stopping", err);
+			(void)main_shutdown(&sigs, 1);
+			return (1);
+		}
+		if (opts.proto == IPPROTO_UDP)
+			main_resume_udp();
+		log_info("upgrade: took over from pid %ld", (long)parent_gen);
+	}
 	metrics_start(&(struct metrics_sources){ .proto = opts.proto,
 	    .n = nsockets, .endpoints = endpoints,
 	    .per_endpoint = opts.listeners, .tcp = listeners,
 	    .udp = udp_flows, .pool = &pool, .kits = &kits });
-	if (sdnotify("READY=1") == -1)
+	if (parent_gen == 0 && sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");
 
-	for (;;) {
-		sig = sigwaitinfo(&sigs, &info);
-		if (sig == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("sigwaitinfo");
-		}
-		if (sig == SIGUSR1)
-			main_log_stats("counters");
-		else if (sig == SIGHUP)
-			main_reload();
-		else
-			break;
-	}
-	return (main_shutdown(&sigs));
+	rc = main_serve(&sigs);
+	return (main_shutdown(&sigs, rc));
 }

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "handover.h"
 #include "http_min.h"
 #include "log.h"
 #include "metrics.h"
@@ -84,6 +85,7 @@ static struct metrics {
 	pthread_t		 thread;
 	int			 started;
 	char			 name[ADDR_STRLEN];
+	struct sockaddr_storage	 addr;
 	struct metrics_sources	 src;
 	double			 start_time;
 	uint64_t		 backoff_until;
@@ -106,7 +108,7 @@ metrics_log_due(struct ratelog *rl)
 }
 
 void
-metrics_open(const struct options *opts)
+metrics_open(const struct options *opts, int inherited)
 {
 	const struct sockaddr	*sa = (const struct sockaddr *)&opts->metrics;
 	struct timespec		 ts;
@@ -118,9 +120,17 @@ metrics_open(const struct options *opts)
 	if (sa->sa_family == AF_UNSPEC)
 		return;
 	addr_format(sa, metrics.name, sizeof(metrics.name));
-	if ((metrics.fd = net_listen(sa, SOCK_STREAM, NET_SHARE_NONE, 0)) == -1)
+	metrics.addr = opts->metrics;
+	if (inherited != -1)
+		metrics.fd = inherited;
+	else if ((metrics.fd = net_listen(sa, SOCK_STREAM, NET_SHARE_NONE,
+	    0)) == -1)
 		fatal("-metrics: listen on %s", metrics.name);
-	/* metrics_accept() takes connections until EAGAIN. */
+	/*
+	 * metrics_accept() takes connections until EAGAIN; during a hot
+	 * upgrade two processes poll one socket, and the one that loses the
+	 * race must not block either.
+	 */
 	if ((fl = fcntl(metrics.fd, F_GETFL)) == -1 ||
 	    fcntl(metrics.fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		fatal("-metrics: O_NONBLOCK");
@@ -452,6 +462,17 @@ metrics_start(const struct metrics_sources *src)
 	    NULL)) != 0)
 		fatalx("metrics: pthread_create: %s", strerror(rc));
 	metrics.started = 1;
+}
+
+int
+metrics_handover_sock(struct handover_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->fd = metrics.fd) == -1)
+		return (0);
+	s->type = SOCK_STREAM;
+	s->addr = metrics.addr;
+	return (1);
 }
 
 void

@@ -12,10 +12,20 @@
 
 #include "metrics_render.h"
 
+struct handover_sock;
 struct options;
 
-/* Bind the metrics socket, before privileges are dropped; fatal if not. */
-void	metrics_open(const struct options *opts);
+/*
+ * Bind the metrics socket, before privileges are dropped, or take
+ * inherited (a hot upgrade's, already listening there; -1 for none);
+ * fatal if neither.
+ */
+void	metrics_open(const struct options *opts, int inherited);
+/*
+ * The listening socket into *s, for a hot upgrade to hand over. Returns
+ * 1, or 0 when -metrics is off.
+ */
+int	metrics_handover_sock(struct handover_sock *s);
 /* Serve what src names (copied; its pointers must outlive the thread). */
 void	metrics_start(const struct metrics_sources *src);
 /* Stop and join the thread, close the socket: before src is freed. */

@@ -118,6 +118,8 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_STR(OPTIONS_DEFAULT_MAX_FLOWS) ")" },
 	{ "metrics", OPTIONS_K_ONE_ADDR, OFF(metrics), 0, 0, "ADDR:PORT",
 	    "serve Prometheus metrics here (default off)" },
+	{ "pidfile", OPTIONS_K_STRING, OFF(pidfile), 0, 0, "FILE",
+	    "name the serving process here (default none)" },
 	{ "sched-batch", OPTIONS_K_BOOL, OFF(sched_batch), 0, 0, NULL,
 	    "TCP threads never preempt on wakeup (default true)" },
 	{ "shutdown-timeout", OPTIONS_K_DURATION, OFF(shutdown_timeout_ms), 0,

@@ -85,6 +85,7 @@ struct options {
 	long long		 shutdown_timeout_ms;	/* 0 = none */
 	int			 sched_batch;	/* TCP threads SCHED_BATCH */
 	const char		*user;		/* NULL = stay as started */
+	const char		*pidfile;	/* NULL = none */
 	int			 log_format;	/* OPTIONS_LOG_TEXT or _JSON */
 	struct sockaddr_storage	 metrics;	/* AF_UNSPEC = off */
 	int			 client_port_busy;	/* OPTIONS_PORT_* */

@@ -48,6 +48,7 @@
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT			47
+#define PR_CAP_AMBIENT_RAISE		2
 #define PR_CAP_AMBIENT_CLEAR_ALL	4
 #endif
 
@@ -206,9 +207,9 @@ privdrop_bounding(int last, uint64_t keep)
 	return (0);
 }
 
-/* Permitted = effective = keep, inheritable empty. */
+/* Permitted = effective = keep, inheritable inh. */
 static int
-privdrop_capset(uint64_t keep)
+privdrop_capset(uint64_t keep, uint64_t inh)
 {
 	struct __user_cap_header_struct	hdr;
 	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
@@ -221,6 +222,8 @@ privdrop_capset(uint64_t keep)
 	data[0].effective = (uint32_t)keep;
 	data[1].permitted = (uint32_t)(keep >> 32);
 	data[1].effective = (uint32_t)(keep >> 32);
+	data[0].inheritable = (uint32_t)inh;
+	data[1].inheritable = (uint32_t)(inh >> 32);
 	return ((int)syscall(SYS_capset, &hdr, data));
 }
 
@@ -319,6 +322,37 @@ privdrop_verify(uid_t uid, gid_t gid, uint64_t keep, char *err,
 	return (0);
 }
 
+/*
+ * The user already: raise keep into the effective set, shed the ambient
+ * and inheritable sets, set no_new_privs and check the result. The last
+ * steps of a drop, and all that a generation started by SIGUSR2 needs:
+ * its capabilities came through execve as ambient ones
+ * (privdrop_keep_across_exec), and it cannot switch users again.
+ */
+static int
+privdrop_settle(uid_t uid, gid_t gid, uint64_t keep, uint64_t *kept,
+    char *err, size_t errlen)
+{
+	/* EINVAL: a kernel before 4.3 has no ambient set to clear. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) == -1 &&
+	    errno != EINVAL) {
+		privdrop_err(err, errlen, "clear the ambient capabilities");
+		return (-1);
+	}
+	if (privdrop_capset(keep, 0) == -1) {
+		privdrop_err(err, errlen, "capset");
+		return (-1);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1) {
+		privdrop_err(err, errlen, "prctl PR_SET_NO_NEW_PRIVS");
+		return (-1);
+	}
+	if (privdrop_verify(uid, gid, keep, err, errlen) == -1)
+		return (-1);
+	*kept = keep;
+	return (0);
+}
+
 int
 privdrop_to_user(const char *user, uint64_t *kept, char *err,
     size_t errlen)
@@ -353,6 +387,8 @@ privdrop_to_user(const char *user, uint64_t *kept, char *err,
 		    ", bounding %#" PRIx64 ")", prm, bnd);
 		return (-1);
 	}
+	if (uid != 0 && getuid() == uid && geteuid() == uid)
+		return (privdrop_settle(uid, gid, keep, kept, err, errlen));
 	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) == -1) {
 		privdrop_err(err, errlen, "prctl PR_SET_KEEPCAPS");
 		return (-1);
@@ -370,31 +406,45 @@ privdrop_to_user(const char *user, uint64_t *kept, char *err,
 		privdrop_err(err, errlen, "drop the bounding set");
 		return (-1);
 	}
-	/* EINVAL: a kernel before 4.3 has no ambient set to clear. */
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) == -1 &&
-	    errno != EINVAL) {
-		privdrop_err(err, errlen, "clear the ambient capabilities");
-		return (-1);
-	}
 	if (setresuid(uid, uid, uid) == -1) {
 		privdrop_err(err, errlen, "setresuid %lu", (unsigned long)uid);
 		return (-1);
 	}
-	if (privdrop_capset(keep) == -1) {
-		privdrop_err(err, errlen, "capset");
-		return (-1);
-	}
+	/* The permitted set came through; no later setuid may keep it. */
 	if (prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) == -1) {
 		privdrop_err(err, errlen, "prctl PR_SET_KEEPCAPS");
 		return (-1);
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1) {
-		privdrop_err(err, errlen, "prctl PR_SET_NO_NEW_PRIVS");
+	return (privdrop_settle(uid, gid, keep, kept, err, errlen));
+}
+
+int
+privdrop_keep_across_exec(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	uint64_t			prm;
+	unsigned long			cap;
+
+	/* Root gets its capabilities back from execve by itself. */
+	if (geteuid() == 0)
+		return (0);
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
 		return (-1);
+	prm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	/* A capability may be ambient only while it is inheritable. */
+	if (privdrop_capset(prm, prm) == -1)
+		return (-1);
+	for (cap = 0; cap < 64; cap++) {
+		if ((prm & (UINT64_C(1) << cap)) == 0)
+			continue;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0L,
+		    0L) == -1)
+			return (-1);
 	}
-	if (privdrop_verify(uid, gid, keep, err, errlen) == -1)
-		return (-1);
-	*kept = keep;
 	return (0);
 }
 

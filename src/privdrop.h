@@ -50,8 +50,10 @@ uint64_t privdrop_keep_mask(uint64_t permitted, uint64_t bounding);
  * empty inheritable and ambient sets, and no_new_privs; what was kept goes
  * into *kept. Call it after the listeners are bound and before any thread
  * starts: capabilities are per thread, and threads created later inherit
- * these. Needs root (or CAP_SETUID, CAP_SETGID and CAP_SETPCAP). Returns
- * 0, or -1 with errno set and a reason in err; after -1 the process may be
+ * these. Needs root (or CAP_SETUID, CAP_SETGID and CAP_SETPCAP), unless
+ * the process already is user (a generation started by SIGUSR2): then it
+ * only sheds its ambient and inheritable sets. Returns 0, or -1 with
+ * errno set and a reason in err; after -1 the process may be
  * half-dropped and must exit.
  */
 int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
@@ -63,6 +65,16 @@ int	privdrop_to_user(const char *user, uint64_t *kept, char *err,
  * the other threads keep theirs. Returns 0, or -1 with errno set.
  */
 int	privdrop_thread_none(void);
+
+/*
+ * In the child that executes the next generation (SIGUSR2), which
+ * shares the parent's memory until then: unless it is root, make every
+ * permitted capability inheritable and ambient, so that an unprivileged
+ * process keeps them through execve (no_new_privs allows it: nothing is
+ * gained). System calls only, on the stack. Returns 0, or -1 with errno
+ * set.
+ */
+int	privdrop_keep_across_exec(void);
 
 /*
  * Parse the text of /proc/<pid>/status (NUL-terminated). Uid, Gid, CapInh,

@@ -18,4 +18,13 @@
  */
 int	sdnotify(const char *state);
 
+/*
+ * Wait until the service manager has dealt with every notification sent
+ * before (sd_notify_barrier(3)): "BARRIER=1" goes with the write end of a
+ * pipe, which the manager closes once it got there. Returns 0 when
+ * NOTIFY_SOCKET is unset, 1 once past the barrier, -1 with errno set on
+ * an error or after timeout_ms (ETIMEDOUT).
+ */
+int	sdnotify_barrier(int timeout_ms);
+
 #endif

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "handover.h"
 #include "log.h"
 #include "monotonic.h"
 #include "udp_datagram.h"
@@ -48,6 +49,17 @@
 
 /* Batches per wakeup on one socket before the others get a turn. */
 #define UDP_FLOW_ROUNDS		8
+/*
+ * udp_flow_handover: once the listener is no longer read, replies are
+ * relayed until none came for UDP_FLOW_QUIET_MS, -shutdown-timeout at
+ * most. The next generation reads the listener meanwhile; a flow it
+ * opens binds the same client address and port (SO_REUSEADDR), and the
+ * kernel gives replies to the socket bound last, so each reply lands in
+ * one generation or the other as long as we linger. Lingering longer
+ * costs nothing but the old process's life, while a backend that stalls
+ * longer than this before answering what we sent loses those answers.
+ */
+#define UDP_FLOW_QUIET_MS	1000
 #define UDP_FLOW_EVENTS		64
 
 /*
@@ -163,6 +175,45 @@ udp_flow_abort(struct udp_flow *u, const char *what)
 		log_warn("udp %d: kill SIGTERM", u->id);
 }
 
+/*
+ * The eventfd fired: stop now, or (udp_flow_handover) stop reading the
+ * listener and linger for the replies of what was forwarded. Returns 1
+ * to stop now.
+ */
+static int
+udp_flow_wakeup(struct udp_flow *u)
+{
+	uint64_t	junk;
+
+	if (!atomic_load(&u->handover) || u->linger_until != 0)
+		return (1);
+	if (read(u->evfd, &junk, sizeof(junk)) == -1 && errno != EAGAIN)
+		log_warn("udp %d: read eventfd", u->id);
+	if (epoll_ctl(u->epfd, EPOLL_CTL_DEL, u->listen_fd, NULL) == -1 &&
+	    errno != ENOENT)
+		return (1);
+	atomic_store(&u->released, 1);
+	if (u->cfg->shutdown_timeout_ms == 0)
+		return (1);
+	u->linger_until = u->now + (uint64_t)u->cfg->shutdown_timeout_ms;
+	return (0);
+}
+
+/* Lingering: wait no longer than the end, nor than a quiet spell. */
+static int
+udp_flow_linger_timeout(struct udp_flow *u, int timeout)
+{
+	uint64_t	left;
+
+	if (u->linger_until == 0)
+		return (timeout);
+	left = u->linger_until > u->now ? u->linger_until - u->now : 0;
+	if (left > UDP_FLOW_QUIET_MS)
+		left = UDP_FLOW_QUIET_MS;
+	return (timeout == -1 || (uint64_t)timeout > left ? (int)left :
+	    timeout);
+}
+
 static void *
 udp_flow_main(void *arg)
 {
@@ -175,7 +226,7 @@ udp_flow_main(void *arg)
 	log_info("udp %d: serving", u->id);
 	while (!stop) {
 		u->now = monotonic_ms();
-		timeout = udp_flowsock_expire(u);
+		timeout = udp_flow_linger_timeout(u, udp_flowsock_expire(u));
 		n = epoll_wait(u->epfd, evs, UDP_FLOW_EVENTS, timeout);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -184,6 +235,9 @@ udp_flow_main(void *arg)
 			break;
 		}
 		u->now = monotonic_ms();
+		/* Handing over: a quiet spell, so every reply came. */
+		if (u->linger_until != 0 && n == 0)
+			break;
 
 		/*
 		 * Replies first: only the listener opens and evicts flows,
@@ -194,20 +248,25 @@ udp_flow_main(void *arg)
 			if (evs[i].data.ptr == &u->listen_fd)
 				listener = 1;
 			else if (evs[i].data.ptr == &u->evfd)
-				stop = 1;
+				stop = udp_flow_wakeup(u);
 			else
 				udp_flow_backend_ready(u, evs[i].data.ptr,
 				    n == 1);
 		}
 		udp_reply_flush(u);
-		if (listener && !stop)
+		if (listener && !stop && u->linger_until == 0)
 			udp_flow_listener_ready(u);
+		if (u->linger_until != 0 && u->now >= u->linger_until)
+			stop = 1;
 	}
 
 	if (read(u->evfd, &junk, sizeof(junk)) == -1 && errno != EAGAIN)
 		log_warn("udp %d: read eventfd", u->id);
 	while ((f = flow_table_oldest(&u->table)) != NULL)
-		udp_flowsock_close(u, f, "stopping");
+		udp_flowsock_close(u, f, u->linger_until != 0 ?
+		    "handed over" : "stopping");
+	/* Stopped instead: it reads the listener no more either. */
+	atomic_store(&u->released, 1);
 	log_info("udp %d: stopped", u->id);
 	return (NULL);
 }
@@ -275,7 +334,8 @@ udp_flow_learn(struct udp_flow *u)
 
 int
 udp_flow_start(const struct options *cfg, const struct endpoint *ep,
-    struct allowlist *allow, int id, int listen_fd, struct udp_flow **out)
+    struct allowlist *allow, int id, int listen_fd, int paused,
+    struct udp_flow **out)
 {
 	struct udp_flow		*u;
 	struct epoll_event	 ev;
@@ -313,11 +373,10 @@ udp_flow_start(const struct options *cfg, const struct endpoint *ep,
 		goto fail;
 	if ((u->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		goto fail;
+	if (!paused && udp_flow_resume(u) == -1)
+		goto fail;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.ptr = &u->listen_fd;
-	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
-		goto fail;
 	ev.data.ptr = &u->evfd;
 	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->evfd, &ev) == -1)
 		goto fail;
@@ -332,6 +391,39 @@ fail:
 	rc = errno;
 	udp_flow_free(u);
 	return (rc);
+}
+
+int
+udp_flow_resume(struct udp_flow *u)
+{
+	struct epoll_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = &u->listen_fd;
+	return (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->listen_fd, &ev));
+}
+
+void
+udp_flow_handover_sock(const struct udp_flow *u, struct handover_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = u->listen_fd;
+	s->type = SOCK_DGRAM;
+	s->addr = u->ep->listen;
+}
+
+void
+udp_flow_handover(struct udp_flow *u)
+{
+	atomic_store(&u->handover, 1);
+	udp_flow_stop(u);
+}
+
+int
+udp_flow_released(struct udp_flow *u)
+{
+	return (atomic_load(&u->released));
 }
 
 void

@@ -17,6 +17,7 @@
 
 struct allowlist;
 struct endpoint;
+struct handover_sock;
 struct udp_flow;
 
 /*
@@ -30,12 +31,28 @@ struct udp_flow;
  * socket bound to its port, and each port's socket 0 installs the program
  * that steers each
  * client to socket (hash % N), so a client stays in one thread whichever
- * load balancer port it comes through. Returns 0, or an errno value
- * (listen_fd then stays the caller's).
+ * load balancer port it comes through. When paused is set the thread
+ * runs but does not read listen_fd until udp_flow_resume() (a hot
+ * upgrade's new generation, until the old one has let go). Returns 0,
+ * or an errno value (listen_fd then stays the caller's).
  */
 int	udp_flow_start(const struct options *cfg, const struct endpoint *ep,
-	    struct allowlist *allow, int id, int listen_fd,
+	    struct allowlist *allow, int id, int listen_fd, int paused,
 	    struct udp_flow **out);
+/* The listening socket, for a hot upgrade to hand over. */
+void	udp_flow_handover_sock(const struct udp_flow *u,
+	    struct handover_sock *s);
+/* Start reading the listener. Returns 0, or -1 with errno set. */
+int	udp_flow_resume(struct udp_flow *u);
+/*
+ * Hand over (SIGUSR2): stop reading the listener, which the next
+ * generation shares, relay the replies that still come for the flows
+ * until they stop (-shutdown-timeout at most), close them and exit;
+ * join with udp_flow_join(). udp_flow_released() says when the listener
+ * is no longer read, so that the next generation may start.
+ */
+void	udp_flow_handover(struct udp_flow *u);
+int	udp_flow_released(struct udp_flow *u);
 /*
  * Ask the thread to close its flows and exit. Only writes to an eventfd,
  * so it may be called from any thread or a signal handler.

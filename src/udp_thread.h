@@ -7,7 +7,9 @@
  * udp_*.c files that serve it and by no other module.
  *
  * The thread owns everything here but the counters and failed, which
- * other threads read, and evfd, which udp_flow_stop() writes. No lock.
+ * other threads read, handover and evfd, which udp_flow_handover() and
+ * udp_flow_stop() write, and the epoll set, which udp_flow_resume() adds
+ * the listener to. No lock.
  */
 #ifndef MMPROXYD_UDP_THREAD_H
 #define MMPROXYD_UDP_THREAD_H
@@ -56,6 +58,9 @@ struct udp_flow {
 	uint64_t		 close_ms;
 	uint64_t		 now;		/* ms, per wakeup */
 	atomic_int		 failed;	/* stopped on an error */
+	atomic_int		 handover;	/* udp_flow_handover() */
+	atomic_int		 released;	/* the listener is not read */
+	uint64_t		 linger_until;	/* ms; 0: not lingering */
 
 	struct udp_batch	 in;		/* from the listener */
 	struct udp_batch	 out;		/* replies, all flows */

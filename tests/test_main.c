@@ -60,12 +60,14 @@ main(void)
 	test_endpoint_register();
 	test_fd_gauge_register();
 	test_flow_table_register();
+	test_handover_register();
 	test_http_min_register();
 	test_kit_pool_register();
 	test_log_register();
 	test_metrics_register();
 	test_metrics_family_register();
 	test_net_register();
+	test_pidfile_register();
 	test_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();

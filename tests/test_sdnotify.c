@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,93 @@ test_sdnotify_fails_when_nobody_listens(void)
 	unsetenv("NOTIFY_SOCKET");
 }
 
+/* A service manager for one barrier: close the fd it gets, or keep it. */
+struct fake_manager {
+	int		 fd;
+	int		 close_it;
+	char		 got[64];
+	int		 passed;	/* the fd that came with it */
+};
+
+static void *
+fake_manager(void *arg)
+{
+	struct fake_manager	*m = arg;
+	struct msghdr		 msg;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		 buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr	 align;
+	}			 ctl;
+	ssize_t			 n;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = m->got;
+	iov.iov_len = sizeof(m->got) - 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	m->passed = -1;
+	if ((n = recvmsg(m->fd, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		return (NULL);
+	m->got[n] = '\0';
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&m->passed, CMSG_DATA(cm), sizeof(int));
+	if (m->close_it && m->passed != -1) {
+		close(m->passed);
+		m->passed = -1;
+	}
+	return (NULL);
+}
+
+static void
+barrier_with(int close_it, int timeout_ms, int want_rc)
+{
+	struct fake_manager	m;
+	pthread_t		t;
+	char			name[64];
+
+	snprintf(name, sizeof(name), "@mmproxyd-barrier-test-%ld",
+	    (long)getpid());
+	memset(&m, 0, sizeof(m));
+	m.close_it = close_it;
+	CU_ASSERT_FATAL((m.fd = bind_notify_socket(name)) != -1);
+	CU_ASSERT_EQUAL(setenv("NOTIFY_SOCKET", name, 1), 0);
+	CU_ASSERT_FATAL(pthread_create(&t, NULL, fake_manager, &m) == 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(sdnotify_barrier(timeout_ms), want_rc);
+	if (want_rc == -1)
+		CU_ASSERT_EQUAL(errno, ETIMEDOUT);
+	pthread_join(t, NULL);
+	CU_ASSERT_STRING_EQUAL(m.got, "BARRIER=1");
+	if (m.passed != -1)
+		close(m.passed);
+	unsetenv("NOTIFY_SOCKET");
+	close(m.fd);
+}
+
+static void
+test_sdnotify_barrier_passes_once_the_manager_closes_the_pipe(void)
+{
+	barrier_with(1, 5000, 1);
+}
+
+static void
+test_sdnotify_barrier_times_out_while_the_manager_holds_it(void)
+{
+	barrier_with(0, 100, -1);
+}
+
+static void
+test_sdnotify_barrier_does_nothing_without_notify_socket(void)
+{
+	CU_ASSERT_EQUAL(unsetenv("NOTIFY_SOCKET"), 0);
+	CU_ASSERT_EQUAL(sdnotify_barrier(100), 0);
+}
+
 void
 test_sdnotify_register(void)
 {
@@ -153,4 +241,10 @@ test_sdnotify_register(void)
 	    test_sdnotify_rejects_a_relative_socket_name);
 	test_add(s, "fails when nobody listens",
 	    test_sdnotify_fails_when_nobody_listens);
+	test_add(s, "barrier passes once the manager closes the pipe",
+	    test_sdnotify_barrier_passes_once_the_manager_closes_the_pipe);
+	test_add(s, "barrier times out while the manager holds it",
+	    test_sdnotify_barrier_times_out_while_the_manager_holds_it);
+	test_add(s, "barrier does nothing without NOTIFY_SOCKET",
+	    test_sdnotify_barrier_does_nothing_without_notify_socket);
 }

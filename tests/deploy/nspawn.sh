@@ -3,13 +3,13 @@
 # SPDX-License-Identifier: ISC (see COPYING)
 # tests/deploy/nspawn.sh -- the packaged unit under a real systemd.
 #
-# Boots systemd as PID 1 of a throwaway systemd-nspawn container whose root
-# is a copy-on-write overlay of this machine's own / (upper layer on a
-# tmpfs, so nothing reaches the disk) with a private network namespace,
-# installs build-deb/mmproxyd_*.deb there with dpkg and checks: install
-# leaves it disabled and stopped; with MMPROXYD_OPTS set, "systemctl start"
-# reaches active (running) through Type=notify; a PROXY v1 connection
-# reaches the backend from the spoofed source; the process is the dynamic
+# Boots systemd as PID 1 of a throwaway systemd-nspawn container
+# (nspawn_lib.sh: a copy-on-write overlay of this machine's own /, with a
+# private network namespace), installs build-deb/mmproxyd_*.deb there
+# with dpkg and checks: install leaves it disabled and stopped; with
+# MMPROXYD_OPTS set, "systemctl start" reaches active (running) through
+# Type=notify; a PROXY v1 connection reaches the backend from the spoofed
+# source; the process is the dynamic
 # user with only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; "systemctl
 # reload" re-reads the allow-list; "systemctl stop" drains an open
 # connection; the routes are gone after stop; a TasksMax=40 drop-in.
@@ -24,29 +24,12 @@ deb=$(ls build-deb/mmproxyd_*_*.deb 2>/dev/null | head -n 1 || true)
 [ -n "$deb" ] || { echo "no build-deb/mmproxyd_*.deb: run scripts/package" >&2; exit 1; }
 command -v systemd-nspawn >/dev/null || { echo "systemd-nspawn missing" >&2; exit 1; }
 
+. tests/deploy/nspawn_lib.sh
 D=$(mktemp -d /tmp/mmpd-nspawn.XXXXXX)
-CG=mmpd-nspawn-$$
-N=""
-mounted_cg=""
+nspawn_init "$D" "mmpd-$$"
 cleanup() {
 	rc=$?
-	if [ -n "$N" ] && kill -0 "$N" 2>/dev/null; then
-		kill -TERM "$N" 2>/dev/null || true
-		for _ in $(seq 100); do
-			kill -0 "$N" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$N" 2>/dev/null || true
-		wait "$N" 2>/dev/null || true
-	fi
-	mountpoint -q "$D/root" && { umount "$D/root" || umount -l "$D/root"; }
-	mountpoint -q "$D/ovl" && { umount "$D/ovl" || umount -l "$D/ovl"; }
-	for h in unified systemd; do
-		[ -d "/sys/fs/cgroup/$h/$CG" ] &&
-		    find "/sys/fs/cgroup/$h/$CG" -depth -type d \
-		    -exec rmdir {} \; 2>/dev/null
-	done
-	for m in $mounted_cg; do umount "$m" || true; done
+	nspawn_cleanup
 	rm -rf "$D"
 	echo "nspawn test: $(( $(date +%s) - t0 )) s, exit $rc"
 	exit $rc
@@ -59,63 +42,11 @@ fail() {
 	[ -n "${L:-}" ] && in_c journalctl -b --no-pager -n 40 -u mmproxyd >&2
 	exit 1
 }
-in_c() { nsenter -t "$L" -a "$@"; }
 
-# The machine's cgroups: hybrid here; mount the halves only if missing.
-if ! mountpoint -q /sys/fs/cgroup/systemd; then
-	mkdir -p /sys/fs/cgroup/systemd
-	mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-	mounted_cg="/sys/fs/cgroup/systemd"
-fi
-if ! mountpoint -q /sys/fs/cgroup/unified; then
-	mkdir -p /sys/fs/cgroup/unified
-	mount -t cgroup2 none /sys/fs/cgroup/unified
-	mounted_cg="/sys/fs/cgroup/unified $mounted_cg"
-fi
-# nspawn 252 wants both halves of its cgroup to exist up front.
-for h in unified systemd; do
-	mkdir -p "/sys/fs/cgroup/$h/$CG/payload" "/sys/fs/cgroup/$h/$CG/supervisor"
-done
-
-# --volatile=overlay refuses -D /, and --volatile=yes gives a read-only
-# /usr and an empty /var/lib/dpkg: dpkg -i needs neither. An overlay of /
-# with its upper layer on a tmpfs is a writable, throwaway copy instead.
-mkdir -p "$D/ovl" "$D/root" "$D/share"
-mount -t tmpfs -o size=512m mmpd-ovl "$D/ovl"
-mkdir "$D/ovl/upper" "$D/ovl/work"
-mount -t overlay mmpd-root -o "lowerdir=/,upperdir=$D/ovl/upper,workdir=$D/ovl/work" "$D/root"
-# This machine's policy-rc.d forbids starting services; the container must
-# show what the package itself does.
-rm -f "$D/root/usr/sbin/policy-rc.d"
-systemd-id128 new >"$D/machine-id"
+mkdir -p "$D/share"
 cp "$deb" tests/deploy/tool.py "$D/share/"
-
-# basic.target: the machine's own enabled services (docker, haproxy,
-# nginx, ...) stay down; the masks keep the boot quick (see the notes).
-setsid bash -c "echo \$\$ > /sys/fs/cgroup/unified/$CG/cgroup.procs
-    echo \$\$ > /sys/fs/cgroup/systemd/$CG/cgroup.procs
-    exec systemd-nspawn --register=no --keep-unit -M mmpd-$$ -D $D/root \
-    --private-network --console=pipe \
-    --bind-ro=$D/machine-id:/etc/machine-id --bind-ro=$D/share:/mnt/deploy \
-    -b -- systemd.unit=basic.target \
-    systemd.mask=systemd-networkd-wait-online.service \
-    systemd.mask=systemd-firstboot.service \
-    systemd.mask=systemd-machine-id-commit.service" \
-    >"$D/nspawn.log" 2>&1 </dev/null &
-N=$!
-L=""
-for _ in $(seq 100); do
-	L=$(pgrep -P "$N" -x systemd || true)
-	[ -n "$L" ] && break
-	sleep 0.1
-done
-[ -n "$L" ] || { cat "$D/nspawn.log"; L=""; fail "container did not boot"; }
-state=""
-for _ in $(seq 100); do
-	state=$(in_c systemctl is-system-running 2>/dev/null || true)
-	case $state in running|degraded) break ;; esac
-	sleep 0.1
-done
+nspawn_boot "$D/share" || fail "boot"
+state=$(in_c systemctl is-system-running 2>/dev/null || true)
 echo "== container PID 1 is $L: $(in_c systemctl --version | head -n 1), $state"
 [ "$state" = running ] || { in_c systemctl --failed --no-pager; fail "boot: $state"; }
 

@@ -7,12 +7,14 @@
 # nothing inheritable or ambient, and no_new_privs; and it still spoofs, for
 # IPv4 and IPv6 clients, also those with a source port below 1024. The
 # relay threads, started after the drop, carry the same credentials; the
-# -metrics thread has no capability at all.
+# -metrics thread has no capability at all. So does the generation that
+# SIGUSR2 starts, as nobody.
 # Started under capsh --drop=cap_net_bind_service (a bounding set without
 # it), it keeps CAP_NET_ADMIN alone, says so, and spoofs clients with
 # ports from 1024 up.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/functional/lib.sh"
+. "$TOP_SRCDIR/tests/functional/upgrade_lib.sh"
 
 mm_init privdrop
 getent passwd nobody >/dev/null || mm_skip "no user nobody"
@@ -96,8 +98,9 @@ proxy() {
 }
 
 # As root with every capability.
+PIDF="$MM_TMP/mmproxyd.pid"
 mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -6 '[::1]:9001' \
-    -user nobody -v 2 -metrics 127.0.0.1:9100
+    -user nobody -v 2 -metrics 127.0.0.1:9100 -pidfile "$PIDF"
 D=$MM_PID
 # The port listens before privileges drop; "ready" is logged after.
 mm_wait_until 5 grep -q "ready" "$MM_LOG" || mm_fail "no ready line"
@@ -116,8 +119,24 @@ for hdr in v1 v2; do
 done
 check_threads "all capabilities:" "$D" $BOTH
 mm_alive "$D" "daemon"
-mm_stop "$D"
-assert_eq "exit status after SIGTERM" 0 "$MM_RC"
+
+# SIGUSR2: the new generation, executed by nobody, keeps the same two
+# capabilities (ambient through execve, shed once it runs) and spoofs,
+# below port 1024 too; it cannot switch users again, nor needs to.
+kill -USR2 "$D"
+D2=$(up_wait_new_pid "$PIDF" "$D" 20) ||
+    mm_fail "no new generation under -user: $(grep upgrade "$MM_LOG")"
+if [ -n "$D2" ]; then
+	mm_wait_until 10 grep -q "took over from pid $D" "$MM_LOG" ||
+	    mm_fail "the new generation did not take over"
+	up_wait_exit "$D" 30
+	assert_eq "old generation's exit status" 0 "$MM_RC"
+	check_status "new generation" "/proc/$D2/status" $BOTH
+	proxy "after SIGUSR2" 127.0.0.1:8443 v1 4 1010
+	proxy "after SIGUSR2" 127.0.0.1:8443 v2 6 46000
+	check_threads "after SIGUSR2:" "$D2" $BOTH
+	up_stop "$D2" 10 || mm_fail "new generation did not stop"
+fi
 
 # Under a bounding set without CAP_NET_BIND_SERVICE (capsh drops it before
 # exec, so the permitted set lacks it too): CAP_NET_ADMIN alone is kept.
