@@ -230,7 +230,7 @@ privdrop_capset(uint64_t keep, uint64_t inh)
 int
 privdrop_thread_none(void)
 {
-	return (privdrop_capset(0));
+	return (privdrop_capset(0, 0));
 }
 
 /* Read all of path (NUL-terminated) into buf. */
