@@ -125,6 +125,14 @@ checkmode_user(struct checkmode *c, const char *user)
 			    user, strerror(errno));
 		return;
 	}
+	/*
+	 * Running as that user already (the generation a hot upgrade
+	 * starts) needs no switch: privdrop_to_user only re-raises the
+	 * capabilities it kept.
+	 */
+	if (pw->pw_uid != 0 && getuid() == pw->pw_uid &&
+	    geteuid() == pw->pw_uid)
+		return;
 	if (c->have_eff && (c->eff & need) != need)
 		checkmode_problem(c, "-user %s: switching to it needs root "
 		    "(CAP_SETUID, CAP_SETGID and CAP_SETPCAP)", user);

@@ -80,10 +80,26 @@ mm_wait_until 5 grep -q "SIGHUP" "$T/log/mmproxyd.log" ||
     mm_fail "the new generation got no SIGHUP"
 mm_alive "$P2" "new generation after reload"
 
-# A binary that exits at once: the old generation serves on.
+# A binary whose check (-t) fails: upgrade stops there, with its words,
+# and the running generation is never signalled.
 mv "$MMPROXYD" "$MMPROXYD.good"
-printf '#!/bin/sh\nexit 3\n' >"$MMPROXYD"
+printf '#!/bin/sh\necho "mmproxyd: -l: no such address" >&2\nexit 2\n' \
+    >"$MMPROXYD"
 chmod 755 "$MMPROXYD"
+nusr2=$(grep -c "SIGUSR2" "$T/log/mmproxyd.log")
+init upgrade >"$T/out" 2>&1
+rc=$?
+[ "$rc" != 0 ] || mm_fail "upgrade to a binary that fails -t returned 0"
+grep -q "no such address" "$T/out" ||
+    mm_fail "upgrade did not give the check's reason: $(cat "$T/out")"
+assert_eq "SIGUSR2 lines after a failed check" "$nusr2" \
+    "$(grep -c "SIGUSR2" "$T/log/mmproxyd.log")"
+assert_eq "pidfile after a failed check" "$P2" "$(cat "$PIDF")"
+
+# A binary that passes the check but exits at once: the old generation
+# says why and serves on.
+printf '#!/bin/sh\nfor a; do [ "$a" = -t ] && exit 0; done\nexit 3\n' \
+    >"$MMPROXYD"
 init upgrade >"$T/out" 2>&1
 rc=$?
 mv -f "$MMPROXYD.good" "$MMPROXYD"
