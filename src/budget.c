@@ -90,6 +90,33 @@ budget_fds_for_flows(size_t flows, size_t sockets, size_t fds_per_flow)
 	    flows * fds_per_flow));
 }
 
+void
+budget_conns_plan(struct budget_conns *bc, size_t asked, size_t dflt,
+    size_t nofile, size_t tasks, size_t listeners, size_t idle_pipes)
+{
+	bc->want = asked != 0 ? asked : dflt;
+	bc->by_fds = budget_conns_by_fds(nofile, idle_pipes,
+	    listeners * BUDGET_FDS_PER_TCP_LISTENER);
+	bc->by_tasks = budget_conns_by_tasks(tasks, listeners);
+	bc->fit = bc->by_fds < bc->by_tasks ? bc->by_fds : bc->by_tasks;
+	bc->max = asked != 0 || bc->want < bc->fit ? bc->want : bc->fit;
+	bc->want_fds = bc->want * BUDGET_FDS_PER_CONN + BUDGET_FD_RESERVE +
+	    idle_pipes * BUDGET_FDS_PER_PIPE +
+	    listeners * BUDGET_FDS_PER_TCP_LISTENER;
+	bc->want_threads = bc->want * BUDGET_TASKS_PER_CONN;
+	bc->want_tasks = bc->want_threads + BUDGET_TASK_RESERVE + listeners;
+}
+
+void
+budget_flows_plan(struct budget_flows *bf, size_t asked, size_t dflt,
+    size_t nofile, size_t sockets, size_t fds_per_flow)
+{
+	bf->want = asked != 0 ? asked : dflt;
+	bf->fit = budget_flows_by_fds(nofile, sockets, fds_per_flow);
+	bf->max = asked != 0 || bf->want < bf->fit ? bf->want : bf->fit;
+	bf->want_fds = budget_fds_for_flows(bf->want, sockets, fds_per_flow);
+}
+
 size_t
 budget_pipe_low_water(size_t listen_sockets, size_t max_conns, size_t conns)
 {

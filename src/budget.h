@@ -27,6 +27,9 @@
 #define BUDGET_SHORT_FDS	1
 #define BUDGET_SHORT_TASKS	2
 #define BUDGET_UNLIMITED	((size_t)-1)
+/* -max-conns 0 and -max-flows 0: these, or fewer if the limits say so. */
+#define BUDGET_MAX_CONNS_DEFAULT	10000
+#define BUDGET_MAX_FLOWS_DEFAULT	65536	/* per UDP socket */
 
 /*
  * Connections that fit in nofile descriptors once min_pipes pipes (the
@@ -63,6 +66,43 @@ size_t	budget_fds_for_flows(size_t flows, size_t sockets,
 int	budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
 	    size_t fds_each, size_t *need);
 
+/* -max-conns against the limits, for budget_conns_plan. */
+struct budget_conns {
+	size_t	want;		/* -max-conns, or the default */
+	size_t	max;		/* in force: want, or the default cut to fit */
+	size_t	by_fds;		/* connections the fd limit allows */
+	size_t	by_tasks;	/* and the task limit (BUDGET_UNLIMITED) */
+	size_t	fit;		/* the lower of the two */
+	size_t	want_fds;	/* the fd limit want needs */
+	size_t	want_threads;	/* relay threads want may run */
+	size_t	want_tasks;	/* the task limit want needs */
+};
+
+/*
+ * asked connections (-max-conns; 0 for dflt, which is cut to what fits)
+ * on listeners TCP listening sockets, idle_pipes pipes kept by idle
+ * kits, in nofile descriptors and tasks tasks. An explicit -max-conns
+ * stays as asked: the caller warns when it does not fit.
+ */
+void	budget_conns_plan(struct budget_conns *bc, size_t asked, size_t dflt,
+	    size_t nofile, size_t tasks, size_t listeners, size_t idle_pipes);
+
+/* -max-flows against the fd limit, for budget_flows_plan. */
+struct budget_flows {
+	size_t	want;		/* -max-flows, or the default */
+	size_t	max;		/* in force: want, or the default cut to fit */
+	size_t	fit;		/* per socket, in the fd limit */
+	size_t	want_fds;	/* the fd limit want needs */
+};
+
+/*
+ * asked flows per socket (-max-flows; 0 for dflt, which is cut to what
+ * fits) on sockets UDP sockets, fds_per_flow each, in nofile
+ * descriptors. An explicit -max-flows stays as asked.
+ */
+void	budget_flows_plan(struct budget_flows *bf, size_t asked, size_t dflt,
+	    size_t nofile, size_t sockets, size_t fds_per_flow);
+
 /*
  * Pipes are not budgeted against -max-conns but against the fds in use
  * now (fd_gauge.c counts them): a pipe is made only while it leaves this
@@ -86,7 +126,7 @@ int	budget_listeners_fit(size_t nofile, size_t tasks, size_t sockets,
  *   connections meanwhile can still find fds short). Near
  *   -max-conns fewer may come and the mark shrinks with them, to 17
  *   at the last slot (one listener): at the default -max-conns, which
- *   sets aside MAIN_KITS_IDLE pipes and the reserve, the kits still get
+ *   sets aside TCP_FRONTEND_KITS_IDLE pipes and the reserve, the kits still get
  *   more pipes than they keep idle.
  * A direction stalled with bytes in its pipe (a peer that stopped
  * reading) cannot give it back until the peer reads or -keepalive gives

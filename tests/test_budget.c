@@ -89,6 +89,71 @@ test_budget_flows_by_fds_per_socket(void)
 }
 
 static void
+test_budget_conns_plan_cuts_only_the_default(void)
+{
+	struct budget_conns	bc;
+
+	/* Room for all: the default, and what it would need. */
+	budget_conns_plan(&bc, 0, BUDGET_MAX_CONNS_DEFAULT, 1048576,
+	    BUDGET_UNLIMITED, 1, 64);
+	CU_ASSERT_EQUAL(bc.want, 10000);
+	CU_ASSERT_EQUAL(bc.max, 10000);
+	CU_ASSERT_EQUAL(bc.by_tasks, BUDGET_UNLIMITED);
+	/* (1048576 - 64 - 1 - 128) / 2, and 20,000 + 64 + 128 + 1. */
+	CU_ASSERT_EQUAL(bc.fit, 524191);
+	CU_ASSERT_EQUAL(bc.want_fds, 20193);
+	CU_ASSERT_EQUAL(bc.want_threads, 20000);
+	CU_ASSERT_EQUAL(bc.want_tasks, 20009);
+	/* TasksMax=40: the default is cut to the 15 that fit. */
+	budget_conns_plan(&bc, 0, BUDGET_MAX_CONNS_DEFAULT, 1048576, 40, 1,
+	    64);
+	CU_ASSERT_EQUAL(bc.by_tasks, 15);
+	CU_ASSERT_EQUAL(bc.fit, 15);
+	CU_ASSERT_EQUAL(bc.max, 15);
+	/* The fd limit cuts it too, and the lower limit wins. */
+	budget_conns_plan(&bc, 0, BUDGET_MAX_CONNS_DEFAULT, 1024, 40, 4, 64);
+	CU_ASSERT_EQUAL(bc.by_fds, 414);
+	CU_ASSERT_EQUAL(bc.by_tasks, 14);
+	CU_ASSERT_EQUAL(bc.max, 14);
+	/* An explicit -max-conns stays, whatever fits. */
+	budget_conns_plan(&bc, 200, BUDGET_MAX_CONNS_DEFAULT, 256,
+	    BUDGET_UNLIMITED, 1, 64);
+	CU_ASSERT_EQUAL(bc.by_fds, 31);
+	CU_ASSERT_EQUAL(bc.max, 200);
+	CU_ASSERT_EQUAL(bc.want_fds, 593);
+	/* Below the limits, the default is as asked. */
+	budget_conns_plan(&bc, 0, 5, 1048576, BUDGET_UNLIMITED, 1, 64);
+	CU_ASSERT_EQUAL(bc.max, 5);
+}
+
+static void
+test_budget_flows_plan_cuts_only_the_default(void)
+{
+	struct budget_flows	bf;
+
+	/* udp_fdlimit.sh's case: 2,000 fds, one socket. */
+	budget_flows_plan(&bf, 0, BUDGET_MAX_FLOWS_DEFAULT, 2000, 1, 1);
+	CU_ASSERT_EQUAL(bf.fit, 1933);
+	CU_ASSERT_EQUAL(bf.max, 1933);
+	CU_ASSERT_EQUAL(bf.want, 65536);
+	CU_ASSERT_EQUAL(bf.want_fds, 65603);
+	/* Room for all: two sockets, a reply socket per flow. */
+	budget_flows_plan(&bf, 0, BUDGET_MAX_FLOWS_DEFAULT, 1048576, 2, 2);
+	CU_ASSERT_EQUAL(bf.fit, 262126);
+	CU_ASSERT_EQUAL(bf.max, 65536);
+	/* Exactly enough is enough. */
+	budget_flows_plan(&bf, 0, BUDGET_MAX_FLOWS_DEFAULT, 65603, 1, 1);
+	CU_ASSERT_EQUAL(bf.max, 65536);
+	budget_flows_plan(&bf, 0, BUDGET_MAX_FLOWS_DEFAULT, 65602, 1, 1);
+	CU_ASSERT_EQUAL(bf.max, 65535);
+	/* An explicit -max-flows stays, whatever fits. */
+	budget_flows_plan(&bf, 5000, BUDGET_MAX_FLOWS_DEFAULT, 2000, 1, 2);
+	CU_ASSERT_EQUAL(bf.fit, 966);
+	CU_ASSERT_EQUAL(bf.max, 5000);
+	CU_ASSERT_EQUAL(bf.want_fds, 10067);
+}
+
+static void
 test_budget_pipe_low_water_leaves_room_for_a_burst(void)
 {
 	/* 16 transient, 1 acceptor's fd, 64 connections of 2. */
@@ -203,6 +268,10 @@ test_budget_register(void)
 	    test_budget_listeners_need_a_fd_and_a_thread_each);
 	test_add(s, "flows by fds count per socket",
 	    test_budget_flows_by_fds_per_socket);
+	test_add(s, "connections plan cuts only the default",
+	    test_budget_conns_plan_cuts_only_the_default);
+	test_add(s, "flows plan cuts only the default",
+	    test_budget_flows_plan_cuts_only_the_default);
 	test_add(s, "pipe low-water mark leaves room for a burst",
 	    test_budget_pipe_low_water_leaves_room_for_a_burst);
 	test_add(s, "fds free stops at zero",
