@@ -58,6 +58,7 @@
 #include "sdnotify.h"
 #include "udp_flow.h"
 #include "upgrade.h"
+#include "upgrade_inherit.h"
 
 /*
  * Relay threads need little stack: a 256-byte header buffer, a log line

@@ -9,8 +9,7 @@
  *
  * The old side: upgrade_init at startup, upgrade_start on SIGUSR2, then
  * upgrade_poll until the new generation is ready (upgrade_commit) or has
- * failed. The new side: upgrade_inherit before binding, upgrade_ready
- * once its threads run.
+ * failed. The new side is upgrade_inherit.h.
  */
 #ifndef MMPROXYD_UPGRADE_H
 #define MMPROXYD_UPGRADE_H
@@ -20,6 +19,13 @@
 #include <stddef.h>
 
 #include "handover.h"
+
+/* The channel's messages, one byte, each side's (upgrade_inherit.c). */
+#define UPGRADE_MSG_READY	'R'
+#define UPGRADE_MSG_GO		'G'
+#define UPGRADE_MSG_EXEC	'E'	/* followed by an int errno */
+#define UPGRADE_MSG_CAPS	'C'	/* likewise */
+#define UPGRADE_MSG_EXIT	'X'	/* followed by an int exit status */
 
 /* Not ready by then: the new generation is killed, the old serves on. */
 #define UPGRADE_READY_MS	30000
@@ -75,25 +81,5 @@ int	upgrade_commit(void);
  * sees the channel close and exits by itself.
  */
 void	upgrade_abandon(void);
-
-/*
- * The new side, before binding: read and unset HANDOVER_ENV. Returns 0
- * when this process was not started by an upgrade; 1 with the inherited
- * listening sockets in *set (an array to free()), the -pidfile
- * descriptor in *pidfile (-1 if none) and the old generation in *parent;
- * -1 with a reason in err when the variable is bad, its channel does not
- * lead to the process it names, or a descriptor is not a bound socket
- * (the process should exit: the old one serves on).
- */
-int	upgrade_inherit(struct handover_set *set, int *pidfile,
-	    pid_t *parent, char *err, size_t errlen);
-
-/*
- * The new side, once its listeners and threads run: tell the old
- * generation, and wait for it to hand over. Returns 0 when we are in
- * charge, or -1 with a reason in err (the old one gave up, went away or
- * did not answer within UPGRADE_GO_MS): the process should exit.
- */
-int	upgrade_ready(char *err, size_t errlen);
 
 #endif
