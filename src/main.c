@@ -45,6 +45,7 @@
 #include "fd_gauge.h"
 #include "handover.h"
 #include "listener.h"
+#include "listfiles.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotonic.h"
@@ -222,46 +223,6 @@ main_max_flows(rlim_t nofile)
 	return (opts.max_flows);
 }
 
-/*
- * -dynamic-destination lets whoever can send a header choose where we
- * connect. Unbounded stays the default, as in go-mmproxy, whose setups
- * must keep working unchanged; say so at every start instead.
- */
-static void
-main_check_destinations(void)
-{
-	if (opts.dynamic_destination && destallow_path() == NULL)
-		log_warnx("-dynamic-destination without "
-		    "-dynamic-destination-allow: a header may send mmproxyd "
-		    "to any address and port this host can reach (give a "
-		    "file of the destination subnets to allow)");
-	else if (!opts.dynamic_destination && destallow_path() != NULL)
-		log_warnx("-dynamic-destination-allow %s has no effect "
-		    "without -dynamic-destination", destallow_path());
-}
-
-/*
- * After -user: SIGHUP re-reads the lists as the new user, so a file only
- * root may read (or a directory it cannot enter) would make every reload
- * fail long after startup. Try now and say what to change.
- */
-static void
-main_check_readable(const char *flag, const char *path)
-{
-	int	fd;
-
-	if (path == NULL)
-		return;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("%s %s cannot be read as -user %s, so SIGHUP cannot "
-		    "reload it (let that user read the file and enter its "
-		    "directories, e.g. chmod 0644 %s)", flag, path, opts.user,
-		    path);
-		return;
-	}
-	(void)close(fd);
-}
-
 /* "listening on" for the i-th -l: one line for a range, not per port. */
 static void
 main_log_listening(int i, const char *proto)
@@ -433,36 +394,6 @@ main_shutdown_udp(void)
 	return (rc);
 }
 
-/* SIGHUP: new connections see the new list; a bad file keeps the old. */
-static void
-main_reload(void)
-{
-	char	err[512];
-	size_t	n;
-
-	if (destallow_path() != NULL) {
-		if (destallow_reload(err, sizeof(err)) == -1)
-			log_warnx("SIGHUP: keeping the old "
-			    "-dynamic-destination-allow list: %s", err);
-		else {
-			n = destallow_size();
-			log_info("SIGHUP: reloaded %s: %zu subnet%s",
-			    destallow_path(), n, n == 1 ? "" : "s");
-		}
-	}
-	if (opts.allowed_subnets_path == NULL) {
-		log_info("SIGHUP: no -allowed-subnets file to reload");
-		return;
-	}
-	if (allowlist_reload(&allow, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: keeping the old allow-list: %s", err);
-		return;
-	}
-	log_info("SIGHUP: reloaded %s: %zu subnet%s",
-	    opts.allowed_subnets_path, allowlist_size(&allow),
-	    allowlist_size(&allow) == 1 ? "" : "s");
-}
-
 static void
 main_log_stats(const char *when)
 {
@@ -502,7 +433,7 @@ main_wait_conns(long ms, const sigset_t *sigs)
 		if (sig == SIGUSR1)
 			main_log_stats("counters");
 		else if (sig == SIGHUP)
-			main_reload();
+			listfiles_reload(&opts, &allow);
 		else if (sig == SIGUSR2)
 			log_warnx("SIGUSR2: stopping, no upgrade now");
 		else if (sig == SIGTERM || sig == SIGINT) {
@@ -769,7 +700,7 @@ main_serve(const sigset_t *sigs)
 		if (sig == SIGUSR1)
 			main_log_stats("counters");
 		else if (sig == SIGHUP)
-			main_reload();
+			listfiles_reload(&opts, &allow);
 		else if (sig == SIGUSR2)
 			main_upgrade_begin();
 		else if (sig == SIGTERM || sig == SIGINT) {
@@ -918,7 +849,7 @@ main(int argc, char *argv[])
 	/* The return routes: warned about now, watched from here on. */
 	if (route_watch_init(&opts) == -1)
 		fatal("out of memory");
-	main_check_destinations();
+	listfiles_warn(&opts);
 
 	if (opts.proto == IPPROTO_UDP)
 		main_open_udp();
@@ -941,12 +872,8 @@ main(int argc, char *argv[])
 		log_warnx("-user %s: CAP_NET_BIND_SERVICE was not there to "
 		    "keep: clients with a source port below 1024 cannot be "
 		    "spoofed", opts.user);
-	if (opts.user != NULL) {
-		main_check_readable("-allowed-subnets",
-		    opts.allowed_subnets_path);
-		main_check_readable("-dynamic-destination-allow",
-		    destallow_path());
-	}
+	if (opts.user != NULL)
+		listfiles_check_readable(&opts);
 
 	/*
 	 * TCP: every thread made from here on inherits SCHED_BATCH, so a
