@@ -42,7 +42,7 @@ HEADER_TIMEOUT = 3		# -header-timeout of the TCP daemon, seconds
 CLOSE_AFTER = 2			# -close-after of the UDP daemon, seconds
 POOL_SPARE = 4			# src/pool.c: idle threads kept warm
 POOL_IDLE = 10			# src/pool.c: then a thread beyond those exits
-KITS_IDLE = 64			# src/main.c: idle kits (a pipe each) kept
+KITS_IDLE = 64			# src/tcp_frontend.h: idle kits (a pipe each) kept
 SAMPLE_EVERY = 10
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 

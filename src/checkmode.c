@@ -40,6 +40,7 @@
 #include "budget.h"
 #include "checkmode.h"
 #include "endpoint.h"
+#include "frontend.h"
 #include "net.h"
 #include "options.h"
 #include "privdrop.h"
@@ -202,9 +203,7 @@ checkmode_budget(struct checkmode *c, const struct options *opts,
 		return;
 	}
 	switch (budget_listeners_fit((size_t)rl.rlim_max, budget_tasks(),
-	    nsockets, opts->proto == IPPROTO_UDP ?
-	    BUDGET_FDS_PER_UDP_LISTENER : BUDGET_FDS_PER_TCP_LISTENER,
-	    &need)) {
+	    nsockets, frontend_kind(opts)->fds_per_socket, &need)) {
 	case BUDGET_SHORT_FDS:
 		checkmode_problem(c, "%zu listening socket%s need at least "
 		    "%zu file descriptors but the limit is %llu (raise it with "
@@ -314,6 +313,7 @@ checkmode_listen(struct checkmode *c, const struct options *opts)
 	struct sockaddr_storage	ss;
 	char			what[ADDR_STRLEN + 8];
 	int			i, k, first;
+	int			socktype = frontend_kind(opts)->socktype;
 
 	for (i = 0; i < opts->listen.n; i++) {
 		ss = opts->listen.v[i].addr;
@@ -321,9 +321,9 @@ checkmode_listen(struct checkmode *c, const struct options *opts)
 		endpoint_format_ports(&opts->listen.v[i], what, sizeof(what));
 		for (k = 0; k < opts->listen.v[i].count; k++) {
 			addr_set_port(&ss, first + k);
-			if (checkmode_bind(c, "-l", what, (struct sockaddr *)&ss,
-			    opts->proto == IPPROTO_UDP ? SOCK_DGRAM :
-			    SOCK_STREAM, opts->listen_transparent) == -1)
+			if (checkmode_bind(c, "-l", what,
+			    (struct sockaddr *)&ss, socktype,
+			    opts->listen_transparent) == -1)
 				break;
 		}
 	}
@@ -389,7 +389,7 @@ checkmode_run(const struct options *opts, FILE *out, FILE *err)
 		    ", -dynamic-destination-allow %zu subnet%s", ndest,
 		    ndest == 1 ? "" : "s");
 	fprintf(out, "mmproxyd: configuration OK: %s on %zu port%s%s\n",
-	    opts->proto == IPPROTO_UDP ? "udp" : "tcp", nendpoints,
+	    frontend_kind(opts)->name, nendpoints,
 	    nendpoints == 1 ? "" : "s", lists);
 	return (0);
 }

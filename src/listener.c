@@ -12,8 +12,8 @@
  * listen backlog, never accepted and dropped. An accepted fd is handed to
  * a pool thread with its conn; from then on the relay owns it. Only the
  * acceptor touches fd until listener_stop shuts it down, which wakes
- * poll() with POLLHUP, or listener_release (a hot upgrade, where the
- * socket lives on in the next generation) wakes the acceptor with a
+ * poll() with POLLHUP, or, after a hot upgrade, where the socket lives
+ * on in the next generation, listener_join wakes the acceptor with a
  * signal instead.
  */
 
@@ -51,7 +51,7 @@
 
 #define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
 #define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
-#define LISTENER_WAKE_MS	5	/* between listener_release's wake-ups */
+#define LISTENER_WAKE_MS	5	/* between listener_join's wake-ups */
 
 int
 listener_open(struct listener *l, int id, const struct options *opts,
@@ -273,31 +273,30 @@ listener_start(struct listener *l)
 }
 
 void
-listener_stop(struct listener *l)
+listener_stop(struct listener *l, int shared)
 {
 	atomic_store(&l->stopping, 1);
+	if (shared)
+		return;
 	/* Wakes poll() with POLLHUP; new peers get refused. */
 	(void)shutdown(l->fd, SHUT_RDWR);
-	if (l->started) {
-		pthread_join(l->thread, NULL);
-		l->started = 0;
-	}
+	l->shut = 1;
 }
 
 void
-listener_release(struct listener *l)
+listener_join(struct listener *l)
 {
 	struct timespec	ts = { 0, LISTENER_WAKE_MS * 1000000L };
 	int		rc;
 
-	atomic_store(&l->stopping, 1);
 	if (!l->started)
 		return;
 	/*
-	 * Again and again: a signal that lands just before the acceptor
-	 * blocks in poll() wakes nothing, and poll() has no timeout.
+	 * Without shutdown(), a signal wakes it: again and again, since one
+	 * that lands just before the acceptor blocks in poll() wakes
+	 * nothing, and poll() has no timeout.
 	 */
-	while (!atomic_load(&l->exited)) {
+	while (!l->shut && !atomic_load(&l->exited)) {
 		if ((rc = pthread_kill(l->thread, LISTENER_WAKE_SIGNAL)) != 0)
 			fatalx("pthread_kill: %s", strerror(rc));
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)

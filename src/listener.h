@@ -26,6 +26,7 @@ struct listener {
 	struct allowlist	*allow;
 	pthread_t		 thread;
 	int			 started;
+	int			 shut;		/* listener_stop's shutdown() */
 	atomic_int		 stopping;
 	atomic_int		 exited;	/* the acceptor returned */
 	struct tcp_shared	 sh;	/* with this listener's relays */
@@ -33,7 +34,8 @@ struct listener {
 
 /*
  * Interrupts an acceptor blocked in accept4() or poll() without touching
- * the socket (listener_release). Its handler does nothing.
+ * the socket (listener_join, after a hot upgrade). Its handler does
+ * nothing.
  */
 #define LISTENER_WAKE_SIGNAL	SIGURG
 
@@ -48,15 +50,19 @@ int	listener_open(struct listener *l, int id, const struct options *opts,
 	    struct kit_pool *kits, struct allowlist *allow, int inherited);
 /* Start the acceptor thread. Returns 0 or a pthread error. */
 int	listener_start(struct listener *l);
-/* Stop accepting and join the acceptor; connections in flight go on. */
-void	listener_stop(struct listener *l);
 /*
- * Stop accepting and join the acceptor, leaving the socket as it is:
- * after a hot upgrade the next generation accepts from the same queue,
- * and shutdown() would end its accepts too. The pool must be stopped
- * first (pool_stop), as for listener_stop.
+ * Stop accepting; connections in flight go on. Unless shared, shut the
+ * socket down, which wakes the acceptor at once and refuses new peers.
+ * shared: after a hot upgrade the next generation accepts from the same
+ * queue, and shutdown() would end its accepts too; the socket is left
+ * as it is.
  */
-void	listener_release(struct listener *l);
+void	listener_stop(struct listener *l, int shared);
+/*
+ * Wait for the acceptor to return, after listener_stop and pool_stop
+ * (an acceptor may be waiting for a slot).
+ */
+void	listener_join(struct listener *l);
 /* The listening socket, for a hot upgrade to hand over. */
 void	listener_handover_sock(const struct listener *l,
 	    struct handover_sock *s);

@@ -6,10 +6,11 @@
  * main.c -- startup order (parse, check privileges, bind, start threads),
  * the signal loop, and orderly shutdown.
  *
- * The main thread owns the listeners and the pool. Signals are blocked in
- * every thread and taken here with sigwaitinfo (sigtimedwait while
- * draining or upgrading), so no handler ever runs concurrently with the
- * relays.
+ * What serves the listening sockets is a front end (frontend.h: TCP or
+ * UDP, as -p says); this file drives them in order and never looks
+ * inside. The main thread owns them. Signals are blocked in every
+ * thread and taken here with sigwaitinfo (sigtimedwait while draining or
+ * upgrading), so no handler ever runs concurrently with the relays.
  *
  * SIGUSR2 is the hot upgrade (upgrade.c): a new generation starts with
  * our listening sockets; once it is ready we stop accepting, without
@@ -23,11 +24,8 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,52 +35,23 @@
 
 #include "addr.h"
 #include "allowlist.h"
-#include "budget.h"
 #include "checkmode.h"
 #include "destallow.h"
-#include "duration.h"
 #include "endpoint.h"
-#include "fd_gauge.h"
+#include "frontend.h"
 #include "handover.h"
-#include "listener.h"
 #include "listfiles.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotonic.h"
-#include "net.h"
-#include "kit_pool.h"
 #include "options.h"
 #include "pidfile.h"
-#include "pool.h"
 #include "privdrop.h"
 #include "route_watch.h"
 #include "sdnotify.h"
-#include "udp_flow.h"
 #include "upgrade.h"
 #include "upgrade_inherit.h"
 
-/*
- * Relay threads need little stack: a 256-byte header buffer, a log line
- * (4 KiB in JSON) and libc's formatting below it; copy buffers and pipes come
- * from the kit pool. Measured: an idle relay thread touches two pages
- * (8 KiB). 64 KiB leaves ample room, where the default would reserve
- * 8 MiB of address space per thread.
- */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MAIN_STACK_SIZE		(1024 * 1024)	/* sanitizers pad frames */
-#else
-#define MAIN_STACK_SIZE		(64 * 1024)
-#endif
-#define MAIN_MAX_CONNS_DEFAULT	10000
-#define MAIN_MAX_FLOWS_DEFAULT	65536	/* per UDP socket */
-#define MAIN_KITS_IDLE		64
-/*
- * A UDP listener's receive buffer: the default (about 200 KiB) holds only
- * a couple of hundred small datagrams, so a burst that arrives while the
- * flow thread is off the CPU would be dropped by the kernel.
- */
-#define MAIN_UDP_RCVBUF		(4 * 1024 * 1024)
-#define MAIN_PIPE_SIZE		(64 * 1024)
 #define MAIN_ABORT_WAIT_MS	2000	/* after the grace period */
 #define MAIN_DRAIN_POLL_MS	100
 #define MAIN_UPGRADE_POLL_MS	20	/* while a new generation starts */
@@ -93,16 +62,10 @@ static struct options	 opts;
 /* One per listening port; there are nendpoints x -listeners sockets. */
 static struct endpoint	*endpoints;
 static size_t		 nendpoints;
-static int		 nsockets;
-static struct listener	*listeners;
-static struct pool	 pool;
-static struct kit_pool	 kits;
-static struct fd_gauge	 gauge;		/* fds in use, for the kits' pipes */
 static struct allowlist	 allow;
-static struct udp_flow	**udp_flows;	/* -p udp: one per socket */
-static int		*udp_fds;
-static int		 udp_released;	/* handed over: they end alone */
-static int		 udp_joined;	/* the flow threads are gone */
+/* What serves the sockets, as -p says. */
+static struct frontend	*fes[FRONTEND_MAX];
+static size_t		 nfes;
 /* A hot upgrade's new generation: what it inherited, from whom. */
 static struct handover_set inherited;
 static pid_t		 parent_gen;
@@ -128,292 +91,33 @@ main_raise_nofile(void)
 	return (rl.rlim_cur);
 }
 
-/*
- * -max-conns, or as many as the fd and task limits allow (at most
- * MAIN_MAX_CONNS_DEFAULT); warn when a limit is lower than asked. *fit
- * is what the limits allow, which an explicit -max-conns may exceed.
- */
-static size_t
-main_max_conns(rlim_t nofile, size_t tasks, size_t *fit)
-{
-	size_t	by_fds, by_tasks, n;
-
-	by_fds = budget_conns_by_fds((size_t)nofile, MAIN_KITS_IDLE,
-	    (size_t)nsockets * BUDGET_FDS_PER_TCP_LISTENER);
-	by_tasks = budget_conns_by_tasks(tasks, (size_t)nsockets);
-	*fit = by_fds < by_tasks ? by_fds : by_tasks;
-	n = opts.max_conns != 0 ? (size_t)opts.max_conns :
-	    MAIN_MAX_CONNS_DEFAULT;
-	if (n > by_fds && opts.max_conns != 0)
-		log_warnx("-max-conns %d needs about %zu file descriptors "
-		    "but the limit is %llu: at most %zu connections fit "
-		    "(raise the limit with ulimit -n or LimitNOFILE=)",
-		    opts.max_conns, n * BUDGET_FDS_PER_CONN +
-		    BUDGET_FD_RESERVE + MAIN_KITS_IDLE * BUDGET_FDS_PER_PIPE +
-		    (size_t)nsockets,
-		    (unsigned long long)nofile, by_fds);
-	if (n > by_tasks)
-		log_warnx("%s%zu needs %zu threads but the task limit "
-		    "(TasksMax=, the cgroup's pids.max or ulimit -u) leaves "
-		    "%zu: %s %zu connections (raise TasksMax= to %zu)",
-		    opts.max_conns != 0 ? "-max-conns " : "default -max-conns ",
-		    n, n * BUDGET_TASKS_PER_CONN, tasks,
-		    opts.max_conns != 0 ? "at most" : "capped at", by_tasks,
-		    n * BUDGET_TASKS_PER_CONN + BUDGET_TASK_RESERVE +
-		    (size_t)nsockets);
-	if (opts.max_conns != 0)
-		return (n);
-	return (n < *fit ? n : *fit);
-}
-
-/*
- * Before the first connection: what is open now (listeners, -metrics,
- * stdio) stays open; pipes may use what connections leave (budget.h).
- * Without /proc, the reserve the default -max-conns assumes.
- */
-static void
-main_init_fd_gauge(rlim_t nofile, size_t max_conns)
-{
-	size_t	open_now;
-
-	if (fd_gauge_count_open(&open_now) == -1) {
-		log_warn("cannot count open fds in /proc/self/fd, assuming %d",
-		    BUDGET_FD_RESERVE + nsockets);
-		open_now = BUDGET_FD_RESERVE + (size_t)nsockets;
-	}
-	fd_gauge_init(&gauge, (size_t)nofile, open_now, (size_t)nsockets,
-	    max_conns);
-}
-
-/*
- * -max-flows, or as many as the fd limit allows (at most
- * MAIN_MAX_FLOWS_DEFAULT per socket), so that a full table evicts its
- * least recently active flow instead of failing new ones with EMFILE.
- * With -listen-transparent a flow may hold a reply socket as well.
- */
-static int
-main_max_flows(rlim_t nofile)
-{
-	size_t	per_flow = opts.listen_transparent ? 2 : 1;
-	size_t	socks = (size_t)nsockets, fit;
-
-	fit = budget_flows_by_fds((size_t)nofile, socks, per_flow);
-	if (opts.max_flows == 0) {
-		if (fit >= MAIN_MAX_FLOWS_DEFAULT)
-			return (MAIN_MAX_FLOWS_DEFAULT);
-		log_info("default -max-flows %d lowered to %zu by the fd "
-		    "limit of %llu (LimitNOFILE=%zu or ulimit -n %zu "
-		    "allows all)", MAIN_MAX_FLOWS_DEFAULT, fit,
-		    (unsigned long long)nofile,
-		    budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT, socks,
-		    per_flow), budget_fds_for_flows(MAIN_MAX_FLOWS_DEFAULT,
-		    socks, per_flow));
-		return ((int)fit);
-	}
-	if ((size_t)opts.max_flows > fit)
-		log_warnx("-max-flows %d on %zu socket%s needs about %zu file "
-		    "descriptors but the limit is %llu: new flows will fail "
-		    "with EMFILE past about %zu per socket (raise "
-		    "LimitNOFILE= or ulimit -n to %zu, or lower -max-flows "
-		    "to %zu or 0 for the default)", opts.max_flows, socks,
-		    socks == 1 ? "" : "s", budget_fds_for_flows(
-		    (size_t)opts.max_flows, socks, per_flow),
-		    (unsigned long long)nofile, fit, budget_fds_for_flows(
-		    (size_t)opts.max_flows, socks, per_flow), fit);
-	return (opts.max_flows);
-}
-
-/* "listening on" for the i-th -l: one line for a range, not per port. */
-static void
-main_log_listening(int i, const char *proto)
-{
-	const struct options_ports	*l = &opts.listen.v[i];
-	const char			*what = proto[0] == 't' ? "listener" :
-					    "socket";
-	char				 buf[ADDR_STRLEN + 8], flows[48] = "";
-
-	endpoint_format_ports(l, buf, sizeof(buf));
-	if (proto[0] == 'u')
-		(void)snprintf(flows, sizeof(flows), ", up to %d flows each",
-		    opts.max_flows);
-	if (l->count == 1)
-		log_info("listening on %s (%s, %d %s%s%s)", buf, proto,
-		    opts.listeners, what, opts.listeners == 1 ? "" : "s",
-		    flows);
-	else
-		log_info("listening on %s (%s, %d ports, %d %s%s each%s)",
-		    buf, proto, l->count, opts.listeners, what,
-		    opts.listeners == 1 ? "" : "s", flows);
-}
-
-/* Fail on the port that could not be bound: the others close on exit. */
-static void
-main_bind_failed(int k, const char *proto)
-{
-	char	buf[ADDR_STRLEN];
-
-	addr_format((struct sockaddr *)&endpoints[k / opts.listeners].listen,
-	    buf, sizeof(buf));
-	if (errno == EPERM || errno == EACCES)
-		fatal("listen on %s (%s) (run as root or grant CAP_NET_ADMIN "
-		    "and CAP_NET_BIND_SERVICE)", buf, proto);
-	fatal("listen on %s (%s)", buf, proto);
-}
-
-/* Socket k listens on endpoint k / -listeners: copies sit side by side. */
-static void
-main_open_listeners(void)
-{
-	int	i, k;
-
-	if ((listeners = calloc((size_t)nsockets, sizeof(*listeners))) == NULL)
-		fatal("calloc");
-	for (k = 0; k < nsockets; k++)
-		if (listener_open(&listeners[k], k, &opts,
-		    &endpoints[k / opts.listeners], &pool, &kits, &allow,
-		    handover_take(&inherited, SOCK_STREAM, (struct sockaddr *)
-		    &endpoints[k / opts.listeners].listen)) == -1)
-			main_bind_failed(k, "tcp");
-	for (i = 0; i < opts.listen.n; i++)
-		main_log_listening(i, "tcp");
-}
-
-/* -p udp: every socket is bound before any flow thread starts. */
-static void
-main_open_udp(void)
-{
-	const struct sockaddr	*sa;
-	char			 buf[ADDR_STRLEN];
-	int			 i, k, got;
-
-	if ((udp_flows = calloc((size_t)nsockets, sizeof(*udp_flows))) ==
-	    NULL || (udp_fds = calloc((size_t)nsockets,
-	    sizeof(*udp_fds))) == NULL)
-		fatal("calloc");
-	for (k = 0; k < nsockets; k++) {
-		sa = (struct sockaddr *)&endpoints[k / opts.listeners].listen;
-		addr_format(sa, buf, sizeof(buf));
-		/* Inherited: datagrams may be waiting in it already. */
-		if ((udp_fds[k] = handover_take(&inherited, SOCK_DGRAM,
-		    sa)) != -1) {
-			if (opts.listen_transparent &&
-			    net_set_transparent(udp_fds[k], sa->sa_family) ==
-			    -1)
-				main_bind_failed(k, "udp");
-		} else if ((udp_fds[k] = net_listen(sa, SOCK_DGRAM,
-		    net_share_nth(k % opts.listeners, opts.listeners),
-		    opts.listen_transparent)) == -1)
-			main_bind_failed(k, "udp");
-		/* The kernel reports twice what it counts as payload. */
-		if ((got = net_grow_rcvbuf(udp_fds[k], MAIN_UDP_RCVBUF)) == -1)
-			log_warn("%s (udp): receive buffer", buf);
-		else if (k == 0 && got / 2 < MAIN_UDP_RCVBUF)
-			log_info("%s (udp): receive buffer %d KiB (%d asked)",
-			    buf, got / 2 / 1024, MAIN_UDP_RCVBUF / 1024);
-	}
-	for (i = 0; i < opts.listen.n; i++)
-		main_log_listening(i, "udp");
-	log_info("udp: up to %d flows per socket", opts.max_flows);
-}
-
-/* paused: a new generation reads nothing until the old one lets go. */
-static void
-main_start_udp(int paused)
-{
-	int	i, rc;
-
-	for (i = 0; i < nsockets; i++)
-		if ((rc = udp_flow_start(&opts, &endpoints[i / opts.listeners],
-		    &allow, i, udp_fds[i], paused, &udp_flows[i])) != 0)
-			fatalx("udp flow thread: %s", strerror(rc));
-}
-
-static void
-main_resume_udp(void)
-{
-	int	i;
-
-	for (i = 0; i < nsockets; i++)
-		if (udp_flow_resume(udp_flows[i]) == -1)
-			fatal("udp %d: epoll_ctl", i);
-}
-
-/*
- * Hand over: every flow thread stops reading its listener (and lingers
- * on for its flows' replies). Returns once none reads any more.
- */
-static void
-main_release_udp(void)
-{
-	struct timespec	ts = { 0, 1000000L };
-	int		i;
-
-	for (i = 0; i < nsockets; i++)
-		udp_flow_handover(udp_flows[i]);
-	for (i = 0; i < nsockets; i++)
-		while (!udp_flow_released(udp_flows[i]))
-			(void)nanosleep(&ts, NULL);
-	udp_released = 1;
-}
-
-/*
- * Stop the flow threads, unless released (they stop once their flows are
- * done), and join them. Returns -1 when one stopped on an error of its
- * own.
- */
-static int
-main_join_udp(void)
-{
-	int	i, rc = 0;
-
-	for (i = 0; i < nsockets && !udp_released; i++)
-		udp_flow_stop(udp_flows[i]);
-	for (i = 0; i < nsockets; i++)
-		if (udp_flow_join(udp_flows[i]) == -1)
-			rc = -1;
-	udp_joined = 1;
-	return (rc);
-}
-
-/* Returns -1 when a flow thread stopped on an error of its own. */
-static int
-main_shutdown_udp(void)
-{
-	int	i, rc = 0;
-
-	/* Joined first: the exit line counts the thread's last work too. */
-	if (!udp_joined)
-		rc = main_join_udp();
-	for (i = 0; i < nsockets; i++) {
-		udp_flow_log_stats(udp_flows[i], "exit");
-		udp_flow_free(udp_flows[i]);
-	}
-	free(udp_flows);
-	free(udp_fds);
-	free(endpoints);
-	return (rc);
-}
-
 static void
 main_log_stats(const char *when)
 {
-	int	i;
+	size_t	i;
 
-	for (i = 0; i < nsockets; i++) {
-		if (opts.proto == IPPROTO_UDP)
-			udp_flow_log_stats(udp_flows[i], when);
-		else
-			listener_log_stats(&listeners[i], when);
-	}
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->log_counters(fes[i], when);
+}
+
+/* What every front end still serves. */
+static size_t
+main_in_flight(void)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < nfes; i++)
+		n += fes[i]->ops->in_flight(fes[i]);
+	return (n);
 }
 
 /*
- * Wait up to ms for every connection to end. SIGHUP and SIGUSR1 are
+ * Wait up to ms for everything in flight to end. SIGHUP and SIGUSR1 are
  * served meanwhile without shortening the wait; a second SIGTERM or
  * SIGINT ends it. Returns 0 when none is left, else -1.
  */
 static int
-main_wait_conns(long ms, const sigset_t *sigs)
+main_wait_drained(long ms, const sigset_t *sigs)
 {
 	struct timespec	slice;
 	siginfo_t	info;
@@ -421,7 +125,7 @@ main_wait_conns(long ms, const sigset_t *sigs)
 	int		sig;
 
 	deadline = (long long)monotonic_ms() + ms;
-	while (pool_conns(&pool) != 0) {
+	while (main_in_flight() != 0) {
 		if ((left = deadline - (long long)monotonic_ms()) <= 0)
 			return (-1);
 		/* Polled: the last relay gives its slot back on its own. */
@@ -447,15 +151,14 @@ main_wait_conns(long ms, const sigset_t *sigs)
 /*
  * Returns the exit status. shared: another generation serves from our
  * listening sockets (we handed over, or never took over), so they are
- * left as they are, the acceptors woken by a signal, and systemd and the
- * pidfile are the other generation's.
+ * left as they are, and systemd and the pidfile are the other
+ * generation's.
  */
 static int
 main_shutdown(const sigset_t *sigs, int shared)
 {
-	char	grace[DURATION_STRLEN];
-	size_t	left;
-	int	i, status = 0;
+	size_t	i, left = 0;
+	int	status = 0;
 
 	if (!shared && sdnotify("STOPPING=1") == -1)
 		log_warn("sd_notify STOPPING=1");
@@ -464,64 +167,30 @@ main_shutdown(const sigset_t *sigs, int shared)
 	else if (pidfile_fd != -1)
 		pidfile_remove(opts.pidfile, pidfile_fd, getpid());
 	pidfile_fd = -1;
-	if (opts.proto == IPPROTO_UDP) {
-		metrics_stop();
-		if (main_shutdown_udp() == -1)
-			status = 1;
-		destallow_free();
-		goto out;
-	}
-	for (i = 0; i < nsockets; i++) {
-		atomic_store(&listeners[i].stopping, 1);
-		if (!shared)
-			(void)shutdown(listeners[i].fd, SHUT_RDWR);
-	}
-	pool_stop(&pool);
-	for (i = 0; i < nsockets; i++) {
-		if (!shared) {
-			listener_stop(&listeners[i]);
-			continue;
-		}
-		/* Ours go now; the queue lives on in the other generation. */
-		listener_release(&listeners[i]);
-		listener_close(&listeners[i]);
-	}
-	/* Acceptors gave their slots back: what is left is in flight. */
-	left = pool_conns(&pool);
-	log_info("stopping: %zu connection%s in flight, grace %s", left,
-	    left == 1 ? "" : "s", duration_format(opts.shutdown_timeout_ms,
-	    grace, sizeof(grace)));
-
-	if (main_wait_conns((long)opts.shutdown_timeout_ms, sigs) == -1) {
-		left = pool_conns(&pool);
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->stop(fes[i], shared);
+	if (main_wait_drained((long)opts.shutdown_timeout_ms, sigs) == -1) {
+		left = main_in_flight();
 		log_info("closing %zu connection%s still open", left,
 		    left == 1 ? "" : "s");
-		for (i = 0; i < nsockets; i++)
-			listener_abort_conns(&listeners[i]);
-		(void)main_wait_conns(MAIN_ABORT_WAIT_MS, sigs);
+		for (i = 0; i < nfes; i++)
+			fes[i]->ops->abort(fes[i]);
+		(void)main_wait_drained(MAIN_ABORT_WAIT_MS, sigs);
 	}
 	metrics_stop();		/* served the drain; now it goes */
+	/* Joined first: the exit line counts the threads' last work too. */
+	for (i = 0; i < nfes; i++)
+		if (fes[i]->ops->join(fes[i]) == -1)
+			status = 1;
 	main_log_stats("exit");
-	for (i = 0; i < nsockets; i++)
-		listener_close(&listeners[i]);
-	/*
-	 * A relay still running reaches its listener's list, the pool and
-	 * the kits: free them only when none is left. Otherwise exit with
-	 * them in place; the kernel closes what the relays held.
-	 */
-	if ((left = pool_conns(&pool)) == 0) {
-		for (i = 0; i < nsockets; i++)
-			tcp_shared_destroy(&listeners[i].sh);
-		pool_destroy(&pool);
-		kit_pool_destroy(&kits);
+	left = 0;
+	for (i = 0; i < nfes; i++)
+		left += fes[i]->ops->free(fes[i]);
+	/* What still runs reads the endpoints and the destination list. */
+	if (left == 0) {
 		destallow_free();
-		free(listeners);
-		listeners = NULL;
 		free(endpoints);
-	} else
-		log_info("exiting with %zu connection%s still closing", left,
-		    left == 1 ? "" : "s");
-out:
+	}
 	route_watch_stop();	/* after metrics_stop: it reads the list */
 	allowlist_free(&allow);
 	log_info("stopped");
@@ -538,18 +207,16 @@ static struct handover_sock *
 main_listening_socks(size_t *n)
 {
 	struct handover_sock	*v;
-	size_t			 k;
-	int			 i;
+	size_t			 i, k = 0;
 
-	if ((v = calloc((size_t)nsockets + 1, sizeof(*v))) == NULL)
+	for (i = 0; i < nfes; i++)
+		k += (size_t)fes[i]->nsocks;
+	if ((v = calloc(k + 1, sizeof(*v))) == NULL)
 		return (NULL);
-	for (i = 0; i < nsockets; i++) {
-		if (opts.proto == IPPROTO_UDP)
-			udp_flow_handover_sock(udp_flows[i], &v[i]);
-		else
-			listener_handover_sock(&listeners[i], &v[i]);
+	for (i = 0, k = 0; i < nfes; i++) {
+		fes[i]->ops->listen_socks(fes[i], &v[k]);
+		k += (size_t)fes[i]->nsocks;
 	}
-	k = (size_t)nsockets;
 	if (metrics_handover_sock(&v[k]))
 		k++;
 	*n = k;
@@ -591,51 +258,12 @@ main_upgrade_begin(void)
 	free(v);
 }
 
-/* Copies of the UDP sockets, in case the hand-over fails; or NULL. */
-static int *
-main_dup_udp(void)
-{
-	int	*keep, i;
-
-	if ((keep = calloc((size_t)nsockets, sizeof(*keep))) == NULL)
-		return (NULL);
-	for (i = 0; i < nsockets; i++) {
-		if ((keep[i] = fcntl(udp_fds[i], F_DUPFD_CLOEXEC, 0)) != -1)
-			continue;
-		while (i-- > 0)
-			(void)close(keep[i]);
-		free(keep);
-		return (NULL);
-	}
-	return (keep);
-}
-
-/* The new generation vanished after our UDP threads let go: again. */
-static void
-main_restart_udp(int *keep)
-{
-	int	i;
-
-	if (keep == NULL)
-		fatalx("upgrade: cannot serve UDP again: its sockets could "
-		    "not be kept");
-	(void)main_join_udp();
-	for (i = 0; i < nsockets; i++) {
-		udp_flow_log_stats(udp_flows[i], "upgrade failed");
-		udp_flow_free(udp_flows[i]);
-		udp_fds[i] = keep[i];
-	}
-	free(keep);
-	udp_joined = udp_released = 0;
-	main_start_udp(0);
-}
-
 /*
- * The new generation is ready: let go. UDP first: our threads stop
- * reading the listeners, so that no client's datagrams are split between
- * generations; the new one reads them from then on, and ours relay the
- * replies still due to their flows for a moment (udp_flow_handover). Then
- * it is told to go on, and systemd (MAINPID=, sent by us: with
+ * The new generation is ready: let go. The front ends first: UDP's
+ * threads stop reading the sockets, so that no client's datagrams are
+ * split between generations; the new one reads them from then on, and
+ * ours relay the replies still due to their flows for a moment. Then it
+ * is told to go on, and systemd (MAINPID=, sent by us: with
  * NotifyAccess=main only the main process may) and the pidfile learn its
  * pid. Returns 0, or -1 when it vanished before it took over: we serve
  * on.
@@ -645,25 +273,20 @@ main_handover(void)
 {
 	pid_t	 child = upgrade_child();
 	char	 state[64];
-	int	*keep = NULL, i;
+	size_t	 i;
+	int	 taken;
 
 	log_info("upgrade: pid %ld is ready, handing over", (long)child);
-	if (opts.proto == IPPROTO_UDP) {
-		keep = main_dup_udp();
-		main_release_udp();
-	}
-	if (upgrade_commit() == -1) {
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->hand_off(fes[i]);
+	taken = upgrade_commit() == 0;
+	if (!taken)
 		log_warnx("upgrade: pid %ld went away before it took over; "
 		    "this generation serves on", (long)child);
-		if (opts.proto == IPPROTO_UDP)
-			main_restart_udp(keep);
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->hand_off_end(fes[i], taken);
+	if (!taken)
 		return (-1);
-	}
-	if (keep != NULL) {
-		for (i = 0; i < nsockets; i++)
-			(void)close(keep[i]);
-		free(keep);
-	}
 	(void)snprintf(state, sizeof(state), "MAINPID=%ld", (long)child);
 	if (sdnotify(state) == -1)
 		log_warn("sd_notify %s", state);
@@ -745,6 +368,24 @@ main_release_inherited(void)
 	memset(&inherited, 0, sizeof(inherited));
 }
 
+/*
+ * The front ends, each bound (or handed its inherited sockets), before
+ * privileges are dropped.
+ */
+static void
+main_open_frontends(rlim_t nofile)
+{
+	struct frontend_env	env = { .opts = &opts,
+				    .endpoints = endpoints,
+				    .nendpoints = nendpoints, .allow = &allow,
+				    .nofile = (size_t)nofile };
+	size_t			i;
+
+	nfes = frontend_new_all(&env, fes);
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->open(fes[i], &inherited);
+}
+
 /* -pidfile: ours, or the one the old generation keeps for us. */
 static void
 main_open_pidfile(int fd)
@@ -765,9 +406,9 @@ main(int argc, char *argv[])
 	char		 err[512];
 	sigset_t	 sigs;
 	rlim_t		 nofile;
-	size_t		 max_conns, fit = 0;
 	uint64_t	 kept = 0;
-	int		 i, rc, fd, inherit;
+	size_t		 i;
+	int		 rc, fd, inherit;
 
 	/* Before anything could replace the binary: where to find it. */
 	upgrade_init(argv);
@@ -794,8 +435,6 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mmproxyd: %s (see mmproxyd -h)\n", err);
 		return (2);
 	}
-	/* Both at most 1,024: the product fits an int. */
-	nsockets = (int)nendpoints * opts.listeners;
 	if (allowlist_init(&allow, opts.allowed_subnets_path, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "mmproxyd: -allowed-subnets %s\n", err);
@@ -841,25 +480,11 @@ main(int argc, char *argv[])
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	nofile = main_raise_nofile();
-	max_conns = opts.proto == IPPROTO_TCP ?
-	    main_max_conns(nofile, budget_tasks(), &fit) : 0;
-	/* Set before any thread starts: opts is read-only from then on. */
-	if (opts.proto == IPPROTO_UDP)
-		opts.max_flows = main_max_flows(nofile);
 	/* The return routes: warned about now, watched from here on. */
 	if (route_watch_init(&opts) == -1)
 		fatal("out of memory");
 	listfiles_warn(&opts);
-
-	if (opts.proto == IPPROTO_UDP)
-		main_open_udp();
-	else {
-		if (pool_init(&pool, max_conns, MAIN_STACK_SIZE) == -1 ||
-		    kit_pool_init(&kits, MAIN_KITS_IDLE, MAIN_PIPE_SIZE,
-		    &gauge) == -1)
-			fatal("out of memory");
-		main_open_listeners();
-	}
+	main_open_frontends(nofile);
 	metrics_open(&opts, opts.metrics.ss_family == AF_UNSPEC ? -1 :
 	    handover_take(&inherited, SOCK_STREAM,
 	    (struct sockaddr *)&opts.metrics));
@@ -875,34 +500,8 @@ main(int argc, char *argv[])
 	if (opts.user != NULL)
 		listfiles_check_readable(&opts);
 
-	/*
-	 * TCP: every thread made from here on inherits SCHED_BATCH, so a
-	 * relay woken by a few bytes waits for the running task's turn to
-	 * end instead of preempting it (the backend, often on the same
-	 * CPUs). Measured in bench/README.md: far fewer switches and more
-	 * throughput when CPUs are shared; a little more latency when the
-	 * proxy's own CPU is saturated. UDP's flow threads gain nothing.
-	 */
-	if (opts.proto == IPPROTO_TCP && opts.sched_batch &&
-	    sched_setscheduler(0, SCHED_BATCH,
-	    &(struct sched_param){ .sched_priority = 0 }) == -1)
-		log_warn("SCHED_BATCH (threads keep the normal policy)");
-	if (opts.proto == IPPROTO_UDP) {
-		main_start_udp(parent_gen != 0);
-		log_info("ready (fd limit %llu)", (unsigned long long)nofile);
-	} else {
-		main_init_fd_gauge(nofile, max_conns);
-		for (i = 0; i < nsockets; i++)
-			if ((rc = listener_start(&listeners[i])) != 0)
-				fatalx("pthread_create: %s", strerror(rc));
-		if (max_conns > fit)
-			log_info("ready: up to %zu connections, but only "
-			    "about %zu fit the fd and task limits", max_conns,
-			    fit);
-		else
-			log_info("ready: up to %zu connections (fd limit "
-			    "%llu)", max_conns, (unsigned long long)nofile);
-	}
+	for (i = 0; i < nfes; i++)
+		fes[i]->ops->start(fes[i], parent_gen != 0);
 	if ((rc = route_watch_start()) != 0)
 		fatalx("route watch: pthread_create: %s", strerror(rc));
 	/*
@@ -915,14 +514,11 @@ main(int argc, char *argv[])
 			(void)main_shutdown(&sigs, 1);
 			return (1);
 		}
-		if (opts.proto == IPPROTO_UDP)
-			main_resume_udp();
+		for (i = 0; i < nfes; i++)
+			fes[i]->ops->go(fes[i]);
 		log_info("upgrade: took over from pid %ld", (long)parent_gen);
 	}
-	metrics_start(&(struct metrics_sources){ .proto = opts.proto,
-	    .n = nsockets, .endpoints = endpoints,
-	    .per_endpoint = opts.listeners, .tcp = listeners,
-	    .udp = udp_flows, .pool = &pool, .kits = &kits });
+	metrics_start(&(struct metrics_sources){ .fe = fes, .n = nfes });
 	if (parent_gen == 0 && sdnotify("READY=1") == -1)
 		log_warn("sd_notify READY=1");
 

@@ -10,8 +10,9 @@
  * one series), "proto" where one family serves TCP and UDP alike, and
  * every class a counter has, zero or not, so that rate() sees a series
  * from the start. The samples of a front end's counters come from its
- * counter table (tcp_stats.h, udp_stats.h); the process-wide gauges are
- * written out here.
+ * counter table (tcp_stats.h, udp_stats.h), which its render_metrics
+ * passes to metrics_render_counters; the process's own families, and a
+ * front end's gauges, are written out by hand.
  *
  * Counters are read with relaxed atomic loads, the pool's thread counts
  * under its lock: nothing here makes a relay wait.
@@ -19,34 +20,24 @@
 
 #include "config.h"
 
-#include <netinet/in.h>
-
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "counter_table.h"
 #include "endpoint.h"
-#include "fd_gauge.h"
-#include "kit_pool.h"
-#include "listener.h"
+#include "frontend.h"
 #include "metrics_class.h"
 #include "metrics_family.h"
 #include "metrics_render.h"
-#include "pool.h"
+#include "options.h"
 #include "route_watch.h"
-#include "tcp_stats.h"
-#include "udp_flow.h"
-#include "udp_stats.h"
-
-#define METRICS_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
 
 /*
- * One listening address: sockets [g * per_endpoint, (g + 1) *
- * per_endpoint) of the sources, -listeners of them, reported as one
- * series.
+ * One listening address: sockets [g * -listeners, (g + 1) * -listeners)
+ * of a front end, reported as one series.
  */
 struct metrics_group {
 	char	label[ADDR_STRLEN];
@@ -54,32 +45,33 @@ struct metrics_group {
 
 /* Every listening address's group, in order; NULL if memory ran out. */
 static struct metrics_group *
-metrics_groups(const struct metrics_sources *src, int *ng)
+metrics_groups(const struct frontend *fe)
 {
 	struct metrics_group	*grp;
-	int			 g;
+	size_t			 g, ng = fe->env.nendpoints;
 
-	*ng = src->per_endpoint > 0 ? src->n / src->per_endpoint : 0;
-	if ((grp = calloc((size_t)*ng + 1, sizeof(*grp))) == NULL)
+	if ((grp = calloc(ng + 1, sizeof(*grp))) == NULL)
 		return (NULL);
-	for (g = 0; g < *ng; g++)
-		addr_format((const struct sockaddr *)&src->endpoints[g].listen,
-		    grp[g].label, sizeof(grp[g].label));
+	for (g = 0; g < ng; g++)
+		addr_format((const struct sockaddr *)
+		    &fe->env.endpoints[g].listen, grp[g].label,
+		    sizeof(grp[g].label));
 	return (grp);
 }
 
-static void
-metrics_family_head(struct metrics_buf *b, enum metrics_family f)
+void
+metrics_render_head(struct metrics_buf *b, enum metrics_family f)
 {
 	metrics_text_family(b, metrics_families[f].name,
 	    metrics_families[f].type, metrics_families[f].help);
 }
 
 /* A process-wide family of one sample without labels. */
-static void
-metrics_gauge(struct metrics_buf *b, enum metrics_family f, size_t v)
+void
+metrics_render_gauge(struct metrics_buf *b, enum metrics_family f,
+    size_t v)
 {
-	metrics_family_head(b, f);
+	metrics_render_head(b, f);
 	metrics_buf_printf(b, "%s %zu\n", metrics_families[f].name, v);
 }
 
@@ -142,7 +134,7 @@ metrics_counters(struct metrics_buf *b, const struct counter_table *t,
 	for (f = 0; f < METRICS_FAMILY_COUNT; f++) {
 		if (!counter_table_feeds(t, f))
 			continue;
-		metrics_family_head(b, f);
+		metrics_render_head(b, f);
 		for (j = 0; j < ng; j++)
 			for (i = 0; i < t->n; i++)
 				if (t->desc[i].family == f)
@@ -157,59 +149,32 @@ metrics_counters(struct metrics_buf *b, const struct counter_table *t,
  * address: the families then agree with each other, a UDP datagram
  * refused by the allow-list counting in both of its families.
  */
-static void
-metrics_front_end(const struct metrics_sources *src, struct metrics_buf *b)
+void
+metrics_render_counters(struct metrics_buf *b, struct frontend *fe,
+    const struct counter_table *t,
+    void (*read)(struct frontend *fe, int k, void *snap))
 {
-	const struct counter_table *t = src->proto == IPPROTO_UDP ?
-	    &udp_stats_table : &tcp_stats_table;
 	struct metrics_group	*grp = NULL;
 	char			*sums, *one;
-	int			 i, ng;
+	int			 k, each = fe->env.opts->listeners;
+	int			 ng = (int)fe->env.nendpoints;
 
 	one = calloc(1, t->snap_size);
-	sums = calloc((size_t)src->n + 1, t->snap_size);
-	if (one == NULL || sums == NULL ||
-	    (grp = metrics_groups(src, &ng)) == NULL) {
+	sums = calloc((size_t)ng + 1, t->snap_size);
+	if (one == NULL || sums == NULL || (grp = metrics_groups(fe)) == NULL) {
 		b->failed = 1;
 		goto out;
 	}
-	for (i = 0; i < ng * src->per_endpoint; i++) {
-		if (src->proto == IPPROTO_UDP)
-			udp_flow_get_stats(src->udp[i],
-			    (struct udp_flow_stats *)(void *)one);
-		else
-			counter_table_read(t, &src->tcp[i].sh.stats, one);
-		counter_table_add(t, sums + (size_t)(i / src->per_endpoint) *
-		    t->snap_size, one);
+	for (k = 0; k < ng * each; k++) {
+		read(fe, k, one);
+		counter_table_add(t, sums + (size_t)(k / each) * t->snap_size,
+		    one);
 	}
 	metrics_counters(b, t, grp, ng, sums);
 out:
 	free(grp);
 	free(sums);
 	free(one);
-}
-
-/*
- * Process-wide gauges of the TCP front end, not counters of a listener:
- * written by hand, under the names and help of the family table.
- */
-static void
-metrics_tcp_gauges(const struct metrics_sources *src, struct metrics_buf *b)
-{
-	size_t	total, idle;
-
-	pool_threads(src->pool, &total, &idle);
-	metrics_family_head(b, METRICS_FAM_POOL_THREADS);
-	metrics_buf_printf(b, "%s{state=\"busy\"} %zu\n%s{state=\"idle\"} "
-	    "%zu\n", metrics_families[METRICS_FAM_POOL_THREADS].name,
-	    total - idle, metrics_families[METRICS_FAM_POOL_THREADS].name,
-	    idle);
-	metrics_gauge(b, METRICS_FAM_SLOTS_USED, pool_conns(src->pool));
-	metrics_gauge(b, METRICS_FAM_SLOTS_LIMIT, src->pool->max_conns);
-	metrics_gauge(b, METRICS_FAM_KITS_IN_USE,
-	    (size_t)METRICS_GET(src->kits->nlent));
-	metrics_gauge(b, METRICS_FAM_PIPES_OPEN,
-	    (size_t)METRICS_GET(src->kits->fds->pipes));
 }
 
 /* The route watch's verdicts; none with -mark or -dynamic-destination. */
@@ -222,7 +187,7 @@ metrics_routes(struct metrics_buf *b)
 
 	if ((n = route_watch_count()) == 0)
 		return;
-	metrics_family_head(b, METRICS_FAM_RETURN_ROUTE_OK);
+	metrics_render_head(b, METRICS_FAM_RETURN_ROUTE_OK);
 	for (i = 0; i < n; i++) {
 		ok = route_watch_ok(i, &label);
 		metrics_buf_printf(b, "%s{target=\"",
@@ -235,17 +200,18 @@ metrics_routes(struct metrics_buf *b)
 void
 metrics_render(const struct metrics_sources *src, struct metrics_buf *b)
 {
-	metrics_family_head(b, METRICS_FAM_BUILD_INFO);
+	size_t	i;
+
+	metrics_render_head(b, METRICS_FAM_BUILD_INFO);
 	metrics_buf_printf(b, "%s{version=\"",
 	    metrics_families[METRICS_FAM_BUILD_INFO].name);
 	metrics_text_label(b, PACKAGE_VERSION);
 	metrics_buf_printf(b, "\"} 1\n");
-	metrics_family_head(b, METRICS_FAM_START_TIME);
+	metrics_render_head(b, METRICS_FAM_START_TIME);
 	metrics_buf_printf(b, "%s %.3f\n",
 	    metrics_families[METRICS_FAM_START_TIME].name, src->start_time);
 
 	metrics_routes(b);
-	if (src->proto != IPPROTO_UDP)
-		metrics_tcp_gauges(src, b);
-	metrics_front_end(src, b);
+	for (i = 0; i < src->n; i++)
+		src->fe[i]->ops->render_metrics(src->fe[i], b);
 }

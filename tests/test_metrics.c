@@ -21,6 +21,7 @@
 #include "addr.h"
 #include "endpoint.h"
 #include "fd_gauge.h"
+#include "frontend.h"
 #include "kit_pool.h"
 #include "listener.h"
 #include "metrics_class.h"
@@ -30,7 +31,9 @@
 #include "options.h"
 #include "pool.h"
 #include "proxy_header.h"
+#include "tcp_frontend.h"
 #include "test_suites.h"
+#include "udp_frontend.h"
 #include "udp_thread.h"
 
 static void
@@ -168,12 +171,11 @@ check_families(const char *text)
 /* Two listening addresses with two sockets each (-listeners 2). */
 struct tcp_fixture {
 	struct options		opts;
-	struct pool		pool;
-	struct kit_pool		kits;
-	struct fd_gauge		gauge;
+	struct tcp_frontend	t;
 	struct kit		k;
 	struct endpoint		ep[2];
 	struct listener		l[4];
+	struct frontend		*fe;
 	struct metrics_sources	src;
 };
 
@@ -189,50 +191,66 @@ endpoints_init(struct endpoint *ep)
 	    sizeof(err)) == 0);
 }
 
+/* A front end of ops serving fx's two addresses, four sockets. */
+static void
+frontend_fixture_init(struct frontend *fe, const struct frontend_ops *ops,
+    struct options *opts, const struct endpoint *ep)
+{
+	opts->listeners = 2;
+	fe->ops = ops;
+	fe->env.opts = opts;
+	fe->env.endpoints = ep;
+	fe->env.nendpoints = 2;
+	fe->nsocks = 4;
+}
+
 static void
 tcp_fixture_init(struct tcp_fixture *fx)
 {
-	int	i;
+	struct tcp_frontend	*t = &fx->t;
+	int			 i;
 
 	memset(fx, 0, sizeof(*fx));
 	endpoints_init(fx->ep);
-	CU_ASSERT_FATAL(pool_init(&fx->pool, 7, 0) == 0);
-	fd_gauge_init(&fx->gauge, 1000, 0, 4, 7);
-	CU_ASSERT_FATAL(kit_pool_init(&fx->kits, 4, 0, &fx->gauge) == 0);
-	CU_ASSERT_FATAL(kit_pool_get(&fx->kits, &fx->k) == 0);
+	frontend_fixture_init(&t->fe, &tcp_frontend_ops, &fx->opts, fx->ep);
+	t->listeners = fx->l;
+	CU_ASSERT_FATAL(pool_init(&t->pool, 7, 0) == 0);
+	fd_gauge_init(&t->gauge, 1000, 0, 4, 7);
+	CU_ASSERT_FATAL(kit_pool_init(&t->kits, 4, 0, &t->gauge) == 0);
+	CU_ASSERT_FATAL(kit_pool_get(&t->kits, &fx->k) == 0);
 	/* Address 0: sockets 0 and 1; address 1: sockets 2 and 3. */
 	for (i = 0; i < 4; i++)
 		tcp_shared_init(&fx->l[i].sh, &fx->opts, &fx->ep[i / 2],
-		    &fx->pool, &fx->kits);
-	fx->src.proto = IPPROTO_TCP;
-	fx->src.n = 4;
-	fx->src.endpoints = fx->ep;
-	fx->src.per_endpoint = 2;
-	fx->src.tcp = fx->l;
-	fx->src.pool = &fx->pool;
-	fx->src.kits = &fx->kits;
+		    &t->pool, &t->kits);
+	fx->fe = &t->fe;
+	fx->src.fe = &fx->fe;
+	fx->src.n = 1;
 	fx->src.start_time = 1700000000.25;
 }
 
 static void
 tcp_fixture_destroy(struct tcp_fixture *fx)
 {
-	int	i;
+	struct tcp_frontend	*t = &fx->t;
+	int			 i;
 
-	kit_pool_put(&fx->kits, &fx->k, 0);
-	CU_ASSERT_EQUAL(atomic_load(&fx->kits.nlent), 0);
+	kit_pool_put(&t->kits, &fx->k, 0);
+	CU_ASSERT_EQUAL(atomic_load(&t->kits.nlent), 0);
 	for (i = 0; i < 4; i++)
 		tcp_shared_destroy(&fx->l[i].sh);
-	kit_pool_destroy(&fx->kits);
-	pool_stop(&fx->pool);
-	pool_destroy(&fx->pool);
+	kit_pool_destroy(&t->kits);
+	pool_stop(&t->pool);
+	pool_destroy(&t->pool);
 }
 
 /* The same two addresses, for -p udp: four UDP threads' counters. */
 struct udp_fixture {
+	struct options		opts;
+	struct udp_frontend	uf;
 	struct endpoint		ep[2];
 	struct udp_flow		u[4];
 	struct udp_flow		*up[4];
+	struct frontend		*fe;
 	struct metrics_sources	src;
 };
 
@@ -243,13 +261,14 @@ udp_fixture_init(struct udp_fixture *fx)
 
 	memset(fx, 0, sizeof(*fx));
 	endpoints_init(fx->ep);
+	frontend_fixture_init(&fx->uf.fe, &udp_frontend_ops, &fx->opts,
+	    fx->ep);
 	for (i = 0; i < 4; i++)
 		fx->up[i] = &fx->u[i];
-	fx->src.proto = IPPROTO_UDP;
-	fx->src.n = 4;
-	fx->src.endpoints = fx->ep;
-	fx->src.per_endpoint = 2;
-	fx->src.udp = fx->up;
+	fx->uf.threads = fx->up;
+	fx->fe = &fx->uf.fe;
+	fx->src.fe = &fx->fe;
+	fx->src.n = 1;
 	fx->src.start_time = 1700000000.25;
 }
 
@@ -285,7 +304,7 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
 	atomic_store(&l[3].sh.stats.copy_fallback, 3);
-	CU_ASSERT_FATAL(kit_pipe(&fx.kits, &fx.k) == 0);
+	CU_ASSERT_FATAL(kit_pipe(&fx.t.kits, &fx.k) == 0);
 	atomic_store(&l[0].sh.stats.dest_denied, 6);
 	atomic_store(&l[1].sh.stats.dest_denied, 1);
 	atomic_store(&l[1].sh.stats.port_fallback, 8);

@@ -194,7 +194,7 @@ pmax=$(in_c sh -c "p=\$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p;s/^0::\(.*\)/\1/p' /p
 echo "pids.max of the service cgroup: ${pmax:-not visible}"
 if grep -qiE 'max-conns.*task limit' "$D/tasks.log"; then
 	echo "ok: -max-conns capped by the task limit"
-elif ! grep -qi 'task limit' "$top/src/main.c"; then
+elif ! grep -qi 'task limit' "$top"/src/*.c; then
 	echo "SKIP: this tree's mmproxyd has no task-limit cap yet"
 else
 	fail "no warning that -max-conns was capped by the task limit"

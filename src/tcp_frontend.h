@@ -1,0 +1,42 @@
+/*
+ * Copyright (c) 2026 The mmproxyd authors
+ * SPDX-License-Identifier: ISC (see COPYING)
+ */
+/*
+ * tcp_frontend.h -- the TCP front end (frontend.h): an acceptor per
+ * listening socket, and what their relays share: the pool of threads
+ * and connection slots, the kits, and the fd gauge the kits' pipes are
+ * counted in.
+ */
+#ifndef MMPROXYD_TCP_FRONTEND_H
+#define MMPROXYD_TCP_FRONTEND_H
+
+#include <stddef.h>
+
+#include "fd_gauge.h"
+#include "frontend.h"
+#include "kit_pool.h"
+#include "pool.h"
+
+/* Pipes the idle kits keep: set aside in the fd budget (budget.h). */
+#define TCP_FRONTEND_KITS_IDLE	64
+
+struct listener;
+
+/* Read by the tests, which render one without opening it. */
+struct tcp_frontend {
+	struct frontend		 fe;		/* first: what main drives */
+	struct listener		*listeners;	/* fe.nsocks of them */
+	struct pool		 pool;
+	struct kit_pool		 kits;
+	struct fd_gauge		 gauge;		/* for the kits' pipes */
+	size_t			 max_conns;	/* -max-conns in force */
+	size_t			 fit;		/* what the limits allow */
+};
+
+extern const struct frontend_ops tcp_frontend_ops;
+
+/* Caller frees with ops->free. */
+struct frontend	*tcp_frontend_new(const struct frontend_env *env);
+
+#endif
