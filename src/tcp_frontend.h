@@ -15,7 +15,7 @@
 
 #include "fd_gauge.h"
 #include "frontend.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "pool.h"
 
 /* Pipes the idle kits keep: set aside in the fd budget (budget.h). */

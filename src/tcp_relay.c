@@ -42,7 +42,7 @@
 
 #include "addr.h"
 #include "fd_gauge.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"

@@ -22,7 +22,7 @@
 #include "endpoint.h"
 #include "fd_gauge.h"
 #include "frontend.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "listener.h"
 #include "metrics_class.h"
 #include "metrics_family.h"

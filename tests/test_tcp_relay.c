@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "fd_gauge.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"
 #include "pool.h"

@@ -23,7 +23,7 @@
 
 #include "addr.h"
 #include "fd_gauge.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"
 #include "tcp_relay.h"

@@ -20,7 +20,7 @@
 
 #include "budget.h"
 #include "fd_gauge.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 #include "test_suites.h"
 
 /* Mark with one listener and no connection to come: 16 + 1. */

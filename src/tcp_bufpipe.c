@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "fd_gauge.h"
-#include "kit_pool.h"
+#include "tcp_bufpipe.h"
 
 int
 kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,

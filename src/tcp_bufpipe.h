@@ -9,8 +9,8 @@
  * two sockets and nothing else. Pipes are made while the process has fds
  * to spare (fd_gauge.h) and given back when it runs short.
  */
-#ifndef MMPROXYD_KIT_POOL_H
-#define MMPROXYD_KIT_POOL_H
+#ifndef MMPROXYD_TCP_BUFPIPE_H
+#define MMPROXYD_TCP_BUFPIPE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
