@@ -42,7 +42,7 @@ HEADER_TIMEOUT = 3		# -header-timeout of the TCP daemon, seconds
 CLOSE_AFTER = 2			# -close-after of the UDP daemon, seconds
 POOL_SPARE = 4			# src/pool.c: idle threads kept warm
 POOL_IDLE = 10			# src/pool.c: then a thread beyond those exits
-KITS_IDLE = 64			# src/tcp_frontend.h: idle kits (a pipe each) kept
+BUFPIPES_IDLE = 64		# src/tcp_frontend.h: idle bufpipes (a pipe each) kept
 SAMPLE_EVERY = 10
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -555,7 +555,7 @@ async def pause(st, tcp, base_thr, base_fds):
 	No new connections, held ones finish; once none is left and the
 	pool's idle timeout (10 s) has passed, the daemon must be back at its
 	idle level: the threads it started with plus the pool's spares, the
-	fds it started with plus the kit pool's cached pipes.
+	fds it started with plus the bufpipe pool's cached pipes.
 	"""
 	st.paused = True
 	st.event("pause: no new connections, held ones finish", "pause")
@@ -579,7 +579,7 @@ async def pause(st, tcp, base_thr, base_fds):
 		return
 	rss, fds, thr = s
 	lvl = base_thr + POOL_SPARE + 2 * act
-	flim = base_fds + 2 * act + 2 * KITS_IDLE
+	flim = base_fds + 2 * act + 2 * BUFPIPES_IDLE
 	ok = thr <= lvl and fds <= flim and act == 0
 	st.pauses.append((now(), thr, act, lvl, fds, flim, ok))
 	st.event("pause over: threads %d (idle level <= %d), fds %d "
@@ -928,9 +928,9 @@ def main():
 	ap.add_argument("--max-open", type=int, default=300)
 	ap.add_argument("--rss-floor", type=float, default=2048,
 	    help="KiB of growth over the second half always tolerated")
-	# The kit pool keeps up to 64 idle kits, a pipe (2 fds) each, and
+	# The bufpipe pool keeps up to 64 idle bufpipes, a pipe (2 fds) each, and
 	# fills that cache slowly over a run: bounded by design, not a leak.
-	ap.add_argument("--fd-floor", type=float, default=2 * KITS_IDLE + 8)
+	ap.add_argument("--fd-floor", type=float, default=2 * BUFPIPES_IDLE + 8)
 	ap.add_argument("--seed", type=int, default=None)
 	ap.add_argument("--note", default="")
 	a = ap.parse_args()

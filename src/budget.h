@@ -4,7 +4,7 @@
  */
 /*
  * budget.h -- how many TCP connections the process limits allow: file
- * descriptors (two sockets each, plus the kits' pipes) and tasks (two
+ * descriptors (two sockets each, plus the bufpipes' pipes) and tasks (two
  * relay threads each, under RLIMIT_NPROC and the cgroup's pids.max),
  * once the listening sockets and their threads have theirs; how many
  * UDP flows fit in the descriptors; and when a pipe may be made.
@@ -33,7 +33,7 @@
 
 /*
  * Connections that fit in nofile descriptors once min_pipes pipes (the
- * idle kits'), listen_fds and the reserve are set aside; at least 1.
+ * idle bufpipes'), listen_fds and the reserve are set aside; at least 1.
  */
 size_t	budget_conns_by_fds(size_t nofile, size_t min_pipes,
 	    size_t listen_fds);
@@ -81,7 +81,7 @@ struct budget_conns {
 /*
  * asked connections (-max-conns; 0 for dflt, which is cut to what fits)
  * on listeners TCP listening sockets, idle_pipes pipes kept by idle
- * kits, in nofile descriptors and tasks tasks. An explicit -max-conns
+ * bufpipes, in nofile descriptors and tasks tasks. An explicit -max-conns
  * stays as asked: the caller warns when it does not fit.
  */
 void	budget_conns_plan(struct budget_conns *bc, size_t asked, size_t dflt,
@@ -126,8 +126,8 @@ void	budget_flows_plan(struct budget_flows *bf, size_t asked, size_t dflt,
  *   connections meanwhile can still find fds short). Near
  *   -max-conns fewer may come and the mark shrinks with them, to 17
  *   at the last slot (one listener): at the default -max-conns, which
- *   sets aside TCP_FRONTEND_KITS_IDLE pipes and the reserve, the kits still get
- *   more pipes than they keep idle.
+ *   sets aside TCP_FRONTEND_BUFPIPES_IDLE pipes and the reserve, the
+ *   bufpipes still get more pipes than they keep idle.
  * A direction stalled with bytes in its pipe (a peer that stopped
  * reading) cannot give it back until the peer reads or -keepalive gives
  * up on it; such pipes were all made above the mark.

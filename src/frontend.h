@@ -5,7 +5,7 @@
 /*
  * frontend.h -- what main.c drives: a front end owns one kind of
  * listening socket and everything that serves it (TCP: the acceptors,
- * the relay pool, the kits and the fd gauge; UDP: a thread per socket).
+ * the relay pool, the bufpipes and the fd gauge; UDP: a thread per socket).
  * main.c keeps the startup order, the signals, the hot upgrade and the
  * shutdown, and calls every front end in this order:
  *

@@ -55,8 +55,8 @@
 
 int
 listener_open(struct listener *l, int id, const struct options *opts,
-    const struct endpoint *ep, struct pool *pool, struct kit_pool *kits,
-    struct allowlist *allow, int inherited)
+    const struct endpoint *ep, struct pool *pool,
+    struct tcp_bufpipe_pool *bufpipes, struct allowlist *allow, int inherited)
 {
 	int	one = 1, saved, flags;
 
@@ -99,7 +99,7 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	if (opts->keepalive_ms > 0 &&
 	    net_keepalive(l->fd, opts->keepalive_ms) == -1)
 		goto fail;
-	tcp_shared_init(&l->sh, opts, ep, pool, kits);
+	tcp_shared_init(&l->sh, opts, ep, pool, bufpipes);
 	return (0);
 fail:
 	saved = errno;

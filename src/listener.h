@@ -16,7 +16,7 @@
 struct allowlist;
 struct endpoint;
 struct handover_sock;
-struct kit_pool;
+struct tcp_bufpipe_pool;
 struct options;
 struct pool;
 
@@ -47,7 +47,8 @@ struct listener {
  */
 int	listener_open(struct listener *l, int id, const struct options *opts,
 	    const struct endpoint *ep, struct pool *pool,
-	    struct kit_pool *kits, struct allowlist *allow, int inherited);
+	    struct tcp_bufpipe_pool *bufpipes, struct allowlist *allow,
+	    int inherited);
 /* Start the acceptor thread. Returns 0 or a pthread error. */
 int	listener_start(struct listener *l);
 /*

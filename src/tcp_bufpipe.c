@@ -3,15 +3,16 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * kit_pool.c -- a mutex-guarded stack of clean kits. mtx guards idle and
- * nidle; a kit handed out belongs to its caller until kit_pool_put().
- * Buffers are mapped, not malloc'ed, so a kit freed after a burst gives
+ * tcp_bufpipe.c -- a mutex-guarded stack of clean bufpipes. mtx guards
+ * idle and nidle; a bufpipe handed out belongs to its caller until
+ * tcp_bufpipe_put().
+ * Buffers are mapped, not malloc'ed, so a bufpipe freed after a burst gives
  * its memory back to the system at once.
  *
  * The gauge counts every pipe from before pipe2() to after close(). When
- * fds run short, pipes go back in this order: the idle kits' (oldest
- * first), a kit's as it comes back, and a lent kit's at its next
- * kit_pipe(), between two bulk reads, when its pipe is empty.
+ * fds run short, pipes go back in this order: the idle bufpipes' (oldest
+ * first), a bufpipe's as it comes back, and a lent bufpipe's at its next
+ * tcp_bufpipe_need_pipe(), between two bulk reads, when its pipe is empty.
  */
 
 #include "config.h"
@@ -30,183 +31,186 @@
 #include "tcp_bufpipe.h"
 
 int
-kit_pool_init(struct kit_pool *kp, size_t max_idle, size_t pipe_size,
-    struct fd_gauge *fds)
+tcp_bufpipe_pool_init(struct tcp_bufpipe_pool *pool, size_t max_idle,
+    size_t pipe_size, struct fd_gauge *fds)
 {
-	memset(kp, 0, sizeof(*kp));
-	if ((kp->idle = calloc(max_idle ? max_idle : 1,
-	    sizeof(*kp->idle))) == NULL)
+	memset(pool, 0, sizeof(*pool));
+	if ((pool->idle = calloc(max_idle ? max_idle : 1,
+	    sizeof(*pool->idle))) == NULL)
 		return (-1);
-	kp->max_idle = max_idle;
-	kp->pipe_size = pipe_size;
-	kp->fds = fds;
-	atomic_init(&kp->nlent, 0);
-	pthread_mutex_init(&kp->mtx, NULL);
+	pool->max_idle = max_idle;
+	pool->pipe_size = pipe_size;
+	pool->fds = fds;
+	atomic_init(&pool->nlent, 0);
+	pthread_mutex_init(&pool->mtx, NULL);
 	return (0);
 }
 
-/* Close k's pipe, which the gauge no longer counts. */
+/* Close bp's pipe, which the gauge no longer counts. */
 static void
-kit_drop_pipe(struct kit *k)
+tcp_bufpipe_drop_pipe(struct tcp_bufpipe *bp)
 {
-	(void)close(k->rfd);
-	(void)close(k->wfd);
-	k->rfd = k->wfd = -1;
+	(void)close(bp->rfd);
+	(void)close(bp->wfd);
+	bp->rfd = bp->wfd = -1;
 }
 
 static void
-kit_close_pipe(struct kit_pool *kp, struct kit *k)
+tcp_bufpipe_close_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 {
-	if (k->rfd == -1)
+	if (bp->rfd == -1)
 		return;
-	kit_drop_pipe(k);
-	fd_gauge_pipe_put(kp->fds);
+	tcp_bufpipe_drop_pipe(bp);
+	fd_gauge_pipe_put(pool->fds);
 }
 
-/* Close k's pipe if fds are short; 1 if it did. */
+/* Close bp's pipe if fds are short; 1 if it did. */
 static int
-kit_shed_pipe(struct kit_pool *kp, struct kit *k)
+tcp_bufpipe_shed_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 {
-	if (k->rfd == -1 || !fd_gauge_pipe_shed(kp->fds))
+	if (bp->rfd == -1 || !fd_gauge_pipe_shed(pool->fds))
 		return (0);
-	kit_drop_pipe(k);
+	tcp_bufpipe_drop_pipe(bp);
 	return (1);
 }
 
 void
-kit_pool_relieve(struct kit_pool *kp)
+tcp_bufpipe_relieve(struct tcp_bufpipe_pool *pool)
 {
 	size_t	i;
 
-	if (!fd_gauge_pressed(kp->fds))
+	if (!fd_gauge_pressed(pool->fds))
 		return;
 	/* The bottom of the stack has idled longest. */
-	pthread_mutex_lock(&kp->mtx);
-	for (i = 0; i < kp->nidle; i++)
-		if (kp->idle[i].rfd != -1 && !kit_shed_pipe(kp, &kp->idle[i]))
+	pthread_mutex_lock(&pool->mtx);
+	for (i = 0; i < pool->nidle; i++)
+		if (pool->idle[i].rfd != -1 &&
+		    !tcp_bufpipe_shed_pipe(pool, &pool->idle[i]))
 			break;
-	pthread_mutex_unlock(&kp->mtx);
+	pthread_mutex_unlock(&pool->mtx);
 }
 
 /*
- * Whether k's pipe holds bytes (or cannot say): the next relay would
+ * Whether bp's pipe holds bytes (or cannot say): the next relay would
  * send them to its own peer.
  */
 static int
-kit_pipe_holds_bytes(const struct kit *k)
+tcp_bufpipe_holds_bytes(const struct tcp_bufpipe *bp)
 {
 	int	n;
 
-	if (k->rfd == -1)
+	if (bp->rfd == -1)
 		return (0);
-	return (ioctl(k->rfd, FIONREAD, &n) == -1 || n != 0);
+	return (ioctl(bp->rfd, FIONREAD, &n) == -1 || n != 0);
 }
 
 static void
-kit_free(struct kit_pool *kp, struct kit *k)
+tcp_bufpipe_free(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 {
-	kit_close_pipe(kp, k);
-	if (k->buf != NULL)
-		(void)munmap(k->buf, KIT_BUF_SIZE);
-	k->buf = NULL;
+	tcp_bufpipe_close_pipe(pool, bp);
+	if (bp->buf != NULL)
+		(void)munmap(bp->buf, TCP_BUFPIPE_BUF_SIZE);
+	bp->buf = NULL;
 }
 
 int
-kit_pool_get(struct kit_pool *kp, struct kit *out)
+tcp_bufpipe_get(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *out)
 {
 	void	*p;
 
-	pthread_mutex_lock(&kp->mtx);
-	if (kp->nidle > 0) {
-		*out = kp->idle[--kp->nidle];
-		pthread_mutex_unlock(&kp->mtx);
+	pthread_mutex_lock(&pool->mtx);
+	if (pool->nidle > 0) {
+		*out = pool->idle[--pool->nidle];
+		pthread_mutex_unlock(&pool->mtx);
 		out->copied = 0;
-		atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&pool->nlent, 1,
+		    memory_order_relaxed);
 		return (0);
 	}
-	pthread_mutex_unlock(&kp->mtx);
+	pthread_mutex_unlock(&pool->mtx);
 
-	p = mmap(NULL, KIT_BUF_SIZE, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, TCP_BUFPIPE_BUF_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return (-1);
 	out->buf = p;
 	out->rfd = out->wfd = -1;
 	out->copied = 0;
-	atomic_fetch_add_explicit(&kp->nlent, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pool->nlent, 1, memory_order_relaxed);
 	return (0);
 }
 
 int
-kit_pipe(struct kit_pool *kp, struct kit *k)
+tcp_bufpipe_need_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 {
 	int	fds[2];
 
-	if (k->rfd != -1) {
-		if (!fd_gauge_pressed(kp->fds))
+	if (bp->rfd != -1) {
+		if (!fd_gauge_pressed(pool->fds))
 			return (0);
 		/* Idle pipes go first, then this one if still short. */
-		kit_pool_relieve(kp);
-		if (!kit_shed_pipe(kp, k))
+		tcp_bufpipe_relieve(pool);
+		if (!tcp_bufpipe_shed_pipe(pool, bp))
 			return (0);
 		errno = EMFILE;
 		return (-1);
 	}
 	/* Counted first, so racing relays never overshoot the mark. */
-	if (fd_gauge_pipe_take(kp->fds) == -1) {
-		kit_pool_relieve(kp);
+	if (fd_gauge_pipe_take(pool->fds) == -1) {
+		tcp_bufpipe_relieve(pool);
 		errno = EMFILE;
 		return (-1);
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		fd_gauge_pipe_put(kp->fds);
+		fd_gauge_pipe_put(pool->fds);
 		return (-1);
 	}
 	/* A smaller or larger pipe is only a tuning choice: ignore failure. */
-	if (kp->pipe_size != 0)
-		(void)fcntl(fds[1], F_SETPIPE_SZ, (int)kp->pipe_size);
-	k->rfd = fds[0];
-	k->wfd = fds[1];
+	if (pool->pipe_size != 0)
+		(void)fcntl(fds[1], F_SETPIPE_SZ, (int)pool->pipe_size);
+	bp->rfd = fds[0];
+	bp->wfd = fds[1];
 	return (0);
 }
 
 void
-kit_pool_put(struct kit_pool *kp, struct kit *k, int dirty)
+tcp_bufpipe_put(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp,
+    int dirty)
 {
-	atomic_fetch_sub_explicit(&kp->nlent, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&pool->nlent, 1, memory_order_relaxed);
 	/* Checked, not only trusted: a stale byte is another's data. */
-	if (dirty || kit_pipe_holds_bytes(k))
-		kit_close_pipe(kp, k);
+	if (dirty || tcp_bufpipe_holds_bytes(bp))
+		tcp_bufpipe_close_pipe(pool, bp);
 	else
-		(void)kit_shed_pipe(kp, k);
-	pthread_mutex_lock(&kp->mtx);
-	if (kp->nidle < kp->max_idle) {
-		kp->idle[kp->nidle++] = *k;
-		pthread_mutex_unlock(&kp->mtx);
-		k->buf = NULL;
-		k->rfd = k->wfd = -1;
+		(void)tcp_bufpipe_shed_pipe(pool, bp);
+	pthread_mutex_lock(&pool->mtx);
+	if (pool->nidle < pool->max_idle) {
+		pool->idle[pool->nidle++] = *bp;
+		pthread_mutex_unlock(&pool->mtx);
+		bp->buf = NULL;
+		bp->rfd = bp->wfd = -1;
 		return;
 	}
-	pthread_mutex_unlock(&kp->mtx);
-	kit_free(kp, k);
+	pthread_mutex_unlock(&pool->mtx);
+	tcp_bufpipe_free(pool, bp);
 }
 
 size_t
-kit_pool_idle(struct kit_pool *kp)
+tcp_bufpipe_idle(struct tcp_bufpipe_pool *pool)
 {
 	size_t	n;
 
-	pthread_mutex_lock(&kp->mtx);
-	n = kp->nidle;
-	pthread_mutex_unlock(&kp->mtx);
+	pthread_mutex_lock(&pool->mtx);
+	n = pool->nidle;
+	pthread_mutex_unlock(&pool->mtx);
 	return (n);
 }
 
 void
-kit_pool_destroy(struct kit_pool *kp)
+tcp_bufpipe_pool_destroy(struct tcp_bufpipe_pool *pool)
 {
-	while (kp->nidle > 0)
-		kit_free(kp, &kp->idle[--kp->nidle]);
-	free(kp->idle);
-	pthread_mutex_destroy(&kp->mtx);
+	while (pool->nidle > 0)
+		tcp_bufpipe_free(pool, &pool->idle[--pool->nidle]);
+	free(pool->idle);
+	pthread_mutex_destroy(&pool->mtx);
 }

@@ -103,7 +103,7 @@ tcp_connect_once(struct conn *c, const struct sockaddr *src,
 	(void)setsockopt(bfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Urgent data is relayed inline, as the listener's sockets do. */
 	(void)setsockopt(bfd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
-	/* Lets relay_pump give its kit back when this side goes idle. */
+	/* Lets relay_pump give its bufpipe back when this side goes idle. */
 	(void)setsockopt(bfd, SOL_SOCKET, SO_RCVTIMEO, &relay_idle_tv,
 	    sizeof(relay_idle_tv));
 	if (net_connect_timeout(bfd, (struct sockaddr *)&c->target,

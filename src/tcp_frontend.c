@@ -4,10 +4,10 @@
  */
 /*
  * tcp_frontend.c -- the TCP front end: -max-conns from the limits, the
- * listeners, the pool and kits their relays share, and their shutdown.
+ * listeners, the pool and bufpipes their relays share, and their shutdown.
  *
  * The main thread owns all of it. A relay reaches its listener's list,
- * the pool and the kits until it ends, so none of them is freed while
+ * the pool and the bufpipes until it ends, so none of them is freed while
  * one runs (tcp_frontend_free).
  */
 
@@ -37,7 +37,7 @@
 /*
  * Relay threads need little stack: a 256-byte header buffer, a log line
  * (4 KiB in JSON) and libc's formatting below it; copy buffers and pipes come
- * from the kit pool. Measured: an idle relay thread touches two pages
+ * from the bufpipe pool. Measured: an idle relay thread touches two pages
  * (8 KiB). 64 KiB leaves ample room, where the default would reserve
  * 8 MiB of address space per thread.
  */
@@ -77,7 +77,7 @@ tcp_frontend_max_conns(struct tcp_frontend *t)
 
 	budget_conns_plan(&bc, (size_t)opts->max_conns,
 	    BUDGET_MAX_CONNS_DEFAULT, t->fe.env.nofile, tasks,
-	    (size_t)t->fe.nsocks, TCP_FRONTEND_KITS_IDLE);
+	    (size_t)t->fe.nsocks, TCP_FRONTEND_BUFPIPES_IDLE);
 	if (bc.want > bc.by_fds && opts->max_conns != 0)
 		log_warnx("-max-conns %d needs about %zu file descriptors "
 		    "but the limit is %llu: at most %zu connections fit "
@@ -106,7 +106,7 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 
 	tcp_frontend_max_conns(t);
 	if (pool_init(&t->pool, t->max_conns, TCP_FRONTEND_STACK_SIZE) == -1 ||
-	    kit_pool_init(&t->kits, TCP_FRONTEND_KITS_IDLE,
+	    tcp_bufpipe_pool_init(&t->bufpipes, TCP_FRONTEND_BUFPIPES_IDLE,
 	    TCP_FRONTEND_PIPE_SIZE, &t->gauge) == -1)
 		fatal("out of memory");
 	if ((t->listeners = calloc((size_t)fe->nsocks,
@@ -115,8 +115,8 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 	for (k = 0; k < fe->nsocks; k++)
 		if (listener_open(&t->listeners[k], k, env->opts,
 		    &env->endpoints[k / env->opts->listeners], &t->pool,
-		    &t->kits, env->allow, handover_take(inherited, SOCK_STREAM,
-		    frontend_listen_addr(fe, k))) == -1)
+		    &t->bufpipes, env->allow, handover_take(inherited,
+		    SOCK_STREAM, frontend_listen_addr(fe, k))) == -1)
 			frontend_bind_failed(fe, k);
 	frontend_log_listening(fe, "listener", "");
 }
@@ -279,7 +279,7 @@ tcp_frontend_read_counters(struct frontend *fe, int k, void *snap)
 }
 
 /*
- * The process-wide gauges of the pool and kits, written by hand under
+ * The process-wide gauges of the pool and bufpipes, written by hand under
  * the names and help of the family table, then the listeners' counters.
  */
 static void
@@ -297,16 +297,16 @@ tcp_frontend_render_metrics(struct frontend *fe, struct metrics_buf *b)
 	metrics_render_gauge(b, METRICS_FAM_SLOTS_USED, pool_conns(&t->pool));
 	metrics_render_gauge(b, METRICS_FAM_SLOTS_LIMIT, t->pool.max_conns);
 	metrics_render_gauge(b, METRICS_FAM_KITS_IN_USE, (size_t)
-	    atomic_load_explicit(&t->kits.nlent, memory_order_relaxed));
+	    atomic_load_explicit(&t->bufpipes.nlent, memory_order_relaxed));
 	metrics_render_gauge(b, METRICS_FAM_PIPES_OPEN, (size_t)
-	    atomic_load_explicit(&t->kits.fds->pipes, memory_order_relaxed));
+	    atomic_load_explicit(&t->gauge.pipes, memory_order_relaxed));
 	metrics_render_counters(b, fe, &tcp_stats_table,
 	    tcp_frontend_read_counters);
 }
 
 /*
  * A relay still running reaches its listener's list, the pool and the
- * kits: free them only when none is left. Otherwise they stay, and the
+ * bufpipes: free them only when none is left. Otherwise they stay, and the
  * kernel closes what the relays held at exit.
  */
 static size_t
@@ -330,7 +330,7 @@ tcp_frontend_free(struct frontend *fe)
 	for (k = 0; k < fe->nsocks; k++)
 		tcp_shared_destroy(&t->listeners[k].sh);
 	pool_destroy(&t->pool);
-	kit_pool_destroy(&t->kits);
+	tcp_bufpipe_pool_destroy(&t->bufpipes);
 	free(t->listeners);
 	free(t);
 	return (0);

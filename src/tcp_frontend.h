@@ -5,7 +5,7 @@
 /*
  * tcp_frontend.h -- the TCP front end (frontend.h): an acceptor per
  * listening socket, and what their relays share: the pool of threads
- * and connection slots, the kits, and the fd gauge the kits' pipes are
+ * and connection slots, the bufpipes, and the fd gauge the bufpipes' pipes are
  * counted in.
  */
 #ifndef MMPROXYD_TCP_FRONTEND_H
@@ -18,8 +18,8 @@
 #include "tcp_bufpipe.h"
 #include "pool.h"
 
-/* Pipes the idle kits keep: set aside in the fd budget (budget.h). */
-#define TCP_FRONTEND_KITS_IDLE	64
+/* Pipes the idle bufpipes keep: set aside in the fd budget (budget.h). */
+#define TCP_FRONTEND_BUFPIPES_IDLE	64
 
 struct listener;
 
@@ -28,8 +28,8 @@ struct tcp_frontend {
 	struct frontend		 fe;		/* first: what main drives */
 	struct listener		*listeners;	/* fe.nsocks of them */
 	struct pool		 pool;
-	struct kit_pool		 kits;
-	struct fd_gauge		 gauge;		/* for the kits' pipes */
+	struct tcp_bufpipe_pool	 bufpipes;
+	struct fd_gauge		 gauge;		/* for the bufpipes' pipes */
 	size_t			 max_conns;	/* -max-conns in force */
 	size_t			 fit;		/* what the limits allow */
 };

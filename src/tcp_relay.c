@@ -240,20 +240,20 @@ relay_drain(int rfd, int out, size_t len)
 
 /*
  * Whether the next bulk read of a direction may splice: a pipe is there,
- * or can be had, and fds are not short (kit_pipe). A burst that copies
- * instead counts once as a copy fallback; the first one of the process
- * is logged, since the operator can give it fds.
+ * or can be had, and fds are not short (tcp_bufpipe_need_pipe). A burst
+ * that copies instead counts once as a copy fallback; the first one of
+ * the process is logged, since the operator can give it fds.
  */
 static int
-relay_pipe(struct conn *c, struct kit *k)
+relay_pipe(struct conn *c, struct tcp_bufpipe *bp)
 {
 	static atomic_int	 told;
-	struct fd_gauge		*fds = c->sh->kits->fds;
+	struct fd_gauge		*fds = c->sh->bufpipes->fds;
 
-	if (kit_pipe(c->sh->kits, k) == 0)
+	if (tcp_bufpipe_need_pipe(c->sh->bufpipes, bp) == 0)
 		return (1);
-	if (!k->copied) {
-		k->copied = 1;
+	if (!bp->copied) {
+		bp->copied = 1;
 		TCP_STATS_INC(&c->sh->stats, copy_fallback);
 	}
 	/* EMFILE is the gauge's refusal: the numbers say more. */
@@ -288,15 +288,15 @@ relay_sock_error(int fd)
 /*
  * One direction on a thread of its own, until EOF (then half-close its
  * out) or an error (then end both). An idle direction waits in poll()
- * holding nothing; once bytes arrive it borrows a kit and keeps it while
+ * holding nothing; once bytes arrive it borrows a bufpipe and keeps it while
  * they keep coming: the socket's receive timeout (RELAY_IDLE_MS, set on
  * the listener and the backend socket) ends a read that waited that
- * long, and the kit goes back to the pool.
+ * long, and the bufpipe goes back to the pool.
  *
- * Small reads are copied through the kit's buffer: for a few bytes that
+ * Small reads are copied through the bufpipe's buffer: for a few bytes that
  * is cheaper than splice(), which pins a page per segment. A read of
  * RELAY_BULK or more means bulk data, and from then on bytes move with
- * splice() through the kit's pipe, until a short splice says the burst
+ * splice() through the bufpipe's pipe, until a short splice says the burst
  * is over. Without a pipe (fds are short: relay_pipe) bulk is copied, a
  * whole buffer at a time.
  *
@@ -308,10 +308,10 @@ relay_sock_error(int fd)
 static void
 relay_pump(struct relay_dir *d)
 {
-	struct conn	*c = d->c;
-	struct kit_pool	*kits = c->sh->kits;
-	struct kit	 k;
-	struct pollfd	 pfd[2] = { { .fd = d->in, .events = POLLIN },
+	struct conn		*c = d->c;
+	struct tcp_bufpipe_pool	*pool = c->sh->bufpipes;
+	struct tcp_bufpipe	 bp;
+	struct pollfd		 pfd[2] = { { .fd = d->in, .events = POLLIN },
 			    { .fd = d->out, .events = 0 } };
 	ssize_t		 n;
 	int		 use_splice, err;
@@ -333,24 +333,25 @@ relay_pump(struct relay_dir *d)
 			    relay_sock_error(d->out)));
 			return;
 		}
-		if (kit_pool_get(kits, &k) == -1) {
+		if (tcp_bufpipe_get(pool, &bp) == -1) {
 			relay_fail(c, "out of memory");
 			return;
 		}
 		use_splice = 0;
 		for (;;) {
 			if (use_splice)
-				n = splice(d->in, NULL, k.wfd, NULL,
+				n = splice(d->in, NULL, bp.wfd, NULL,
 				    RELAY_CHUNK, SPLICE_F_MOVE);
 			else
-				n = recv(d->in, k.buf, KIT_BUF_SIZE, 0);
+				n = recv(d->in, bp.buf, TCP_BUFPIPE_BUF_SIZE,
+				    0);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n == -1 && errno == EAGAIN)
-				break;		/* idle: give the kit back */
+				break;		/* idle: give bp back */
 			if (n == -1) {
 				err = errno;
-				kit_pool_put(kits, &k, 0);
+				tcp_bufpipe_put(pool, &bp, 0);
 				relay_fail(c, relay_side(c, d->in, err));
 				return;
 			}
@@ -365,21 +366,21 @@ relay_pump(struct relay_dir *d)
 				continue;
 			}
 			if (n == 0) {
-				kit_pool_put(kits, &k, 0);
+				tcp_bufpipe_put(pool, &bp, 0);
 				goto eof;
 			}
 			if ((use_splice ?
-			    relay_drain(k.rfd, d->out, (size_t)n) :
-			    net_write_all(d->out, k.buf, (size_t)n)) == -1) {
+			    relay_drain(bp.rfd, d->out, (size_t)n) :
+			    net_write_all(d->out, bp.buf, (size_t)n)) == -1) {
 				err = errno;
-				kit_pool_put(kits, &k, use_splice);
+				tcp_bufpipe_put(pool, &bp, use_splice);
 				relay_fail(c, relay_side(c, d->out, err));
 				return;
 			}
 			relay_count(d, (size_t)n);
-			use_splice = n >= RELAY_BULK && relay_pipe(c, &k);
+			use_splice = n >= RELAY_BULK && relay_pipe(c, &bp);
 		}
-		kit_pool_put(kits, &k, 0);
+		tcp_bufpipe_put(pool, &bp, 0);
 	}
 eof:
 	/* Half-close: the other direction keeps flowing until its own end. */
@@ -447,7 +448,7 @@ relay_split(struct relay_dir *d)
 enum relay_burst {
 	RELAY_BURST_LIGHT,	/* all read and sent: wait again */
 	RELAY_BURST_EOF,	/* in ended, out half-closed */
-	RELAY_BURST_HEAVY,	/* *left bytes at k->buf + *off still to send */
+	RELAY_BURST_HEAVY,	/* *left bytes at bp->buf + *off to send */
 	RELAY_BURST_FAILED	/* relay_fail done */
 };
 
@@ -455,18 +456,19 @@ enum relay_burst {
  * Copy one read of d's in to its out without blocking. A read of
  * RELAY_BULK or more, or a send that would block, is HEAVY: this
  * direction needs a thread that may block, and *off and *left say what
- * of the kit's buffer is still unsent. A read that did not fill the
+ * of the bufpipe's buffer is still unsent. A read that did not fill the
  * buffer has most likely emptied the socket; if more came meanwhile,
  * poll() says so at once, so no read is spent on finding it empty.
  */
 static enum relay_burst
-relay_burst(struct relay_dir *d, struct kit *k, size_t *off, size_t *left)
+relay_burst(struct relay_dir *d, struct tcp_bufpipe *bp, size_t *off,
+    size_t *left)
 {
 	ssize_t	n, m;
 
 	*off = *left = 0;
 	for (;;) {
-		n = recv(d->in, k->buf, KIT_BUF_SIZE, MSG_DONTWAIT);
+		n = recv(d->in, bp->buf, TCP_BUFPIPE_BUF_SIZE, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -484,7 +486,7 @@ relay_burst(struct relay_dir *d, struct kit *k, size_t *off, size_t *left)
 			return (RELAY_BURST_EOF);
 		}
 		do
-			m = send(d->out, k->buf, (size_t)n,
+			m = send(d->out, bp->buf, (size_t)n,
 			    MSG_DONTWAIT | MSG_NOSIGNAL);
 		while (m == -1 && errno == EINTR);
 		if (m == -1 && errno != EAGAIN) {
@@ -520,10 +522,10 @@ relay_other(struct relay_dir *d)
 static struct relay_dir *
 relay_solo(struct conn *c)
 {
-	struct kit_pool	*kits = c->sh->kits;
-	struct pollfd	 pfd[RELAY_WAYS];
+	struct tcp_bufpipe_pool	*pool = c->sh->bufpipes;
+	struct pollfd		 pfd[RELAY_WAYS];
 	struct relay_dir *d;
-	struct kit	 k;
+	struct tcp_bufpipe	 bp;
 	enum relay_burst r;
 	size_t		 off, left;
 	int		 i, bursts = 0;
@@ -543,23 +545,23 @@ relay_solo(struct conn *c)
 			if (pfd[i].revents == 0)
 				continue;
 			d = &c->dir[i];
-			if (kit_pool_get(kits, &k) == -1) {
+			if (tcp_bufpipe_get(pool, &bp) == -1) {
 				relay_fail(c, "out of memory");
 				return (NULL);
 			}
-			r = relay_burst(d, &k, &off, &left);
+			r = relay_burst(d, &bp, &off, &left);
 			if (r == RELAY_BURST_LIGHT &&
 			    ++bursts >= RELAY_SOLO_BURSTS)
 				r = RELAY_BURST_HEAVY;	/* left is 0 */
 			if (r == RELAY_BURST_HEAVY) {
 				/* d may block now: the other one goes first. */
 				if (relay_split(relay_other(d)) == -1 ||
-				    relay_send(d, k.buf + off, left) == -1)
+				    relay_send(d, bp.buf + off, left) == -1)
 					d = NULL;
-				kit_pool_put(kits, &k, 0);
+				tcp_bufpipe_put(pool, &bp, 0);
 				return (d);
 			}
-			kit_pool_put(kits, &k, 0);
+			tcp_bufpipe_put(pool, &bp, 0);
 			if (r == RELAY_BURST_FAILED)
 				return (NULL);
 			if (r == RELAY_BURST_EOF)

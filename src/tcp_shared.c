@@ -20,7 +20,7 @@
  * let_go; the holder, its sockets closed, leaves the list, bumps
  * let_go_count and wakes it.
  *
- * While listed, a connection's two sockets count in the kits' fd gauge.
+ * While listed, a connection's two sockets count in the bufpipes' fd gauge.
  */
 
 #include "config.h"
@@ -50,7 +50,8 @@ static struct tcp_shared *tcp_shared_all;
 
 void
 tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
-    const struct endpoint *ep, struct pool *pool, struct kit_pool *kits)
+    const struct endpoint *ep, struct pool *pool,
+    struct tcp_bufpipe_pool *bufpipes)
 {
 	struct tcp_shared	**pp;
 	pthread_condattr_t	  ca;
@@ -60,7 +61,7 @@ tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
 	sh->opts = opts;
 	sh->ep = ep;
 	sh->pool = pool;
-	sh->kits = kits;
+	sh->bufpipes = bufpipes;
 	pthread_mutex_init(&sh->conns_mtx, NULL);
 	/* Waits end at a deadline on the clock the relays measure with. */
 	if ((rc = pthread_condattr_init(&ca)) != 0 ||
@@ -103,8 +104,8 @@ tcp_shared_add(struct tcp_shared *sh, struct conn *c)
 	sh->conns = c;
 	pthread_mutex_unlock(&sh->conns_mtx);
 	/* A new connection may be what leaves fds short: idle pipes go. */
-	fd_gauge_conn_open(sh->kits->fds);
-	kit_pool_relieve(sh->kits);
+	fd_gauge_conn_open(sh->bufpipes->fds);
+	tcp_bufpipe_relieve(sh->bufpipes);
 }
 
 void
@@ -130,7 +131,7 @@ tcp_shared_remove(struct tcp_shared *sh, struct conn *c)
 		pthread_cond_broadcast(&sh->let_go);
 	}
 	pthread_mutex_unlock(&sh->conns_mtx);
-	fd_gauge_conn_close(sh->kits->fds);
+	fd_gauge_conn_close(sh->bufpipes->fds);
 }
 
 void

@@ -4,7 +4,7 @@
  */
 /*
  * tcp_shared.h -- what a TCP listener and its relays share: the options,
- * the pool and kits they draw on, the counters, and the list of
+ * the pool and bufpipes they draw on, the counters, and the list of
  * connections in flight that shutdown walks, and that a connection
  * searches, on every listener, for the one of ours that holds its
  * client's address and port.
@@ -23,7 +23,7 @@
 
 struct conn;
 struct endpoint;
-struct kit_pool;
+struct tcp_bufpipe_pool;
 struct options;
 struct pool;
 
@@ -43,7 +43,7 @@ struct tcp_shared {
 	const struct options	*opts;
 	const struct endpoint	*ep;	/* the listener's port and targets */
 	struct pool		*pool;
-	struct kit_pool		*kits;
+	struct tcp_bufpipe_pool	*bufpipes;
 	struct tcp_stats	 stats;
 	/* Connections in flight, so shutdown can end them; mtx guards. */
 	pthread_mutex_t		 conns_mtx;
@@ -69,7 +69,7 @@ enum tcp_shared_port {
 /* Also enters sh in the process-wide list tcp_shared_wait_port walks. */
 void	tcp_shared_init(struct tcp_shared *sh, const struct options *opts,
 	    const struct endpoint *ep, struct pool *pool,
-	    struct kit_pool *kits);
+	    struct tcp_bufpipe_pool *bufpipes);
 /*
  * Only once no relay can still reach sh (its connections all ended), nor
  * any other listener's relay (pool_conns() is 0).

@@ -63,7 +63,7 @@ main(void)
 	test_frontend_register();
 	test_handover_register();
 	test_http_min_register();
-	test_kit_pool_register();
+	test_tcp_bufpipe_register();
 	test_log_register();
 	test_metrics_register();
 	test_metrics_family_register();

@@ -172,7 +172,7 @@ check_families(const char *text)
 struct tcp_fixture {
 	struct options		opts;
 	struct tcp_frontend	t;
-	struct kit		k;
+	struct tcp_bufpipe	bp;
 	struct endpoint		ep[2];
 	struct listener		l[4];
 	struct frontend		*fe;
@@ -216,12 +216,13 @@ tcp_fixture_init(struct tcp_fixture *fx)
 	t->listeners = fx->l;
 	CU_ASSERT_FATAL(pool_init(&t->pool, 7, 0) == 0);
 	fd_gauge_init(&t->gauge, 1000, 0, 4, 7);
-	CU_ASSERT_FATAL(kit_pool_init(&t->kits, 4, 0, &t->gauge) == 0);
-	CU_ASSERT_FATAL(kit_pool_get(&t->kits, &fx->k) == 0);
+	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&t->bufpipes, 4, 0,
+	    &t->gauge) == 0);
+	CU_ASSERT_FATAL(tcp_bufpipe_get(&t->bufpipes, &fx->bp) == 0);
 	/* Address 0: sockets 0 and 1; address 1: sockets 2 and 3. */
 	for (i = 0; i < 4; i++)
 		tcp_shared_init(&fx->l[i].sh, &fx->opts, &fx->ep[i / 2],
-		    &t->pool, &t->kits);
+		    &t->pool, &t->bufpipes);
 	fx->fe = &t->fe;
 	fx->src.fe = &fx->fe;
 	fx->src.n = 1;
@@ -234,11 +235,11 @@ tcp_fixture_destroy(struct tcp_fixture *fx)
 	struct tcp_frontend	*t = &fx->t;
 	int			 i;
 
-	kit_pool_put(&t->kits, &fx->k, 0);
-	CU_ASSERT_EQUAL(atomic_load(&t->kits.nlent), 0);
+	tcp_bufpipe_put(&t->bufpipes, &fx->bp, 0);
+	CU_ASSERT_EQUAL(atomic_load(&t->bufpipes.nlent), 0);
 	for (i = 0; i < 4; i++)
 		tcp_shared_destroy(&fx->l[i].sh);
-	kit_pool_destroy(&t->kits);
+	tcp_bufpipe_pool_destroy(&t->bufpipes);
 	pool_stop(&t->pool);
 	pool_destroy(&t->pool);
 }
@@ -304,7 +305,7 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].sh.stats.bytes_out, 1);
 	atomic_store(&l[3].sh.stats.copy_fallback, 3);
-	CU_ASSERT_FATAL(kit_pipe(&fx.t.kits, &fx.k) == 0);
+	CU_ASSERT_FATAL(tcp_bufpipe_need_pipe(&fx.t.bufpipes, &fx.bp) == 0);
 	atomic_store(&l[0].sh.stats.dest_denied, 6);
 	atomic_store(&l[1].sh.stats.dest_denied, 1);
 	atomic_store(&l[1].sh.stats.port_fallback, 8);

@@ -24,7 +24,7 @@ void	test_frontend_register(void);
 void	test_handover_register(void);
 void	test_endpoint_register(void);
 void	test_http_min_register(void);
-void	test_kit_pool_register(void);
+void	test_tcp_bufpipe_register(void);
 void	test_log_register(void);
 void	test_metrics_register(void);
 void	test_metrics_family_register(void);

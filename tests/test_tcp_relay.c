@@ -5,11 +5,11 @@
 /*
  * test_tcp_relay.c -- unit tests for src/tcp_relay.c, the relay engine,
  * without a listener: a conn whose two sockets are loopback TCP pairs,
- * on a tcp_shared with a pool and a kit pool of its own, run as the
+ * on a tcp_shared with a pool and a bufpipe pool of its own, run as the
  * acceptor's pool task would run it. The test plays the client and the
  * backend at the far ends, and tells which way the engine went by the
  * pool's threads (one while the connection is on one thread, two once
- * a direction has its own), the kits and pipes lent, and the counters.
+ * a direction has its own), the bufpipes and pipes lent, and the counters.
  */
 
 #include "config.h"
@@ -43,7 +43,7 @@
 /* One connection and what it runs on. */
 struct rig {
 	struct fd_gauge		 gauge;
-	struct kit_pool		 kits;
+	struct tcp_bufpipe_pool	 bufpipes;
 	struct pool		 pool;
 	struct tcp_shared	 sh;
 	int			 client;	/* the far end of cfd */
@@ -82,10 +82,10 @@ rig_make(size_t nofile, size_t pipe_size)
 
 	memset(&rig, 0, sizeof(rig));
 	fd_gauge_init(&rig.gauge, nofile, 0, 1, 0);
-	CU_ASSERT_FATAL(kit_pool_init(&rig.kits, 4, pipe_size,
+	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&rig.bufpipes, 4, pipe_size,
 	    &rig.gauge) == 0);
 	CU_ASSERT_FATAL(pool_init(&rig.pool, 4, 0) == 0);
-	tcp_shared_init(&rig.sh, NULL, NULL, &rig.pool, &rig.kits);
+	tcp_shared_init(&rig.sh, NULL, NULL, &rig.pool, &rig.bufpipes);
 	test_tcp_pair(cl);
 	test_tcp_pair(be);
 	rig.client = cl[0];
@@ -151,9 +151,9 @@ rig_split(void)
 }
 
 static int
-rig_kits_back(void)
+rig_bufpipes_back(void)
 {
-	return (atomic_load(&rig.kits.nlent) == 0);
+	return (atomic_load(&rig.bufpipes.nlent) == 0);
 }
 
 /* Whether pred() comes true within ms. */
@@ -196,7 +196,7 @@ rig_end(void)
 	pool_stop(&rig.pool);
 	pool_destroy(&rig.pool);
 	tcp_shared_destroy(&rig.sh);
-	kit_pool_destroy(&rig.kits);
+	tcp_bufpipe_pool_destroy(&rig.bufpipes);
 }
 
 /* Read len bytes from fd within ms. Returns how many came. */
@@ -299,8 +299,8 @@ test_tcp_relay_light_bursts_stay_on_one_thread_until_the_eighth(void)
 			ping();
 		else
 			pong();
-		/* The kit comes back after a split would have been made. */
-		CU_ASSERT(eventually(rig_kits_back, WAIT_MS));
+		/* The bufpipe comes back after a split would have been made. */
+		CU_ASSERT(eventually(rig_bufpipes_back, WAIT_MS));
 		CU_ASSERT(rig_threads() == 1);
 	}
 	ping();
@@ -404,7 +404,7 @@ test_tcp_relay_bulk_is_spliced_through_a_lent_pipe(void)
 {
 	rig_start(1 << 20, "");
 	CU_ASSERT(bulk_in());
-	/* The pipe stays with the kit, back in the pool now. */
+	/* The pipe stays with the bufpipe, back in the pool now. */
 	CU_ASSERT(atomic_load(&rig.gauge.pipes) == 1);
 	CU_ASSERT(atomic_load(&rig.sh.stats.copy_fallback) == 0);
 	backend_ends();

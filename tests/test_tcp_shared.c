@@ -38,15 +38,15 @@
 /* Two listeners' lists, as with -listeners 2, counting in one gauge. */
 static struct tcp_shared	shared[2];
 static struct fd_gauge		gauge;
-static struct kit_pool		kits;
+static struct tcp_bufpipe_pool		bufpipes;
 
 static void
 setup(void)
 {
 	fd_gauge_init(&gauge, (size_t)1 << 20, 0, 2, 0);
-	CU_ASSERT_FATAL(kit_pool_init(&kits, 0, 0, &gauge) == 0);
-	tcp_shared_init(&shared[0], NULL, NULL, NULL, &kits);
-	tcp_shared_init(&shared[1], NULL, NULL, NULL, &kits);
+	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&bufpipes, 0, 0, &gauge) == 0);
+	tcp_shared_init(&shared[0], NULL, NULL, NULL, &bufpipes);
+	tcp_shared_init(&shared[1], NULL, NULL, NULL, &bufpipes);
 }
 
 static void
@@ -54,7 +54,7 @@ teardown(void)
 {
 	tcp_shared_destroy(&shared[1]);
 	tcp_shared_destroy(&shared[0]);
-	kit_pool_destroy(&kits);
+	tcp_bufpipe_pool_destroy(&bufpipes);
 }
 
 /* Our side of a pair whose peer has closed: CLOSE_WAIT. */
