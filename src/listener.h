@@ -11,7 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 struct allowlist;
 struct endpoint;

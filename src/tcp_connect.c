@@ -53,7 +53,7 @@
 #include "ratelog.h"
 #include "tcp_connect.h"
 #include "tcp_relay.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 #define TCP_CONNECT_MS		5000	/* backend connect deadline */
 #define TCP_CONNECT_WARN_MS	10000	/* between fallback lines */

@@ -49,7 +49,7 @@
 #include "pool.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */

@@ -38,7 +38,7 @@
 #include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_setup.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 /*
  * Any v1 line and the usual v2 header, on the stack: a larger v2 header

@@ -32,7 +32,7 @@
 #include "net.h"
 #include "pool.h"
 #include "tcp_relay.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 #include "test_suites.h"
 #include "test_tcp_pair.h"

@@ -9,8 +9,8 @@
  * searches, on every listener, for the one of ours that holds its
  * client's address and port.
  */
-#ifndef MMPROXYD_TCP_SHARED_H
-#define MMPROXYD_TCP_SHARED_H
+#ifndef MMPROXYD_TCP_CONNS_H
+#define MMPROXYD_TCP_CONNS_H
 
 #include <pthread.h>
 #include <stdatomic.h>

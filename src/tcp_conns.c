@@ -42,7 +42,7 @@
 #include "log.h"
 #include "net.h"
 #include "tcp_relay.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 /* Every listener's list, for tcp_shared_wait_port; guards the chain. */
 static pthread_mutex_t	 tcp_shared_all_mtx = PTHREAD_MUTEX_INITIALIZER;

@@ -27,7 +27,7 @@
 #include "monotonic.h"
 #include "net.h"
 #include "tcp_relay.h"
-#include "tcp_shared.h"
+#include "tcp_conns.h"
 
 #include "test_suites.h"
 #include "test_tcp_pair.h"
