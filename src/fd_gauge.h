@@ -6,7 +6,7 @@
  * fd_gauge.h -- the fds a TCP daemon holds, counted where they change
  * hands rather than looked up: those open when serving began, two per
  * connection (its socket and its backend's, counted while the connection
- * is listed in tcp_shared) and two per pipe. It is an upper bound but
+ * is listed in tcp_conns) and two per pipe. It is an upper bound but
  * for moments: a connection reading its header holds one socket, not
  * two, but an accepted socket is not counted until it is listed, nor
  * after it is unlisted, just before it is closed; the low-water mark

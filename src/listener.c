@@ -99,7 +99,7 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	if (opts->keepalive_ms > 0 &&
 	    net_keepalive(l->fd, opts->keepalive_ms) == -1)
 		goto fail;
-	tcp_shared_init(&l->sh, opts, ep, pool, bufpipes);
+	tcp_conns_init(&l->cs, opts, ep, pool, bufpipes);
 	return (0);
 fail:
 	saved = errno;
@@ -168,7 +168,7 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		case EPROTO:
 			continue;
 		}
-		TCP_STATS_INC(&l->sh.stats,
+		TCP_STATS_INC(&l->cs.stats,
 		    accept_fail_by[metrics_errno_class(errno)]);
 		/* Not at the price of waiting on a stalled log. */
 		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0 &&
@@ -186,7 +186,7 @@ static void *
 listener_thread(void *arg)
 {
 	struct listener		*l = arg;
-	struct tcp_shared	*sh = &l->sh;
+	struct tcp_conns	*cs = &l->cs;
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
 	struct ratelog		 warn = { 0, 0 };
@@ -197,30 +197,30 @@ listener_thread(void *arg)
 
 	lf.reason = "not in the allowed subnets";
 	while (listener_wait_pending(l) == 0 &&
-	    pool_conn_acquire(sh->pool) == 0) {
+	    pool_conn_acquire(cs->pool) == 0) {
 		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
-			pool_conn_release(sh->pool);
+			pool_conn_release(cs->pool);
 			if (atomic_load(&l->stopping))
 				break;
 			continue;
 		}
-		atomic_fetch_add(&sh->stats.accepted, 1);
+		atomic_fetch_add(&cs->stats.accepted, 1);
 		if (!allowlist_allows(l->allow, (struct sockaddr *)&peer)) {
-			atomic_fetch_add(&sh->stats.denied, 1);
+			atomic_fetch_add(&cs->stats.denied, 1);
 			lf.lb = addr_format((struct sockaddr *)&peer, pbuf,
 			    sizeof(pbuf));
 			TCP_LOG_FAIL(TCP_LOG_DENIED, log_conn_f, &lf,
 			    "%s: not in the allowed subnets, closed", lf.lb);
 			(void)close(fd);
-			pool_conn_release(sh->pool);
+			pool_conn_release(cs->pool);
 			continue;
 		}
-		if ((c = tcp_relay_conn_new(sh, fd, &peer)) != NULL) {
+		if ((c = tcp_relay_conn_new(cs, fd, &peer)) != NULL) {
 			/* Listed first: a queued connection can be aborted. */
-			tcp_shared_add(sh, c);
-			if (pool_run(sh->pool, tcp_setup_serve, c) == 0)
+			tcp_conns_add(cs, c);
+			if (pool_run(cs->pool, tcp_setup_serve, c) == 0)
 				continue;
-			tcp_shared_remove(sh, c);
+			tcp_conns_remove(cs, c);
 			free(c);
 		}
 		/*
@@ -233,7 +233,7 @@ listener_thread(void *arg)
 			    addr_format((struct sockaddr *)&peer, pbuf,
 			    sizeof(pbuf)), tcp_log_more(more, sizeof(more), n));
 		(void)close(fd);
-		pool_conn_release(sh->pool);
+		pool_conn_release(cs->pool);
 	}
 	atomic_store(&l->exited, 1);
 	return (NULL);
@@ -313,13 +313,13 @@ listener_handover_sock(const struct listener *l, struct handover_sock *s)
 	memset(s, 0, sizeof(*s));
 	s->fd = l->fd;
 	s->type = SOCK_STREAM;
-	s->addr = l->sh.ep->listen;
+	s->addr = l->cs.ep->listen;
 }
 
 void
 listener_abort_conns(struct listener *l)
 {
-	tcp_shared_abort_all(&l->sh);
+	tcp_conns_abort_all(&l->cs);
 }
 
 void
@@ -337,9 +337,9 @@ listener_log_stats(struct listener *l, const char *when)
 	char				 buf[ADDR_STRLEN];
 	char				 line[COUNTER_LOG_LEN];
 
-	counter_table_read(&tcp_stats_table, &l->sh.stats, &s);
+	counter_table_read(&tcp_stats_table, &l->cs.stats, &s);
 	(void)counter_table_log(&tcp_stats_table, &s, line, sizeof(line));
 	log_info("%s: listener %d on %s: %s", when, l->id,
-	    addr_format((const struct sockaddr *)&l->sh.ep->listen, buf,
+	    addr_format((const struct sockaddr *)&l->cs.ep->listen, buf,
 	    sizeof(buf)), line);
 }

@@ -29,7 +29,7 @@ struct listener {
 	int			 shut;		/* listener_stop's shutdown() */
 	atomic_int		 stopping;
 	atomic_int		 exited;	/* the acceptor returned */
-	struct tcp_shared	 sh;	/* with this listener's relays */
+	struct tcp_conns	 cs;	/* with this listener's relays */
 };
 
 /*

@@ -61,11 +61,11 @@
 
 /* Why the client's port could not be had, for the fallback's line. */
 static const char *const tcp_connect_held[] = {
-	[TCP_SHARED_PORT_NOT_OURS] = "held elsewhere (TIME_WAIT, or another "
+	[TCP_CONNS_PORT_NOT_OURS] = "held elsewhere (TIME_WAIT, or another "
 	    "program)",
-	[TCP_SHARED_PORT_LIVE] = "held by an open connection of ours",
-	[TCP_SHARED_PORT_LET_GO] = "still held once ours closed",
-	[TCP_SHARED_PORT_STILL_HELD] = "still held by a closing connection "
+	[TCP_CONNS_PORT_LIVE] = "held by an open connection of ours",
+	[TCP_CONNS_PORT_LET_GO] = "still held once ours closed",
+	[TCP_CONNS_PORT_STILL_HELD] = "still held by a closing connection "
 	    "of ours after the wait"
 };
 
@@ -81,8 +81,8 @@ static int
 tcp_connect_once(struct conn *c, const struct sockaddr *src,
     const char **what)
 {
-	struct tcp_shared	*sh = c->sh;
-	const struct options	*cfg = sh->opts;
+	struct tcp_conns	*cs = c->cs;
+	const struct options	*cfg = cs->opts;
 	int			 bfd, one = 1, saved;
 
 	bfd = src != NULL ? net_socket_transparent(src, SOCK_STREAM,
@@ -92,7 +92,7 @@ tcp_connect_once(struct conn *c, const struct sockaddr *src,
 		*what = "backend socket";
 		return (-1);
 	}
-	tcp_shared_set_backend(sh, c, bfd);
+	tcp_conns_set_backend(cs, c, bfd);
 	/* A backend that vanished cannot hold a slot either. */
 	if (cfg->keepalive_ms > 0 &&
 	    net_keepalive(bfd, cfg->keepalive_ms) == -1) {
@@ -114,7 +114,7 @@ tcp_connect_once(struct conn *c, const struct sockaddr *src,
 	return (bfd);
 fail:
 	saved = errno;
-	tcp_shared_set_backend(sh, c, -1);
+	tcp_conns_set_backend(cs, c, -1);
 	(void)close(bfd);
 	errno = saved;
 	return (-1);
@@ -178,23 +178,23 @@ tcp_connect_pause_us(long us)
 static int
 tcp_connect_wait(struct conn *c, const struct sockaddr *src,
     const struct log_fields *lf, const char **what,
-    enum tcp_shared_port *held)
+    enum tcp_conns_port *held)
 {
-	struct tcp_stats	*st = &c->sh->stats;
+	struct tcp_stats	*st = &c->cs->stats;
 	uint64_t		 start = monotonic_us(), deadline, waited;
 	int			 bfd = -1, err = errno, slept = 0, paused = 0;
 
-	deadline = start + (uint64_t)c->sh->opts->client_port_wait_ms * 1000;
+	deadline = start + (uint64_t)c->cs->opts->client_port_wait_ms * 1000;
 	while (atomic_load(&c->why) == NULL) {
-		*held = tcp_shared_wait_port(c, src,
+		*held = tcp_conns_wait_port(c, src,
 		    (struct sockaddr *)&c->target, deadline);
-		if (*held == TCP_SHARED_PORT_LIVE ||
-		    (*held == TCP_SHARED_PORT_NOT_OURS && paused))
+		if (*held == TCP_CONNS_PORT_LIVE ||
+		    (*held == TCP_CONNS_PORT_NOT_OURS && paused))
 			break;
 		slept = 1;
-		if (*held == TCP_SHARED_PORT_STILL_HELD)
+		if (*held == TCP_CONNS_PORT_STILL_HELD)
 			break;
-		if (*held == TCP_SHARED_PORT_NOT_OURS) {
+		if (*held == TCP_CONNS_PORT_NOT_OURS) {
 			tcp_connect_pause_us(TCP_CONNECT_SETTLE_US);
 			paused = 1;
 		}
@@ -222,9 +222,9 @@ int
 tcp_connect_backend(struct conn *c, const struct sockaddr *src,
     const struct log_fields *lf, const char **what)
 {
-	struct tcp_stats	*st = &c->sh->stats;
-	int			 how = c->sh->opts->client_port_busy;
-	enum tcp_shared_port	 held = TCP_SHARED_PORT_NOT_OURS;
+	struct tcp_stats	*st = &c->cs->stats;
+	int			 how = c->cs->opts->client_port_busy;
+	enum tcp_conns_port	 held = TCP_CONNS_PORT_NOT_OURS;
 	struct sockaddr_storage	 any;
 	int			 bfd;
 

@@ -275,7 +275,7 @@ static void
 tcp_frontend_read_counters(struct frontend *fe, int k, void *snap)
 {
 	counter_table_read(&tcp_stats_table,
-	    &TCP_FRONTEND(fe)->listeners[k].sh.stats, snap);
+	    &TCP_FRONTEND(fe)->listeners[k].cs.stats, snap);
 }
 
 /*
@@ -328,7 +328,7 @@ tcp_frontend_free(struct frontend *fe)
 		return (left);
 	}
 	for (k = 0; k < fe->nsocks; k++)
-		tcp_shared_destroy(&t->listeners[k].sh);
+		tcp_conns_destroy(&t->listeners[k].cs);
 	pool_destroy(&t->pool);
 	tcp_bufpipe_pool_destroy(&t->bufpipes);
 	free(t->listeners);

@@ -24,7 +24,7 @@
  * thread, which brings the second (see there). A direction's thread
  * writes only that direction's struct relay_dir; the last one out
  * (refs reaches 0) reads both, closes the sockets and frees c. fds are
- * published in the shared list (tcp_shared.c) so that shutdown can end a
+ * published in the shared list (tcp_conns.c) so that shutdown can end a
  * connection without racing close().
  */
 
@@ -65,14 +65,14 @@ const struct timeval relay_idle_tv = { RELAY_IDLE_MS / 1000,
 	(RELAY_IDLE_MS % 1000) * 1000 };
 
 struct conn *
-tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
+tcp_relay_conn_new(struct tcp_conns *cs, int cfd,
     const struct sockaddr_storage *peer)
 {
 	struct conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
-	c->sh = sh;
+	c->cs = cs;
 	c->cfd = cfd;
 	c->bfd = -1;
 	c->peer = *peer;
@@ -80,9 +80,9 @@ tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 	atomic_init(&c->why, NULL);
 	c->start_ms = (long long)monotonic_ms();
 	c->dir[RELAY_FORWARD] = (struct relay_dir){ .c = c, .in = -1,
-	    .out = -1, .total = &sh->stats.bytes_in };
+	    .out = -1, .total = &cs->stats.bytes_in };
 	c->dir[RELAY_BACKWARD] = (struct relay_dir){ .c = c, .in = -1,
-	    .out = -1, .total = &sh->stats.bytes_out };
+	    .out = -1, .total = &cs->stats.bytes_out };
 	return (c);
 }
 
@@ -144,7 +144,7 @@ relay_names(const struct conn *c, struct relay_names *n,
 void
 tcp_relay_put(struct conn *c)
 {
-	struct tcp_shared *sh = c->sh;
+	struct tcp_conns *cs = c->cs;
 	struct relay_names names;
 	struct log_fields lf = LOG_FIELDS_INIT;
 	const char	*why;
@@ -153,17 +153,17 @@ tcp_relay_put(struct conn *c)
 
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	tcp_shared_leave(sh, c);
+	tcp_conns_leave(cs, c);
 	why = atomic_load(&c->why);
 	if (why == relay_client_timeout || why == relay_backend_timeout)
-		atomic_fetch_add(&sh->stats.timed_out, 1);
+		atomic_fetch_add(&cs->stats.timed_out, 1);
 	(void)close(c->cfd);
 	if (c->bfd != -1) {
 		(void)close(c->bfd);
-		atomic_fetch_sub(&sh->stats.active, 1);
+		atomic_fetch_sub(&cs->stats.active, 1);
 	}
 	/* Listed until now: a connection waiting for its port finds it. */
-	tcp_shared_remove(sh, c);
+	tcp_conns_remove(cs, c);
 	if (c->bfd != -1 && log_verbosity() >= LOG_V_STATES) {
 		ms = (long long)monotonic_ms() - c->start_ms;
 		in = c->dir[RELAY_FORWARD].bytes;
@@ -180,7 +180,7 @@ tcp_relay_put(struct conn *c)
 		    lf.reason);
 	}
 	free(c);
-	pool_conn_release(sh->pool);
+	pool_conn_release(cs->pool);
 }
 
 /* Count n bytes that d moved, for the summary line and the listener. */
@@ -248,13 +248,13 @@ static int
 relay_pipe(struct conn *c, struct tcp_bufpipe *bp)
 {
 	static atomic_int	 told;
-	struct fd_gauge		*fds = c->sh->bufpipes->fds;
+	struct fd_gauge		*fds = c->cs->bufpipes->fds;
 
-	if (tcp_bufpipe_need_pipe(c->sh->bufpipes, bp) == 0)
+	if (tcp_bufpipe_need_pipe(c->cs->bufpipes, bp) == 0)
 		return (1);
 	if (!bp->copied) {
 		bp->copied = 1;
-		TCP_STATS_INC(&c->sh->stats, copy_fallback);
+		TCP_STATS_INC(&c->cs->stats, copy_fallback);
 	}
 	/* EMFILE is the gauge's refusal: the numbers say more. */
 	if (!atomic_exchange(&told, 1))
@@ -309,7 +309,7 @@ static void
 relay_pump(struct relay_dir *d)
 {
 	struct conn		*c = d->c;
-	struct tcp_bufpipe_pool	*pool = c->sh->bufpipes;
+	struct tcp_bufpipe_pool	*pool = c->cs->bufpipes;
 	struct tcp_bufpipe	 bp;
 	struct pollfd		 pfd[2] = { { .fd = d->in, .events = POLLIN },
 			    { .fd = d->out, .events = 0 } };
@@ -435,7 +435,7 @@ relay_split(struct relay_dir *d)
 	int		 err;
 
 	atomic_store(&c->refs, 2);
-	if (pool_run(c->sh->pool, relay_dir_task, d) == 0)
+	if (pool_run(c->cs->pool, relay_dir_task, d) == 0)
 		return (0);
 	err = errno;
 	atomic_store(&c->refs, 1);
@@ -522,7 +522,7 @@ relay_other(struct relay_dir *d)
 static struct relay_dir *
 relay_solo(struct conn *c)
 {
-	struct tcp_bufpipe_pool	*pool = c->sh->bufpipes;
+	struct tcp_bufpipe_pool	*pool = c->cs->bufpipes;
 	struct pollfd		 pfd[RELAY_WAYS];
 	struct relay_dir *d;
 	struct tcp_bufpipe	 bp;
@@ -576,7 +576,7 @@ tcp_relay_connected(struct conn *c, const void *early, size_t len)
 	struct relay_dir *fwd = &c->dir[RELAY_FORWARD];
 	struct relay_dir *back = &c->dir[RELAY_BACKWARD];
 
-	atomic_fetch_add(&c->sh->stats.active, 1);
+	atomic_fetch_add(&c->cs->stats.active, 1);
 	fwd->in = back->out = c->cfd;
 	fwd->out = back->in = c->bfd;
 	return (len > 0 ? relay_send(fwd, early, len) : 0);

@@ -19,7 +19,7 @@
 #include <sys/time.h>
 
 struct conn;
-struct tcp_shared;
+struct tcp_conns;
 
 /*
  * A direction that waited this long for bytes gives its pipe back. Set
@@ -48,7 +48,7 @@ struct relay_dir {
 };
 
 struct conn {
-	struct tcp_shared	*sh;
+	struct tcp_conns	*cs;
 	int			 cfd;		/* from the load balancer */
 	int			 bfd;		/* to the backend, or -1 */
 	struct sockaddr_storage	 peer;		/* load balancer */
@@ -59,8 +59,8 @@ struct conn {
 	atomic_int		 refs;		/* threads holding it */
 	_Atomic(const char *)	 why;		/* first reason it ended */
 	struct relay_dir	 dir[RELAY_WAYS];
-	struct conn		*prev, *next;	/* sh's list */
-	/* Under sh's conns_mtx: */
+	struct conn		*prev, *next;	/* cs's list */
+	/* Under cs's live_mtx: */
 	int			 leaving;	/* its fds are being closed */
 	int			 port_waited;	/* someone waits for its port */
 	/* Set before bfd is published: bfd is not from client's port. */
@@ -71,7 +71,7 @@ struct conn {
  * Make a conn for an accepted fd, with one reference, the caller's; NULL
  * if out of memory.
  */
-struct conn *tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
+struct conn *tcp_relay_conn_new(struct tcp_conns *cs, int cfd,
 	    const struct sockaddr_storage *peer);
 
 /*
@@ -83,9 +83,9 @@ struct conn *tcp_relay_conn_new(struct tcp_shared *sh, int cfd,
 int	tcp_relay_connected(struct conn *c, const void *early, size_t len);
 
 /*
- * Relay c, connected (tcp_relay_connected) and listed in c->sh, both
+ * Relay c, connected (tcp_relay_connected) and listed in c->cs, both
  * ways on the calling pool thread, handing a direction to a thread of
- * c->sh->pool when it needs one. Takes over the caller's reference:
+ * c->cs->pool when it needs one. Takes over the caller's reference:
  * returns once this thread's part is done, c perhaps freed.
  */
 void	tcp_relay_run(struct conn *c);

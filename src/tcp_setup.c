@@ -111,14 +111,14 @@ setup_no_header(const struct log_fields *lf, const char *why, int bad)
  * the failure counted and logged.
  */
 static int
-setup_hdr_grow(struct tcp_shared *sh, struct setup_hdr *h, size_t want,
+setup_hdr_grow(struct tcp_conns *cs, struct setup_hdr *h, size_t want,
     const struct log_fields *lf)
 {
 	char	*bigger;
 	size_t	 filled = h->filled;
 
 	if (setup_hdr_heap_take(want) == -1) {
-		TCP_STATS_INC(&sh->stats, header_memory);
+		TCP_STATS_INC(&cs->stats, header_memory);
 		return (setup_no_header(lf, "no memory left for headers "
 		    "being read", 0));
 	}
@@ -145,18 +145,18 @@ static ssize_t
 setup_read_header(struct conn *c, struct setup_hdr *h, struct pp_header *hdr,
     const struct log_fields *lf)
 {
-	struct tcp_shared *sh = c->sh;
+	struct tcp_conns *cs = c->cs;
 	struct pollfd	 pfd = { .fd = c->cfd, .events = POLLIN };
 	long long	 deadline, left;
 	size_t		 want;
 	ssize_t		 n;
 
-	deadline = (long long)monotonic_ms() + sh->opts->header_timeout_ms;
+	deadline = (long long)monotonic_ms() + cs->opts->header_timeout_ms;
 	for (;;) {
 		/* A v2 header may be larger than the first buffer. */
 		want = proxy_header_expected_len(h->buf, h->filled);
 		if (h->filled == h->cap && want > h->cap &&
-		    setup_hdr_grow(sh, h, want, lf) == -1)
+		    setup_hdr_grow(cs, h, want, lf) == -1)
 			return (-1);
 		/* The header usually came with the handshake: try first. */
 		n = recv(c->cfd, h->buf + h->filled, h->cap - h->filled,
@@ -166,7 +166,7 @@ setup_read_header(struct conn *c, struct setup_hdr *h, struct pp_header *hdr,
 		if (n == -1 && errno == EAGAIN) {
 			left = deadline - (long long)monotonic_ms();
 			if (left <= 0 || (n = poll(&pfd, 1, (int)left)) == 0) {
-				TCP_STATS_INC(&sh->stats, header_timeout);
+				TCP_STATS_INC(&cs->stats, header_timeout);
 				return (setup_no_header(lf, "no complete PROXY "
 				    "header in time", 0));
 			}
@@ -185,7 +185,7 @@ setup_read_header(struct conn *c, struct setup_hdr *h, struct pp_header *hdr,
 		if (n > 0)
 			return (n);
 		if (n < 0) {
-			TCP_STATS_BAD_HEADER(&sh->stats,
+			TCP_STATS_BAD_HEADER(&cs->stats,
 			    metrics_header_class((int)-n));
 			return (setup_no_header(lf,
 			    proxy_header_strerror((enum pp_error)-n), 1));
@@ -201,8 +201,8 @@ setup_read_header(struct conn *c, struct setup_hdr *h, struct pp_header *hdr,
 static int
 setup_conn(struct conn *c, struct setup_hdr *h)
 {
-	struct tcp_shared *sh = c->sh;
-	const struct options *cfg = sh->opts;
+	struct tcp_conns *cs = c->cs;
+	const struct options *cfg = cs->opts;
 	struct pp_header hdr;
 	struct sockaddr_storage src;
 	socklen_t	 slen = sizeof(c->local);
@@ -231,9 +231,9 @@ setup_conn(struct conn *c, struct setup_hdr *h)
 		    "%s: getsockname", pbuf);
 		return (-1);
 	}
-	if (target_choose(cfg, sh->ep, &hdr, (struct sockaddr *)&c->local,
+	if (target_choose(cfg, cs->ep, &hdr, (struct sockaddr *)&c->local,
 	    &src, &spoof, &c->target, &why) == -1) {
-		TCP_STATS_BAD_HEADER(&sh->stats, METRICS_HDR_UNSUPPORTED);
+		TCP_STATS_BAD_HEADER(&cs->stats, METRICS_HDR_UNSUPPORTED);
 		return (setup_no_header(&lf, why, 0));
 	}
 	if (spoof)
@@ -251,7 +251,7 @@ setup_conn(struct conn *c, struct setup_hdr *h)
 	lf.target = tbuf;
 	if (spoof && cfg->dynamic_destination &&
 	    !destallow_allows((struct sockaddr *)&c->target)) {
-		atomic_fetch_add(&sh->stats.dest_denied, 1);
+		atomic_fetch_add(&cs->stats.dest_denied, 1);
 		lf.reason = "destination not allowed";
 		TCP_LOG_FAIL(TCP_LOG_DEST_DENIED, log_conn_f, &lf,
 		    "%s via %s -> %s: destination not in "
@@ -263,12 +263,12 @@ setup_conn(struct conn *c, struct setup_hdr *h)
 
 	if (tcp_connect_backend(c, spoof ? (struct sockaddr *)&src : NULL,
 	    &lf, &what) == -1) {
-		TCP_STATS_BACKEND_FAIL(&sh->stats, errno);
+		TCP_STATS_BACKEND_FAIL(&cs->stats, errno);
 		TCP_LOG_FAIL(TCP_LOG_BACKEND, log_conn_warn_f, &lf,
 		    "%s via %s -> %s: %s", cbuf, pbuf, tbuf, what);
 		return (-1);
 	}
-	atomic_fetch_add(&sh->stats.proxied, 1);
+	atomic_fetch_add(&cs->stats.proxied, 1);
 	log_conn_f(LOG_V_STATES, &lf, "%s via %s -> %s: connected", cbuf, pbuf,
 	    tbuf);
 	/* What came with the header goes first, before any splice. */

@@ -12,7 +12,7 @@
 
 /*
  * Serve conn (from tcp_relay_conn_new, owning its accepted fd, listed in
- * its tcp_shared) on the calling pool thread: set it up, then relay it.
+ * its tcp_conns) on the calling pool thread: set it up, then relay it.
  * Returns when this thread's part is done; the connection slot is
  * released when the connection ends.
  */

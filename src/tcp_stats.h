@@ -5,7 +5,7 @@
 /*
  * tcp_stats.h -- the counters of one TCP listener and its relays,
  * declared once (counter_table.h says what each column means): bumped
- * by any thread (TCP_STATS_INC, in tcp_shared.h), read for the SIGUSR1
+ * by any thread (TCP_STATS_INC, in tcp_conns.h), read for the SIGUSR1
  * and exit line and for -metrics.
  */
 #ifndef MMPROXYD_TCP_STATS_H

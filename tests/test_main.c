@@ -79,7 +79,7 @@ main(void)
 	test_subnet_register();
 	test_target_register();
 	test_tcp_relay_register();
-	test_tcp_shared_register();
+	test_tcp_conns_register();
 	test_udp_batch_register();
 	test_udp_cmsg_register();
 	test_udp_reply_register();

@@ -221,7 +221,7 @@ tcp_fixture_init(struct tcp_fixture *fx)
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&t->bufpipes, &fx->bp) == 0);
 	/* Address 0: sockets 0 and 1; address 1: sockets 2 and 3. */
 	for (i = 0; i < 4; i++)
-		tcp_shared_init(&fx->l[i].sh, &fx->opts, &fx->ep[i / 2],
+		tcp_conns_init(&fx->l[i].cs, &fx->opts, &fx->ep[i / 2],
 		    &t->pool, &t->bufpipes);
 	fx->fe = &t->fe;
 	fx->src.fe = &fx->fe;
@@ -238,7 +238,7 @@ tcp_fixture_destroy(struct tcp_fixture *fx)
 	tcp_bufpipe_put(&t->bufpipes, &fx->bp, 0);
 	CU_ASSERT_EQUAL(atomic_load(&t->bufpipes.nlent), 0);
 	for (i = 0; i < 4; i++)
-		tcp_shared_destroy(&fx->l[i].sh);
+		tcp_conns_destroy(&fx->l[i].cs);
 	tcp_bufpipe_pool_destroy(&t->bufpipes);
 	pool_stop(&t->pool);
 	pool_destroy(&t->pool);
@@ -294,24 +294,24 @@ test_metrics_render_tcp_sums_each_address(void)
 	struct metrics_buf	b;
 
 	tcp_fixture_init(&fx);
-	atomic_store(&l[0].sh.stats.active, 2);
-	atomic_store(&l[1].sh.stats.active, 3);
-	atomic_store(&l[2].sh.stats.proxied, 12345);
-	atomic_store(&l[3].sh.stats.proxied, 5);
-	atomic_store(&l[3].sh.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 3);
-	atomic_store(&l[2].sh.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 1);
-	atomic_store(&l[3].sh.stats.backend_fail_by[METRICS_ERR_REFUSED], 4);
-	atomic_store(&l[2].sh.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
-	atomic_store(&l[3].sh.stats.bytes_out, 1ULL << 40);
-	atomic_store(&l[2].sh.stats.bytes_out, 1);
-	atomic_store(&l[3].sh.stats.copy_fallback, 3);
+	atomic_store(&l[0].cs.stats.active, 2);
+	atomic_store(&l[1].cs.stats.active, 3);
+	atomic_store(&l[2].cs.stats.proxied, 12345);
+	atomic_store(&l[3].cs.stats.proxied, 5);
+	atomic_store(&l[3].cs.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 3);
+	atomic_store(&l[2].cs.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 1);
+	atomic_store(&l[3].cs.stats.backend_fail_by[METRICS_ERR_REFUSED], 4);
+	atomic_store(&l[2].cs.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
+	atomic_store(&l[3].cs.stats.bytes_out, 1ULL << 40);
+	atomic_store(&l[2].cs.stats.bytes_out, 1);
+	atomic_store(&l[3].cs.stats.copy_fallback, 3);
 	CU_ASSERT_FATAL(tcp_bufpipe_need_pipe(&fx.t.bufpipes, &fx.bp) == 0);
-	atomic_store(&l[0].sh.stats.dest_denied, 6);
-	atomic_store(&l[1].sh.stats.dest_denied, 1);
-	atomic_store(&l[1].sh.stats.port_fallback, 8);
-	atomic_store(&l[0].sh.stats.port_wait_us, 1500000);
-	atomic_store(&l[1].sh.stats.port_wait_us, 250);
-	atomic_store(&l[2].sh.stats.denied, 9);
+	atomic_store(&l[0].cs.stats.dest_denied, 6);
+	atomic_store(&l[1].cs.stats.dest_denied, 1);
+	atomic_store(&l[1].cs.stats.port_fallback, 8);
+	atomic_store(&l[0].cs.stats.port_wait_us, 1500000);
+	atomic_store(&l[1].cs.stats.port_wait_us, 250);
+	atomic_store(&l[2].cs.stats.denied, 9);
 	render(&fx.src, &b);
 
 	CU_ASSERT(has_line(b.p, "mmproxyd_build_info{version=\""

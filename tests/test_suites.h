@@ -40,7 +40,7 @@ void	test_selfcheck_register(void);
 void	test_subnet_register(void);
 void	test_target_register(void);
 void	test_tcp_relay_register(void);
-void	test_tcp_shared_register(void);
+void	test_tcp_conns_register(void);
 void	test_udp_batch_register(void);
 void	test_udp_cmsg_register(void);
 void	test_udp_reply_register(void);

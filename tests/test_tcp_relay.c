@@ -5,7 +5,7 @@
 /*
  * test_tcp_relay.c -- unit tests for src/tcp_relay.c, the relay engine,
  * without a listener: a conn whose two sockets are loopback TCP pairs,
- * on a tcp_shared with a pool and a bufpipe pool of its own, run as the
+ * on a tcp_conns with a pool and a bufpipe pool of its own, run as the
  * acceptor's pool task would run it. The test plays the client and the
  * backend at the far ends, and tells which way the engine went by the
  * pool's threads (one while the connection is on one thread, two once
@@ -45,7 +45,7 @@ struct rig {
 	struct fd_gauge		 gauge;
 	struct tcp_bufpipe_pool	 bufpipes;
 	struct pool		 pool;
-	struct tcp_shared	 sh;
+	struct tcp_conns	 cs;
 	int			 client;	/* the far end of cfd */
 	int			 backend;	/* the far end of bfd */
 	uint64_t		 sent_in;	/* by the client, to relay */
@@ -85,7 +85,7 @@ rig_make(size_t nofile, size_t pipe_size)
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&rig.bufpipes, 4, pipe_size,
 	    &rig.gauge) == 0);
 	CU_ASSERT_FATAL(pool_init(&rig.pool, 4, 0) == 0);
-	tcp_shared_init(&rig.sh, NULL, NULL, &rig.pool, &rig.bufpipes);
+	tcp_conns_init(&rig.cs, NULL, NULL, &rig.pool, &rig.bufpipes);
 	test_tcp_pair(cl);
 	test_tcp_pair(be);
 	rig.client = cl[0];
@@ -94,10 +94,10 @@ rig_make(size_t nofile, size_t pipe_size)
 	relay_socket(be[0]);
 	CU_ASSERT_FATAL(pool_conn_acquire(&rig.pool) == 0);
 	memset(&peer, 0, sizeof(peer));
-	CU_ASSERT_FATAL((c = tcp_relay_conn_new(&rig.sh, cl[1], &peer)) !=
+	CU_ASSERT_FATAL((c = tcp_relay_conn_new(&rig.cs, cl[1], &peer)) !=
 	    NULL);
 	c->bfd = be[0];
-	tcp_shared_add(&rig.sh, c);
+	tcp_conns_add(&rig.cs, c);
 	return (c);
 }
 
@@ -181,21 +181,21 @@ rig_end(void)
 {
 	CU_ASSERT(eventually(rig_ended, WAIT_MS));
 	if (!rig_ended()) {
-		tcp_shared_abort_all(&rig.sh);
+		tcp_conns_abort_all(&rig.cs);
 		(void)eventually(rig_ended, WAIT_MS);
 	}
 	CU_ASSERT(pool_conns(&rig.pool) == 0);
-	CU_ASSERT(atomic_load(&rig.sh.stats.active) == 0);
-	CU_ASSERT(rig.sh.conns == NULL);
-	CU_ASSERT(atomic_load(&rig.sh.stats.bytes_in) == rig.sent_in);
-	CU_ASSERT(atomic_load(&rig.sh.stats.bytes_out) == rig.sent_out);
+	CU_ASSERT(atomic_load(&rig.cs.stats.active) == 0);
+	CU_ASSERT(rig.cs.live == NULL);
+	CU_ASSERT(atomic_load(&rig.cs.stats.bytes_in) == rig.sent_in);
+	CU_ASSERT(atomic_load(&rig.cs.stats.bytes_out) == rig.sent_out);
 	if (rig.client != -1)
 		(void)close(rig.client);
 	if (rig.backend != -1)
 		(void)close(rig.backend);
 	pool_stop(&rig.pool);
 	pool_destroy(&rig.pool);
-	tcp_shared_destroy(&rig.sh);
+	tcp_conns_destroy(&rig.cs);
 	tcp_bufpipe_pool_destroy(&rig.bufpipes);
 }
 
@@ -406,7 +406,7 @@ test_tcp_relay_bulk_is_spliced_through_a_lent_pipe(void)
 	CU_ASSERT(bulk_in());
 	/* The pipe stays with the bufpipe, back in the pool now. */
 	CU_ASSERT(atomic_load(&rig.gauge.pipes) == 1);
-	CU_ASSERT(atomic_load(&rig.sh.stats.copy_fallback) == 0);
+	CU_ASSERT(atomic_load(&rig.cs.stats.copy_fallback) == 0);
 	backend_ends();
 	rig_end();
 }
@@ -417,7 +417,7 @@ test_tcp_relay_bulk_without_a_pipe_is_copied_and_counted(void)
 	rig_start(0, "");
 	CU_ASSERT(bulk_in());
 	CU_ASSERT(atomic_load(&rig.gauge.pipes) == 0);
-	CU_ASSERT(atomic_load(&rig.sh.stats.copy_fallback) >= 1);
+	CU_ASSERT(atomic_load(&rig.cs.stats.copy_fallback) >= 1);
 	backend_ends();
 	rig_end();
 }
