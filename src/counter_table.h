@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "metrics_family.h"
 
 enum counter_shape {

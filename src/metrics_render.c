@@ -29,7 +29,7 @@
 #include "counter_table.h"
 #include "endpoint.h"
 #include "frontend.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "metrics_family.h"
 #include "metrics_render.h"
 #include "options.h"

@@ -18,7 +18,7 @@
 
 #include <sys/socket.h>
 
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "tcp_stats.h"
 
 struct conn;

@@ -29,7 +29,7 @@
 #include "addr.h"
 #include "destallow.h"
 #include "log.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "monotonic.h"
 #include "options.h"
 #include "proxy_header.h"

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "counter_table.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 
 /* The log line shows the rows with words in this order (mmproxyd.8). */
 #define TCP_STATS_COUNTERS(X)						\

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "flow_table.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 
 struct udp_flow;
 

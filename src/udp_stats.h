@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "counter_table.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 
 /* The log line shows the rows with words in this order (mmproxyd.8). */
 #define UDP_STATS_COUNTERS(X)						\

@@ -24,7 +24,7 @@
 #include "frontend.h"
 #include "tcp_bufpipe.h"
 #include "listener.h"
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "metrics_family.h"
 #include "metrics_render.h"
 #include "metrics_text.h"

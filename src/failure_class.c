@@ -11,7 +11,7 @@
 
 #include <errno.h>
 
-#include "metrics_class.h"
+#include "failure_class.h"
 #include "proxy_header.h"
 
 enum metrics_header_class

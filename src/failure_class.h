@@ -7,8 +7,8 @@
  * metric has a handful of label values rather than one per error code.
  * Pure: no I/O, no state, errno untouched.
  */
-#ifndef MMPROXYD_METRICS_CLASS_H
-#define MMPROXYD_METRICS_CLASS_H
+#ifndef MMPROXYD_FAILURE_CLASS_H
+#define MMPROXYD_FAILURE_CLASS_H
 
 /* Why a PROXY header was refused. */
 enum metrics_header_class {
