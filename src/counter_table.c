@@ -20,9 +20,9 @@ counter_width(enum counter_shape shape)
 {
 	switch (shape) {
 	case COUNTER_BY_HEADER:
-		return (METRICS_HDR_COUNT);
+		return (FAILURE_HDR_COUNT);
 	case COUNTER_BY_ERRNO:
-		return (METRICS_ERR_COUNT);
+		return (FAILURE_ERR_COUNT);
 	default:
 		return (1);
 	}

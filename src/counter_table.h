@@ -12,7 +12,7 @@
  *   field   the struct member;
  *   shape   ONE (a value), USEC (a value in microseconds, exported in
  *           seconds), BY_HEADER or BY_ERRNO (an array, one value per
- *           class of metrics_class.h, exported with a reason label), or
+ *           class of failure_class.h, exported with a reason label), or
  *           ALSO (the field of an earlier row, exported once more);
  *   family  the id of the family it feeds, or NONE;
  *   labels  its own labels in that family, as "key=value,key=value",
@@ -41,13 +41,13 @@ enum counter_shape {
 /* The struct members a row declares, by shape: atomics, then values. */
 #define COUNTER_ATOMIC_ONE(f) atomic_uint_fast64_t f;
 #define COUNTER_ATOMIC_USEC(f) atomic_uint_fast64_t f;
-#define COUNTER_ATOMIC_BY_HEADER(f) atomic_uint_fast64_t f[METRICS_HDR_COUNT];
-#define COUNTER_ATOMIC_BY_ERRNO(f) atomic_uint_fast64_t f[METRICS_ERR_COUNT];
+#define COUNTER_ATOMIC_BY_HEADER(f) atomic_uint_fast64_t f[FAILURE_HDR_COUNT];
+#define COUNTER_ATOMIC_BY_ERRNO(f) atomic_uint_fast64_t f[FAILURE_ERR_COUNT];
 #define COUNTER_ATOMIC_ALSO(f)
 #define COUNTER_VALUE_ONE(f) uint64_t f;
 #define COUNTER_VALUE_USEC(f) uint64_t f;
-#define COUNTER_VALUE_BY_HEADER(f) uint64_t f[METRICS_HDR_COUNT];
-#define COUNTER_VALUE_BY_ERRNO(f) uint64_t f[METRICS_ERR_COUNT];
+#define COUNTER_VALUE_BY_HEADER(f) uint64_t f[FAILURE_HDR_COUNT];
+#define COUNTER_VALUE_BY_ERRNO(f) uint64_t f[FAILURE_ERR_COUNT];
 #define COUNTER_VALUE_ALSO(f)
 
 /* Pass these to a table to declare a struct's members. */

@@ -169,7 +169,7 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 			continue;
 		}
 		TCP_STATS_INC(&l->cs.stats,
-		    accept_fail_by[metrics_errno_class(errno)]);
+		    accept_fail_by[failure_class_of_errno(errno)]);
 		/* Not at the price of waiting on a stalled log. */
 		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0 &&
 		    !log_ready())

@@ -18,7 +18,7 @@
  * type is COUNTER or GAUGE. labels names every label a sample carries,
  * separated by commas: "listener" (the listening address) comes first
  * on the families counted per listener, and "reason" last on those
- * counted by class (metrics_class.h).
+ * counted by class (failure_class.h).
  *
  * Those without a listener label are process-wide gauges, not counters
  * of a front end: metrics_render.c writes their samples by hand. Every

@@ -106,10 +106,10 @@ metrics_row(struct metrics_buf *b, const struct counter_desc *d,
 		metrics_row_labels(b, d->labels);
 		if (d->shape == COUNTER_BY_HEADER)
 			metrics_buf_printf(b, ",reason=\"%s\"",
-			    metrics_header_class_name(k));
+			    failure_class_header_name(k));
 		else if (d->shape == COUNTER_BY_ERRNO)
 			metrics_buf_printf(b, ",reason=\"%s\"",
-			    metrics_errno_class_name(k));
+			    failure_class_errno_name(k));
 		v = counter_value(d, snap, k);
 		if (d->shape == COUNTER_USEC)
 			metrics_buf_printf(b, "} %.6f\n", (double)v / 1e6);

@@ -36,7 +36,7 @@ struct pool;
 } while (0)
 #define TCP_STATS_BACKEND_FAIL(s, err) do {				\
 	TCP_STATS_INC(s, backend_fail);					\
-	TCP_STATS_INC(s, backend_fail_by[metrics_errno_class(err)]);	\
+	TCP_STATS_INC(s, backend_fail_by[failure_class_of_errno(err)]);	\
 } while (0)
 
 struct tcp_conns {

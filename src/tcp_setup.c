@@ -186,7 +186,7 @@ setup_read_header(struct conn *c, struct setup_hdr *h, struct pp_header *hdr,
 			return (n);
 		if (n < 0) {
 			TCP_STATS_BAD_HEADER(&cs->stats,
-			    metrics_header_class((int)-n));
+			    failure_class_of_header((int)-n));
 			return (setup_no_header(lf,
 			    proxy_header_strerror((enum pp_error)-n), 1));
 		}
@@ -233,7 +233,7 @@ setup_conn(struct conn *c, struct setup_hdr *h)
 	}
 	if (target_choose(cfg, cs->ep, &hdr, (struct sockaddr *)&c->local,
 	    &src, &spoof, &c->target, &why) == -1) {
-		TCP_STATS_BAD_HEADER(&cs->stats, METRICS_HDR_UNSUPPORTED);
+		TCP_STATS_BAD_HEADER(&cs->stats, FAILURE_HDR_UNSUPPORTED);
 		return (setup_no_header(&lf, why, 0));
 	}
 	if (spoof)

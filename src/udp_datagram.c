@@ -43,7 +43,7 @@
 
 void
 udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
-    enum metrics_header_class cls, const char *why)
+    enum failure_class_header cls, const char *why)
 {
 	char		buf[ADDR_STRLEN];
 	struct log_fields lf = LOG_FIELDS_INIT;
@@ -136,7 +136,7 @@ udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
 {
 	if (hdr->version != 2) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_UNSUPPORTED, "v1 header on udp");
+		    FAILURE_HDR_UNSUPPORTED, "v1 header on udp");
 		return (-1);
 	}
 	if (hdr->command == PP_CMD_LOCAL)
@@ -144,13 +144,13 @@ udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
 	if (hdr->action != PP_ACTION_PROXY ||
 	    (hdr->src.ss_family != AF_INET && hdr->src.ss_family != AF_INET6)) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_UNSUPPORTED,
+		    FAILURE_HDR_UNSUPPORTED,
 		    "not an INET or INET6 address");
 		return (-1);
 	}
 	if (hdr->transport != SOCK_DGRAM) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_UNSUPPORTED, "not DGRAM transport");
+		    FAILURE_HDR_UNSUPPORTED, "not DGRAM transport");
 		return (-1);
 	}
 	return (UDP_FLOW_TAG_CLIENT);
@@ -188,12 +188,12 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	hlen = proxy_header_parse(buf, len, &hdr);
 	if (hlen == 0) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_V2, "truncated header");
+		    FAILURE_HDR_V2, "truncated header");
 		return;
 	}
 	if (hlen < 0) {
 		udp_datagram_drop(u, &from->sa,
-		    metrics_header_class((int)-hlen),
+		    failure_class_of_header((int)-hlen),
 		    proxy_header_strerror((enum pp_error)-hlen));
 		return;
 	}
@@ -208,7 +208,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	    reached->sa.sa_family != AF_UNSPEC ? &reached->sa : &u->local.sa,
 	    &src, &spoof, &dst, &why) == -1) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_UNSUPPORTED,
+		    FAILURE_HDR_UNSUPPORTED,
 		    why != NULL ? why : "no target");
 		return;
 	}
@@ -226,7 +226,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	}
 	if (flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
 		udp_datagram_drop(u, &from->sa,
-		    METRICS_HDR_UNSUPPORTED, "not an INET or INET6 address");
+		    FAILURE_HDR_UNSUPPORTED, "not an INET or INET6 address");
 		return;
 	}
 

@@ -30,6 +30,6 @@ void	udp_datagram(struct udp_flow *u, const unsigned char *buf,
 	    const union flow_addr *reached);
 /* A datagram dropped before it was parsed (too large, say): count, log. */
 void	udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
-	    enum metrics_header_class cls, const char *why);
+	    enum failure_class_header cls, const char *why);
 
 #endif

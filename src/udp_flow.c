@@ -106,7 +106,7 @@ udp_flow_listener_ready(struct udp_flow *u)
 		for (i = 0; i < n; i++) {
 			if (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				udp_datagram_drop(u, &b->names[i].sa,
-				    METRICS_HDR_UNSUPPORTED,
+				    FAILURE_HDR_UNSUPPORTED,
 				    "datagram too large");
 				continue;
 			}

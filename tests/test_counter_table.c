@@ -63,10 +63,10 @@ test_counter_table_tcp_line_reads_as_before(void)
 	atomic_store(&live.copy_fallback, 15);
 	atomic_store(&live.dest_denied, 16);
 	atomic_store(&live.port_wait_us, 17);
-	atomic_store(&live.bad_header_by[METRICS_HDR_V1], 18);
+	atomic_store(&live.bad_header_by[FAILURE_HDR_V1], 18);
 	counter_table_read(&tcp_stats_table, &live, &s);
 	CU_ASSERT_EQUAL(s.port_wait_us, 17);
-	CU_ASSERT_EQUAL(s.bad_header_by[METRICS_HDR_V1], 18);
+	CU_ASSERT_EQUAL(s.bad_header_by[FAILURE_HDR_V1], 18);
 	CU_ASSERT(counter_table_log(&tcp_stats_table, &s, line,
 	    sizeof(line)) < sizeof(line));
 	CU_ASSERT_STRING_EQUAL(line, "accepted 1, proxied 2, denied 3, "
@@ -98,9 +98,9 @@ test_counter_table_udp_line_reads_as_before(void)
 	atomic_store(&live.dest_denied, 12);
 	atomic_store(&live.other_lb, 13);
 	atomic_store(&live.lb_moved, 14);
-	atomic_store(&live.bad_header_by[METRICS_HDR_UNSUPPORTED], 15);
+	atomic_store(&live.bad_header_by[FAILURE_HDR_UNSUPPORTED], 15);
 	udp_stats_read(&live, &s);
-	CU_ASSERT_EQUAL(s.bad_header_by[METRICS_HDR_UNSUPPORTED], 15);
+	CU_ASSERT_EQUAL(s.bad_header_by[FAILURE_HDR_UNSUPPORTED], 15);
 	CU_ASSERT(counter_table_log(&udp_stats_table, &s, line,
 	    sizeof(line)) < sizeof(line));
 	CU_ASSERT_STRING_EQUAL(line, "1 datagrams, 2 forwarded, 3 replies, "
@@ -124,8 +124,8 @@ test_counter_table_sums_a_field_exported_twice_once(void)
 	counter_table_add(&udp_stats_table, &sum, &a);
 	CU_ASSERT_EQUAL(sum.denied, 2 * a.denied);
 	CU_ASSERT_EQUAL(sum.datagrams, 2 * a.datagrams);
-	CU_ASSERT_EQUAL(sum.bad_header_by[METRICS_HDR_COUNT - 1],
-	    2 * a.bad_header_by[METRICS_HDR_COUNT - 1]);
+	CU_ASSERT_EQUAL(sum.bad_header_by[FAILURE_HDR_COUNT - 1],
+	    2 * a.bad_header_by[FAILURE_HDR_COUNT - 1]);
 	CU_ASSERT_EQUAL(a.datagrams, 100);
 }
 
@@ -150,7 +150,7 @@ test_counter_table_reads_every_value(void)
 			CU_ASSERT_EQUAL(counter_value(d, &s, k), v++);
 	}
 	CU_ASSERT_EQUAL(v - 100, sizeof(s) / sizeof(uint64_t));
-	CU_ASSERT_EQUAL(s.accept_fail_by[METRICS_ERR_COUNT - 1], v - 1);
+	CU_ASSERT_EQUAL(s.accept_fail_by[FAILURE_ERR_COUNT - 1], v - 1);
 }
 
 /* A line of the largest values fits, and a short buffer is cut safely. */

@@ -58,6 +58,7 @@ main(void)
 	test_crc32c_register();
 	test_duration_register();
 	test_endpoint_register();
+	test_failure_class_register();
 	test_fd_gauge_register();
 	test_flow_table_register();
 	test_frontend_register();

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * test_metrics.c -- failure classes, the text format, and the rendered
+ * test_metrics.c -- the text format, and the rendered
  * families (promtool checks the format end to end in
  * tests/functional/metrics.sh).
  */
@@ -12,7 +12,6 @@
 
 #include <netinet/in.h>
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,47 +29,10 @@
 #include "metrics_text.h"
 #include "options.h"
 #include "pool.h"
-#include "proxy_header.h"
 #include "tcp_frontend.h"
 #include "test_suites.h"
 #include "udp_frontend.h"
 #include "udp_thread.h"
-
-static void
-test_metrics_classes_name_every_header_error(void)
-{
-	int	e;
-
-	CU_ASSERT_EQUAL(metrics_header_class(PP_ERR_SIGNATURE),
-	    METRICS_HDR_NOT_PROXY);
-	CU_ASSERT_EQUAL(metrics_header_class(PP_ERR_V1_PORT), METRICS_HDR_V1);
-	CU_ASSERT_EQUAL(metrics_header_class(PP_ERR_V2_TLV), METRICS_HDR_V2);
-	CU_ASSERT_EQUAL(metrics_header_class(PP_ERR_V2_CRC),
-	    METRICS_HDR_CHECKSUM);
-	for (e = 1; e < PP_ERR_COUNT; e++)
-		CU_ASSERT(metrics_header_class(e) != METRICS_HDR_UNSUPPORTED);
-	CU_ASSERT_STRING_EQUAL(metrics_header_class_name(METRICS_HDR_NOT_PROXY),
-	    "not_proxy");
-	CU_ASSERT_STRING_EQUAL(metrics_header_class_name(METRICS_HDR_COUNT),
-	    "other");
-}
-
-static void
-test_metrics_classes_group_errno_values(void)
-{
-	CU_ASSERT_EQUAL(metrics_errno_class(ECONNREFUSED), METRICS_ERR_REFUSED);
-	CU_ASSERT_EQUAL(metrics_errno_class(ETIMEDOUT), METRICS_ERR_TIMEOUT);
-	CU_ASSERT_EQUAL(metrics_errno_class(EHOSTUNREACH),
-	    METRICS_ERR_UNREACHABLE);
-	CU_ASSERT_EQUAL(metrics_errno_class(EADDRINUSE), METRICS_ERR_ADDRESS);
-	CU_ASSERT_EQUAL(metrics_errno_class(EMFILE), METRICS_ERR_FD_LIMIT);
-	CU_ASSERT_EQUAL(metrics_errno_class(ENFILE), METRICS_ERR_FD_LIMIT);
-	CU_ASSERT_EQUAL(metrics_errno_class(ENOBUFS), METRICS_ERR_MEMORY);
-	CU_ASSERT_EQUAL(metrics_errno_class(EPERM), METRICS_ERR_PERMISSION);
-	CU_ASSERT_EQUAL(metrics_errno_class(EIO), METRICS_ERR_OTHER);
-	CU_ASSERT_STRING_EQUAL(metrics_errno_class_name(METRICS_ERR_FD_LIMIT),
-	    "fd_limit");
-}
 
 static void
 test_metrics_text_escapes_label_values(void)
@@ -298,10 +260,10 @@ test_metrics_render_tcp_sums_each_address(void)
 	atomic_store(&l[1].cs.stats.active, 3);
 	atomic_store(&l[2].cs.stats.proxied, 12345);
 	atomic_store(&l[3].cs.stats.proxied, 5);
-	atomic_store(&l[3].cs.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 3);
-	atomic_store(&l[2].cs.stats.bad_header_by[METRICS_HDR_NOT_PROXY], 1);
-	atomic_store(&l[3].cs.stats.backend_fail_by[METRICS_ERR_REFUSED], 4);
-	atomic_store(&l[2].cs.stats.accept_fail_by[METRICS_ERR_FD_LIMIT], 5);
+	atomic_store(&l[3].cs.stats.bad_header_by[FAILURE_HDR_NOT_PROXY], 3);
+	atomic_store(&l[2].cs.stats.bad_header_by[FAILURE_HDR_NOT_PROXY], 1);
+	atomic_store(&l[3].cs.stats.backend_fail_by[FAILURE_ERR_REFUSED], 4);
+	atomic_store(&l[2].cs.stats.accept_fail_by[FAILURE_ERR_FD_LIMIT], 5);
 	atomic_store(&l[3].cs.stats.bytes_out, 1ULL << 40);
 	atomic_store(&l[2].cs.stats.bytes_out, 1);
 	atomic_store(&l[3].cs.stats.copy_fallback, 3);
@@ -386,7 +348,7 @@ test_metrics_render_udp_sums_each_address(void)
 	atomic_store(&c[0]->other_lb, 2);
 	atomic_store(&c[1]->flows, 3);
 	atomic_store(&c[3]->dest_denied, 11);
-	atomic_store(&c[3]->bad_header_by[METRICS_HDR_UNSUPPORTED], 5);
+	atomic_store(&c[3]->bad_header_by[FAILURE_HDR_UNSUPPORTED], 5);
 	atomic_store(&c[0]->lb_moved, 12);
 	render(&fx.src, &b);
 
@@ -503,10 +465,6 @@ test_metrics_register(void)
 {
 	CU_pSuite	s = test_suite_add("metrics");
 
-	test_add(s, "classes name every header error",
-	    test_metrics_classes_name_every_header_error);
-	test_add(s, "classes group errno values",
-	    test_metrics_classes_group_errno_values);
 	test_add(s, "text escapes label values",
 	    test_metrics_text_escapes_label_values);
 	test_add(s, "text buffer grows", test_metrics_text_buffer_grows);

@@ -18,6 +18,7 @@ void	test_counter_table_register(void);
 void	test_options_register(void);
 void	test_crc32c_register(void);
 void	test_duration_register(void);
+void	test_failure_class_register(void);
 void	test_fd_gauge_register(void);
 void	test_flow_table_register(void);
 void	test_frontend_register(void);
