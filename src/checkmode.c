@@ -37,7 +37,7 @@
 
 #include "addr.h"
 #include "allowlist.h"
-#include "budget.h"
+#include "capacity.h"
 #include "checkmode.h"
 #include "endpoint.h"
 #include "frontend.h"

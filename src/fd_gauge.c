@@ -22,7 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 
-#include "budget.h"
+#include "capacity.h"
 #include "fd_gauge.h"
 
 #define FD_GAUGE_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
+#include "capacity.h"
 #include "counter_table.h"
 #include "duration.h"
 #include "endpoint.h"

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "budget.h"
+#include "capacity.h"
 #include "endpoint.h"
 #include "handover.h"
 #include "log.h"

@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "budget.h"
+#include "capacity.h"
 #include "fd_gauge.h"
 #include "test_suites.h"
 

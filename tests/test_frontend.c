@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "budget.h"
+#include "capacity.h"
 #include "endpoint.h"
 #include "frontend.h"
 #include "options.h"

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "budget.h"
+#include "capacity.h"
 
 size_t
 budget_conns_by_fds(size_t nofile, size_t min_pipes, size_t listen_fds)

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "budget.h"
+#include "capacity.h"
 #include "test_suites.h"
 
 static void

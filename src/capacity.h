@@ -9,8 +9,8 @@
  * once the listening sockets and their threads have theirs; how many
  * UDP flows fit in the descriptors; and when a pipe may be made.
  */
-#ifndef MMPROXYD_BUDGET_H
-#define MMPROXYD_BUDGET_H
+#ifndef MMPROXYD_CAPACITY_H
+#define MMPROXYD_CAPACITY_H
 
 #include <stddef.h>
 
