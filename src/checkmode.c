@@ -202,16 +202,16 @@ checkmode_budget(struct checkmode *c, const struct options *opts,
 		    strerror(errno));
 		return;
 	}
-	switch (budget_listeners_fit((size_t)rl.rlim_max, budget_tasks(),
+	switch (capacity_listeners_fit((size_t)rl.rlim_max, capacity_tasks(),
 	    nsockets, frontend_kind(opts)->fds_per_socket, &need)) {
-	case BUDGET_SHORT_FDS:
+	case CAPACITY_SHORT_FDS:
 		checkmode_problem(c, "%zu listening socket%s need at least "
 		    "%zu file descriptors but the limit is %llu (raise it with "
 		    "ulimit -n or LimitNOFILE=)", nsockets,
 		    nsockets == 1 ? "" : "s", need,
 		    (unsigned long long)rl.rlim_max);
 		break;
-	case BUDGET_SHORT_TASKS:
+	case CAPACITY_SHORT_TASKS:
 		checkmode_problem(c, "%zu listening socket%s need a thread "
 		    "each, at least %zu in all, more than the task limit "
 		    "leaves (raise TasksMax=, the cgroup's pids.max or ulimit "

@@ -8,7 +8,7 @@
  * Two relaxed atomics and no lock: the acceptors bump conns, relays bump
  * pipes, and every check reads both. A check that races a change may see
  * one count a moment old; that costs one pipe too few or too many beside
- * a mark that keeps BUDGET_PIPE_BURST connections' worth free, never an
+ * a mark that keeps CAPACITY_PIPE_BURST connections' worth free, never an
  * fd. A pipe is counted before pipe2() runs, so racing relays cannot
  * together make more than the mark allows; a pipe is given back under
  * pressure only through a compare-and-swap that still sees the pressure,
@@ -76,17 +76,17 @@ fd_gauge_conn_close(struct fd_gauge *g)
 static size_t
 fd_gauge_used(const struct fd_gauge *g, size_t conns, size_t pipes)
 {
-	return (g->fixed + conns * BUDGET_FDS_PER_CONN +
-	    pipes * BUDGET_FDS_PER_PIPE);
+	return (g->fixed + conns * CAPACITY_FDS_PER_CONN +
+	    pipes * CAPACITY_FDS_PER_PIPE);
 }
 
 /* fds free beyond the low-water mark with conns and pipes counted. */
 static long long
 fd_gauge_spare(const struct fd_gauge *g, size_t conns, size_t pipes)
 {
-	return ((long long)budget_fds_free(g->nofile,
+	return ((long long)capacity_fds_free(g->nofile,
 	    fd_gauge_used(g, conns, pipes)) -
-	    (long long)budget_pipe_low_water(g->listen_sockets, g->max_conns,
+	    (long long)capacity_pipe_low_water(g->listen_sockets, g->max_conns,
 	    conns));
 }
 
@@ -94,7 +94,7 @@ fd_gauge_spare(const struct fd_gauge *g, size_t conns, size_t pipes)
 static int
 fd_gauge_fits(const struct fd_gauge *g, size_t conns, size_t pipes)
 {
-	return (fd_gauge_spare(g, conns, pipes) >= BUDGET_FDS_PER_PIPE);
+	return (fd_gauge_spare(g, conns, pipes) >= CAPACITY_FDS_PER_PIPE);
 }
 
 int
@@ -154,6 +154,6 @@ fd_gauge_in_use(struct fd_gauge *g)
 size_t
 fd_gauge_low_water(struct fd_gauge *g)
 {
-	return (budget_pipe_low_water(g->listen_sockets, g->max_conns,
+	return (capacity_pipe_low_water(g->listen_sockets, g->max_conns,
 	    FD_GAUGE_GET(g->conns)));
 }

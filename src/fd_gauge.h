@@ -10,7 +10,7 @@
  * for moments: a connection reading its header holds one socket, not
  * two, but an accepted socket is not counted until it is listed, nor
  * after it is unlisted, just before it is closed; the low-water mark
- * holds those (see budget.h). It decides whether a pipe may be made now.
+ * holds those (see capacity.h). It decides whether a pipe may be made now.
  */
 #ifndef MMPROXYD_FD_GAUGE_H
 #define MMPROXYD_FD_GAUGE_H

@@ -47,7 +47,8 @@ struct frontend_env {
 struct frontend_ops {
 	const char	*name;		/* "tcp", "udp": in logs and -t */
 	int		 socktype;	/* of its listening sockets */
-	size_t		 fds_per_socket;	/* with its thread (budget.h) */
+	/* A listening socket's fds, with its thread's (capacity.h). */
+	size_t		 fds_per_socket;
 
 	/*
 	 * Settle the limits (-max-conns, -max-flows) against env's, then

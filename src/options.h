@@ -26,9 +26,9 @@
 /* Like Go's 15 s; a dead peer is let go after 5 x 15 s (net_keepalive). */
 #define OPTIONS_DEFAULT_KEEPALIVE	15
 #define OPTIONS_MAX_KEEPALIVE_MS	(32767L * 1000)	/* TCP_KEEPIDLE's */
-/* 0 means: as many as the fd limit allows, at most 65536 (budget.h). */
+/* 0 means: as many as the fd limit allows, at most 65536 (capacity.h). */
 #define OPTIONS_DEFAULT_MAX_FLOWS	0
-/* 0 means: as many as the fd and task limits allow (budget.h). */
+/* 0 means: as many as the fd and task limits allow (capacity.h). */
 #define OPTIONS_DEFAULT_MAX_CONNS	0
 #define OPTIONS_DEFAULT_LISTENERS	1
 #define OPTIONS_MAX_LISTENERS		1024

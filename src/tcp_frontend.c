@@ -66,34 +66,34 @@ tcp_frontend_new(const struct frontend_env *env)
 
 /*
  * -max-conns, or as many as the fd and task limits allow (at most
- * BUDGET_MAX_CONNS_DEFAULT); warn when a limit is lower than asked.
+ * CAPACITY_MAX_CONNS_DEFAULT); warn when a limit is lower than asked.
  */
 static void
 tcp_frontend_max_conns(struct tcp_frontend *t)
 {
 	const struct options	*opts = t->fe.env.opts;
-	struct budget_conns	 bc;
-	size_t			 tasks = budget_tasks();
+	struct capacity_conns	 cc;
+	size_t			 tasks = capacity_tasks();
 
-	budget_conns_plan(&bc, (size_t)opts->max_conns,
-	    BUDGET_MAX_CONNS_DEFAULT, t->fe.env.nofile, tasks,
+	capacity_conns_plan(&cc, (size_t)opts->max_conns,
+	    CAPACITY_MAX_CONNS_DEFAULT, t->fe.env.nofile, tasks,
 	    (size_t)t->fe.nsocks, TCP_FRONTEND_BUFPIPES_IDLE);
-	if (bc.want > bc.by_fds && opts->max_conns != 0)
+	if (cc.want > cc.by_fds && opts->max_conns != 0)
 		log_warnx("-max-conns %d needs about %zu file descriptors "
 		    "but the limit is %llu: at most %zu connections fit "
 		    "(raise the limit with ulimit -n or LimitNOFILE=)",
-		    opts->max_conns, bc.want_fds,
-		    (unsigned long long)t->fe.env.nofile, bc.by_fds);
-	if (bc.want > bc.by_tasks)
+		    opts->max_conns, cc.want_fds,
+		    (unsigned long long)t->fe.env.nofile, cc.by_fds);
+	if (cc.want > cc.by_tasks)
 		log_warnx("%s%zu needs %zu threads but the task limit "
 		    "(TasksMax=, the cgroup's pids.max or ulimit -u) leaves "
 		    "%zu: %s %zu connections (raise TasksMax= to %zu)",
 		    opts->max_conns != 0 ? "-max-conns " :
-		    "default -max-conns ", bc.want, bc.want_threads, tasks,
+		    "default -max-conns ", cc.want, cc.want_threads, tasks,
 		    opts->max_conns != 0 ? "at most" : "capped at",
-		    bc.by_tasks, bc.want_tasks);
-	t->max_conns = bc.max;
-	t->fit = bc.fit;
+		    cc.by_tasks, cc.want_tasks);
+	t->max_conns = cc.max;
+	t->fit = cc.fit;
 }
 
 /* Socket k listens on endpoint k / -listeners: copies sit side by side. */
@@ -123,7 +123,7 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 
 /*
  * Before the first connection: what is open now (listeners, -metrics,
- * stdio) stays open; pipes may use what connections leave (budget.h).
+ * stdio) stays open; pipes may use what connections leave (capacity.h).
  * Without /proc, the reserve the default -max-conns assumes.
  */
 static void
@@ -133,8 +133,8 @@ tcp_frontend_init_gauge(struct tcp_frontend *t)
 
 	if (fd_gauge_count_open(&open_now) == -1) {
 		log_warn("cannot count open fds in /proc/self/fd, assuming %zu",
-		    BUDGET_FD_RESERVE + socks);
-		open_now = BUDGET_FD_RESERVE + socks;
+		    CAPACITY_FD_RESERVE + socks);
+		open_now = CAPACITY_FD_RESERVE + socks;
 	}
 	fd_gauge_init(&t->gauge, t->fe.env.nofile, open_now, socks,
 	    t->max_conns);
@@ -339,7 +339,7 @@ tcp_frontend_free(struct frontend *fe)
 const struct frontend_ops tcp_frontend_ops = {
 	.name = "tcp",
 	.socktype = SOCK_STREAM,
-	.fds_per_socket = BUDGET_FDS_PER_TCP_LISTENER,
+	.fds_per_socket = CAPACITY_FDS_PER_TCP_LISTENER,
 	.open = tcp_frontend_open,
 	.start = tcp_frontend_start,
 	.go = tcp_frontend_go,

@@ -18,7 +18,7 @@
 #include "tcp_bufpipe.h"
 #include "pool.h"
 
-/* Pipes the idle bufpipes keep: set aside in the fd budget (budget.h). */
+/* Pipes the idle bufpipes keep: set aside in the fd budget (capacity.h). */
 #define TCP_FRONTEND_BUFPIPES_IDLE	64
 
 struct listener;

@@ -64,7 +64,7 @@ udp_frontend_new(const struct frontend_env *env)
 
 /*
  * -max-flows, or as many as the fd limit allows (at most
- * BUDGET_MAX_FLOWS_DEFAULT per socket), so that a full table evicts its
+ * CAPACITY_MAX_FLOWS_DEFAULT per socket), so that a full table evicts its
  * least recently active flow instead of failing new ones with EMFILE.
  * With -listen-transparent a flow may hold a reply socket as well. Set
  * in the options before any thread starts: read-only from then on.
@@ -73,28 +73,28 @@ static void
 udp_frontend_max_flows(struct udp_frontend *u)
 {
 	struct options		*opts = u->fe.env.opts;
-	struct budget_flows	 bf;
+	struct capacity_flows	 cf;
 	size_t			 socks = (size_t)u->fe.nsocks;
 	unsigned long long	 nofile = u->fe.env.nofile;
 
-	budget_flows_plan(&bf, (size_t)opts->max_flows,
-	    BUDGET_MAX_FLOWS_DEFAULT, u->fe.env.nofile, socks,
+	capacity_flows_plan(&cf, (size_t)opts->max_flows,
+	    CAPACITY_MAX_FLOWS_DEFAULT, u->fe.env.nofile, socks,
 	    opts->listen_transparent ? 2 : 1);
-	if (opts->max_flows == 0 && bf.max < bf.want)
+	if (opts->max_flows == 0 && cf.max < cf.want)
 		log_info("default -max-flows %d lowered to %zu by the fd "
 		    "limit of %llu (LimitNOFILE=%zu or ulimit -n %zu "
-		    "allows all)", BUDGET_MAX_FLOWS_DEFAULT, bf.max, nofile,
-		    bf.want_fds, bf.want_fds);
-	else if (opts->max_flows != 0 && bf.want > bf.fit)
+		    "allows all)", CAPACITY_MAX_FLOWS_DEFAULT, cf.max, nofile,
+		    cf.want_fds, cf.want_fds);
+	else if (opts->max_flows != 0 && cf.want > cf.fit)
 		log_warnx("-max-flows %d on %zu socket%s needs about %zu file "
 		    "descriptors but the limit is %llu: new flows will fail "
 		    "with EMFILE past about %zu per socket (raise "
 		    "LimitNOFILE= or ulimit -n to %zu, or lower -max-flows "
 		    "to %zu or 0 for the default)", opts->max_flows, socks,
-		    socks == 1 ? "" : "s", bf.want_fds, nofile, bf.fit,
-		    bf.want_fds, bf.fit);
+		    socks == 1 ? "" : "s", cf.want_fds, nofile, cf.fit,
+		    cf.want_fds, cf.fit);
 	/* At most 65,536, or what an int -max-flows asked. */
-	opts->max_flows = (int)bf.max;
+	opts->max_flows = (int)cf.max;
 }
 
 /* Every socket is bound before any thread starts. */
@@ -328,7 +328,7 @@ udp_frontend_free(struct frontend *fe)
 const struct frontend_ops udp_frontend_ops = {
 	.name = "udp",
 	.socktype = SOCK_DGRAM,
-	.fds_per_socket = BUDGET_FDS_PER_UDP_LISTENER,
+	.fds_per_socket = CAPACITY_FDS_PER_UDP_LISTENER,
 	.open = udp_frontend_open,
 	.start = udp_frontend_start,
 	.go = udp_frontend_go,

@@ -142,7 +142,7 @@ test_fd_gauge_racing_takers_never_pass_the_mark(void)
 	int		i;
 
 	/* Room for exactly 2 pipes. */
-	fd_gauge_init(&g, 10 + 145 + 2 * BUDGET_FDS_PER_PIPE, 10, 1, 1000);
+	fd_gauge_init(&g, 10 + 145 + 2 * CAPACITY_FDS_PER_PIPE, 10, 1, 1000);
 	r.g = &g;
 	atomic_init(&r.made, 0);
 	atomic_init(&r.most, 0);

@@ -42,11 +42,11 @@ test_frontend_each_kind_sets_every_operation(void)
 	CU_ASSERT_STRING_EQUAL(tcp_frontend_ops.name, "tcp");
 	CU_ASSERT_EQUAL(tcp_frontend_ops.socktype, SOCK_STREAM);
 	CU_ASSERT_EQUAL(tcp_frontend_ops.fds_per_socket,
-	    BUDGET_FDS_PER_TCP_LISTENER);
+	    CAPACITY_FDS_PER_TCP_LISTENER);
 	CU_ASSERT_STRING_EQUAL(udp_frontend_ops.name, "udp");
 	CU_ASSERT_EQUAL(udp_frontend_ops.socktype, SOCK_DGRAM);
 	CU_ASSERT_EQUAL(udp_frontend_ops.fds_per_socket,
-	    BUDGET_FDS_PER_UDP_LISTENER);
+	    CAPACITY_FDS_PER_UDP_LISTENER);
 }
 
 /* -p's kind, with a socket per copy (-listeners) of every port. */

@@ -51,7 +51,7 @@ main(void)
 	}
 	test_addr_register();
 	test_allowlist_register();
-	test_budget_register();
+	test_capacity_register();
 	test_checkmode_register();
 	test_counter_table_register();
 	test_options_register();

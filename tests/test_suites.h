@@ -12,7 +12,7 @@
 
 void	test_addr_register(void);
 void	test_allowlist_register(void);
-void	test_budget_register(void);
+void	test_capacity_register(void);
 void	test_checkmode_register(void);
 void	test_counter_table_register(void);
 void	test_options_register(void);

@@ -24,7 +24,7 @@
 #include "test_suites.h"
 
 /* Mark with one listener and no connection to come: 16 + 1. */
-#define TEST_BUFPIPE_MARK	(BUDGET_FD_TRANSIENT + 1)
+#define TEST_BUFPIPE_MARK	(CAPACITY_FD_TRANSIENT + 1)
 
 static struct fd_gauge	roomy;
 
@@ -202,7 +202,8 @@ test_tcp_bufpipe_refuses_a_pipe_at_the_mark_but_still_copies(void)
 	char			buf[4];
 
 	/* Room for two pipes above the mark. */
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * BUDGET_FDS_PER_PIPE, 0, 1, 0);
+	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE, 0, 1,
+	    0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 0, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &b) == 0);
@@ -245,7 +246,8 @@ test_tcp_bufpipe_gives_pipes_back_idle_ones_first(void)
 	struct tcp_bufpipe	a, b;
 	int			a_r, b_r;
 
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * BUDGET_FDS_PER_PIPE, 0, 1, 0);
+	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE, 0, 1,
+	    0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 4, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &b) == 0);
@@ -289,7 +291,7 @@ test_tcp_bufpipe_put_sheds_a_pipe_while_fds_are_short(void)
 	struct tcp_bufpipe	a, again;
 	int			a_r;
 
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + BUDGET_FDS_PER_PIPE, 0, 1, 0);
+	fd_gauge_init(&g, TEST_BUFPIPE_MARK + CAPACITY_FDS_PER_PIPE, 0, 1, 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 4, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_need_pipe(&pool, &a) == 0);
