@@ -39,7 +39,7 @@
 #include "target.h"
 #include "udp_datagram.h"
 #include "udp_flowsock.h"
-#include "udp_thread.h"
+#include "udp_thread_state.h"
 
 void
 udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,

@@ -7,7 +7,7 @@
  *
  * One thread per listening socket owns everything it touches: the
  * listener, its flow table, every flow and reply socket, its epoll and its
- * buffers (udp_thread.h). No lock is taken. Other threads reach it only
+ * buffers (udp_thread_state.h). No lock is taken. Other threads reach it only
  * through the eventfd that udp_flow_stop() writes and through the
  * counters and the failed flag, which are atomics.
  *
@@ -45,7 +45,7 @@
 #include "udp_flow.h"
 #include "udp_flowsock.h"
 #include "udp_steer.h"
-#include "udp_thread.h"
+#include "udp_thread_state.h"
 
 /* Batches per wakeup on one socket before the others get a turn. */
 #define UDP_FLOW_ROUNDS		8

@@ -27,7 +27,7 @@
 #include "log.h"
 #include "net.h"
 #include "udp_flowsock.h"
-#include "udp_thread.h"
+#include "udp_thread_state.h"
 
 void
 udp_flowsock_close(struct udp_flow *u, struct flow *f, const char *why)

@@ -36,7 +36,7 @@
 #include "log.h"
 #include "net.h"
 #include "udp_reply.h"
-#include "udp_thread.h"
+#include "udp_thread_state.h"
 
 void
 udp_reply_init(struct udp_reply_set *s)

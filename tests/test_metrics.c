@@ -32,7 +32,7 @@
 #include "tcp_frontend.h"
 #include "test_suites.h"
 #include "udp_frontend.h"
-#include "udp_thread.h"
+#include "udp_thread_state.h"
 
 static void
 test_metrics_text_escapes_label_values(void)

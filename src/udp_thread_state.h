@@ -3,16 +3,16 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * udp_thread.h -- one UDP thread's state (struct udp_flow), shared by the
- * udp_*.c files that serve it and by no other module.
+ * udp_thread_state.h -- one UDP thread's state (struct udp_flow),
+ * shared by the udp_*.c files that serve it and by no other module.
  *
  * The thread owns everything here but the counters and failed, which
  * other threads read, handover and evfd, which udp_flow_handover() and
  * udp_flow_stop() write, and the epoll set, which udp_flow_resume() adds
  * the listener to. No lock.
  */
-#ifndef MMPROXYD_UDP_THREAD_H
-#define MMPROXYD_UDP_THREAD_H
+#ifndef MMPROXYD_UDP_THREAD_STATE_H
+#define MMPROXYD_UDP_THREAD_STATE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
