@@ -4,7 +4,7 @@
  */
 /*
  * endpoint.h -- the listening ports, one struct endpoint each, expanded
- * from -l, -4 and -6 (pure). Every listener and UDP flow thread reads its
+ * from -l, -4 and -6 (pure). Every listener and UDP thread reads its
  * targets from its endpoint, not from the options.
  */
 #ifndef MMPROXYD_ENDPOINT_H

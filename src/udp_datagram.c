@@ -42,7 +42,7 @@
 #include "udp_thread_state.h"
 
 void
-udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
+udp_datagram_drop(struct udp_thread *u, const struct sockaddr *from,
     enum failure_class_header cls, const char *why)
 {
 	char		buf[ADDR_STRLEN];
@@ -51,7 +51,7 @@ udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
 
 	UDP_STATS_INC(&u->st, bad_header);
 	UDP_STATS_INC(&u->st, bad_header_by[cls]);
-	if ((n = udp_flow_log_due(u, &u->log_bad)) == 0)
+	if ((n = udp_thread_log_due(u, &u->log_bad)) == 0)
 		return;
 	lf.lb = addr_format(from, buf, sizeof(buf));
 	lf.reason = why;
@@ -62,7 +62,7 @@ udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
 
 /* -dynamic-destination to a destination outside the list: counted. */
 static void
-udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
+udp_datagram_dest_denied(struct udp_thread *u, const union flow_addr *from,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
@@ -71,7 +71,7 @@ udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
 	uint64_t		 n;
 
 	UDP_STATS_INC(&u->st, dest_denied);
-	if ((n = udp_flow_log_due(u, &u->log_dest_denied)) == 0)
+	if ((n = udp_thread_log_due(u, &u->log_dest_denied)) == 0)
 		return;
 	lf.lb = addr_format(&from->sa, lbuf, sizeof(lbuf));
 	lf.client = addr_format(src, cbuf, sizeof(cbuf));
@@ -87,7 +87,7 @@ udp_datagram_dest_denied(struct udp_flow *u, const union flow_addr *from,
  * another once f's has been silent long enough (f then moves to it).
  */
 static int
-udp_datagram_owner(struct udp_flow *u, struct flow *f,
+udp_datagram_owner(struct udp_thread *u, struct flow *f,
     const union flow_addr *from)
 {
 	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
@@ -104,7 +104,7 @@ udp_datagram_owner(struct udp_flow *u, struct flow *f,
 		UDP_STATS_INC(&u->st, lb_moved);
 	else
 		UDP_STATS_INC(&u->st, other_lb);
-	if ((n = udp_flow_log_due(u, moved ? &u->log_lb_moved :
+	if ((n = udp_thread_log_due(u, moved ? &u->log_lb_moved :
 	    &u->log_other_lb)) == 0)
 		return (moved);
 	flow_table_key_addr(&f->key, &client);
@@ -131,7 +131,7 @@ udp_datagram_owner(struct udp_flow *u, struct flow *f,
  * over DGRAM with INET or INET6 addresses, and LOCAL, are served.
  */
 static int
-udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
+udp_datagram_tag(struct udp_thread *u, const struct pp_header *hdr,
     const union flow_addr *from)
 {
 	if (hdr->version != 2) {
@@ -157,7 +157,7 @@ udp_datagram_tag(struct udp_flow *u, const struct pp_header *hdr,
 }
 
 void
-udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
+udp_datagram(struct udp_thread *u, const unsigned char *buf, size_t len,
     const union flow_addr *from, const union flow_addr *reached)
 {
 	struct pp_header	 hdr;
@@ -174,7 +174,7 @@ udp_datagram(struct udp_flow *u, const unsigned char *buf, size_t len,
 	UDP_STATS_INC(&u->st, datagrams);
 	if (!allowlist_allows(u->allow, &from->sa)) {
 		UDP_STATS_INC(&u->st, denied);
-		if ((n = udp_flow_log_due(u, &u->log_denied)) != 0) {
+		if ((n = udp_thread_log_due(u, &u->log_denied)) != 0) {
 			lf.lb = addr_format(&from->sa, buf1, sizeof(buf1));
 			lf.reason = "not in the allowed subnets";
 			log_conn_f(LOG_V_ERRORS, &lf, "udp %d: denied %" PRIu64

@@ -17,7 +17,7 @@
 #include "flow_table.h"
 #include "failure_class.h"
 
-struct udp_flow;
+struct udp_thread;
 
 /*
  * The datagram [buf, len) from from: its sender must be allowed and it
@@ -25,11 +25,11 @@ struct udp_flow;
  * payload goes on by its flow's socket, opened now if need be. reached is
  * where it was sent, NULL when the listener does not learn that.
  */
-void	udp_datagram(struct udp_flow *u, const unsigned char *buf,
+void	udp_datagram(struct udp_thread *u, const unsigned char *buf,
 	    size_t len, const union flow_addr *from,
 	    const union flow_addr *reached);
 /* A datagram dropped before it was parsed (too large, say): count, log. */
-void	udp_datagram_drop(struct udp_flow *u, const struct sockaddr *from,
+void	udp_datagram_drop(struct udp_thread *u, const struct sockaddr *from,
 	    enum failure_class_header cls, const char *why);
 
 #endif

@@ -30,7 +30,7 @@
 #include "udp_thread_state.h"
 
 void
-udp_flowsock_close(struct udp_flow *u, struct flow *f, const char *why)
+udp_flowsock_close(struct udp_thread *u, struct flow *f, const char *why)
 {
 	union flow_addr	client;
 	char		buf[ADDR_STRLEN], tbuf[ADDR_STRLEN];
@@ -55,7 +55,7 @@ udp_flowsock_close(struct udp_flow *u, struct flow *f, const char *why)
 
 /* Make room for one flow by closing the least recently used. */
 static void
-udp_flowsock_evict(struct udp_flow *u)
+udp_flowsock_evict(struct udp_thread *u)
 {
 	struct flow	*f;
 	union flow_addr	 client;
@@ -66,7 +66,7 @@ udp_flowsock_evict(struct udp_flow *u)
 	if ((f = flow_table_oldest(&u->table)) == NULL)
 		return;
 	UDP_STATS_INC(&u->st, evicted);
-	if ((n = udp_flow_log_due(u, &u->log_evict)) != 0) {
+	if ((n = udp_thread_log_due(u, &u->log_evict)) != 0) {
 		flow_table_key_addr(&f->key, &client);
 		lf.client = addr_format(&client.sa, buf, sizeof(buf));
 		lf.reason = "evicted";
@@ -79,7 +79,7 @@ udp_flowsock_evict(struct udp_flow *u)
 
 /* A new flow's socket could not be had: count, and maybe say why. */
 static void
-udp_flowsock_fail(struct udp_flow *u, const char *what,
+udp_flowsock_fail(struct udp_thread *u, const char *what,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	char		sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
@@ -87,7 +87,7 @@ udp_flowsock_fail(struct udp_flow *u, const char *what,
 	uint64_t	n;
 
 	UDP_STATS_INC(&u->st, flow_fail);
-	if ((n = udp_flow_log_due(u, &u->log_open)) == 0)
+	if ((n = udp_thread_log_due(u, &u->log_open)) == 0)
 		return;
 	lf.client = addr_format(src, sbuf, sizeof(sbuf));
 	lf.target = addr_format(dst, dbuf, sizeof(dbuf));
@@ -97,7 +97,7 @@ udp_flowsock_fail(struct udp_flow *u, const char *what,
 }
 
 struct flow *
-udp_flowsock_open(struct udp_flow *u, const struct flow_key *key,
+udp_flowsock_open(struct udp_thread *u, const struct flow_key *key,
     const struct sockaddr *src, int spoof, const struct sockaddr *dst)
 {
 	struct epoll_event	 ev;
@@ -153,7 +153,7 @@ udp_flowsock_open(struct udp_flow *u, const struct flow_key *key,
 }
 
 void
-udp_flowsock_forward(struct udp_flow *u, struct flow *f, const void *p,
+udp_flowsock_forward(struct udp_thread *u, struct flow *f, const void *p,
     size_t len)
 {
 	ssize_t		n;
@@ -175,14 +175,14 @@ udp_flowsock_forward(struct udp_flow *u, struct flow *f, const void *p,
 			break;
 	}
 	UDP_STATS_INC(&u->st, send_fail);
-	if ((failures = udp_flow_log_due(u, &u->log_send)) != 0)
+	if ((failures = udp_thread_log_due(u, &u->log_send)) != 0)
 		log_conn_warn(LOG_V_ERRORS, "udp %d: send to backend "
 		    "(%" PRIu64 " datagram(s) not sent since the last line)",
 		    u->id, failures);
 }
 
 int
-udp_flowsock_expire(struct udp_flow *u)
+udp_flowsock_expire(struct udp_thread *u)
 {
 	struct flow	*f;
 	uint64_t	 due;

@@ -16,7 +16,7 @@
 
 #include "flow_table.h"
 
-struct udp_flow;
+struct udp_thread;
 
 /*
  * A new flow for key: a socket from src (spoofed when spoof is set, else
@@ -24,19 +24,19 @@ struct udp_flow;
  * used flow is closed first when the table is full. Returns the entry, or
  * NULL after counting and logging.
  */
-struct flow	*udp_flowsock_open(struct udp_flow *u,
+struct flow	*udp_flowsock_open(struct udp_thread *u,
 		    const struct flow_key *key, const struct sockaddr *src,
 		    int spoof, const struct sockaddr *dst);
 /* Close and forget f; why goes to the -v 2 line. */
-void		 udp_flowsock_close(struct udp_flow *u, struct flow *f,
+void		 udp_flowsock_close(struct udp_thread *u, struct flow *f,
 		    const char *why);
 /* Send one payload on f's connected socket; UDP drops what cannot go. */
-void		 udp_flowsock_forward(struct udp_flow *u, struct flow *f,
+void		 udp_flowsock_forward(struct udp_thread *u, struct flow *f,
 		    const void *p, size_t len);
 /*
  * Close the flows idle for -close-after at u->now. Returns the ms until
  * the next is due, or -1 (no flow: epoll may sleep for ever).
  */
-int		 udp_flowsock_expire(struct udp_flow *u);
+int		 udp_flowsock_expire(struct udp_thread *u);
 
 #endif

@@ -4,7 +4,7 @@
  */
 /*
  * udp_frontend.c -- the UDP front end: -max-flows from the fd limit, the
- * sockets, one thread each (udp_flow.c), and the hot upgrade's hand-off,
+ * sockets, one thread each (udp_thread.c), and the hot upgrade's hand-off,
  * in which our threads stop reading before the new generation starts.
  *
  * The main thread owns all of it; the threads own their flows.
@@ -31,7 +31,7 @@
 #include "metrics_render.h"
 #include "net.h"
 #include "options.h"
-#include "udp_flow.h"
+#include "udp_thread.h"
 #include "udp_frontend.h"
 #include "udp_stats.h"
 
@@ -143,7 +143,7 @@ udp_frontend_start_threads(struct udp_frontend *u, int paused)
 	int			 k, rc;
 
 	for (k = 0; k < u->fe.nsocks; k++)
-		if ((rc = udp_flow_start(env->opts,
+		if ((rc = udp_thread_start(env->opts,
 		    &env->endpoints[k / env->opts->listeners], env->allow, k,
 		    u->fds[k], paused, &u->threads[k])) != 0)
 			fatalx("udp flow thread: %s", strerror(rc));
@@ -163,7 +163,7 @@ udp_frontend_go(struct frontend *fe)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		if (udp_flow_resume(u->threads[k]) == -1)
+		if (udp_thread_resume(u->threads[k]) == -1)
 			fatal("udp %d: epoll_ctl", k);
 }
 
@@ -174,7 +174,7 @@ udp_frontend_listen_socks(struct frontend *fe, struct handover_sock *v)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		udp_flow_handover_sock(u->threads[k], &v[k]);
+		udp_thread_handover_sock(u->threads[k], &v[k]);
 }
 
 /* Copies of the sockets, in case the hand-over fails; or NULL. */
@@ -199,7 +199,7 @@ udp_frontend_dup(struct udp_frontend *u)
 /*
  * Every thread stops reading its socket, so that no client's datagrams
  * are split between generations, and lingers on for its flows' replies
- * (udp_flow_handover). Copies of the sockets are kept: joining a thread
+ * (udp_thread_handover). Copies of the sockets are kept: joining a thread
  * closes its socket, and the new generation may yet vanish.
  */
 static void
@@ -211,9 +211,9 @@ udp_frontend_hand_off(struct frontend *fe)
 
 	u->kept = udp_frontend_dup(u);
 	for (k = 0; k < fe->nsocks; k++)
-		udp_flow_handover(u->threads[k]);
+		udp_thread_handover(u->threads[k]);
 	for (k = 0; k < fe->nsocks; k++)
-		while (!udp_flow_released(u->threads[k]))
+		while (!udp_thread_released(u->threads[k]))
 			(void)nanosleep(&ts, NULL);
 	u->released = 1;
 }
@@ -236,10 +236,10 @@ udp_frontend_hand_off_end(struct frontend *fe, int taken)
 		fatalx("upgrade: cannot serve UDP again: its sockets could "
 		    "not be kept");
 	for (k = 0; k < fe->nsocks; k++)
-		(void)udp_flow_join(u->threads[k]);
+		(void)udp_thread_join(u->threads[k]);
 	for (k = 0; k < fe->nsocks; k++) {
-		udp_flow_log_stats(u->threads[k], "upgrade failed");
-		udp_flow_free(u->threads[k]);
+		udp_thread_log_stats(u->threads[k], "upgrade failed");
+		udp_thread_free(u->threads[k]);
 		u->fds[k] = u->kept[k];
 	}
 	free(u->kept);
@@ -257,7 +257,7 @@ udp_frontend_stop(struct frontend *fe, int shared)
 
 	(void)shared;
 	for (k = 0; k < fe->nsocks && !u->released; k++)
-		udp_flow_stop(u->threads[k]);
+		udp_thread_stop(u->threads[k]);
 }
 
 /* A thread closes its flows as it stops: join waits for them. */
@@ -281,7 +281,7 @@ udp_frontend_join(struct frontend *fe)
 	int			 k, rc = 0;
 
 	for (k = 0; k < fe->nsocks; k++)
-		if (udp_flow_join(u->threads[k]) == -1)
+		if (udp_thread_join(u->threads[k]) == -1)
 			rc = -1;
 	return (rc);
 }
@@ -293,13 +293,13 @@ udp_frontend_log_counters(struct frontend *fe, const char *when)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		udp_flow_log_stats(u->threads[k], when);
+		udp_thread_log_stats(u->threads[k], when);
 }
 
 static void
 udp_frontend_read_counters(struct frontend *fe, int k, void *snap)
 {
-	udp_flow_get_stats(UDP_FRONTEND(fe)->threads[k], snap);
+	udp_thread_get_stats(UDP_FRONTEND(fe)->threads[k], snap);
 }
 
 static void
@@ -318,7 +318,7 @@ udp_frontend_free(struct frontend *fe)
 
 	for (k = 0; k < fe->nsocks; k++)
 		if (u->threads[k] != NULL)
-			udp_flow_free(u->threads[k]);
+			udp_thread_free(u->threads[k]);
 	free(u->threads);
 	free(u->fds);
 	free(u);

@@ -4,23 +4,22 @@
  */
 /*
  * udp_frontend.h -- the UDP front end (frontend.h): a thread per
- * listening socket (udp_flow.h), each serving its own flows.
+ * listening socket (udp_thread.h), each serving its own flows.
  */
 #ifndef MMPROXYD_UDP_FRONTEND_H
 #define MMPROXYD_UDP_FRONTEND_H
 
 #include "frontend.h"
 
-struct udp_flow;
+struct udp_thread;
 
 /* Read by the tests, which render one without opening it. */
 struct udp_frontend {
-	struct frontend	  fe;		/* first: what main drives */
-	struct udp_flow	**threads;	/* fe.nsocks of them, once started */
-	int		 *fds;		/* their sockets, until then */
-	int		 *kept;		/* hand_off's copies of fds, or NULL */
-	int		  released;	/* handed over: they end alone */
-	int		  joined;	/* the threads are gone */
+	struct frontend		  fe;		/* first: what main drives */
+	struct udp_thread	**threads;	/* fe.nsocks, once started */
+	int			 *fds;		/* their sockets, until then */
+	int			 *kept;		/* hand_off's copies, or NULL */
+	int			  released;	/* handed over: ending alone */
 };
 
 extern const struct frontend_ops udp_frontend_ops;

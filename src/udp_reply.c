@@ -142,7 +142,7 @@ udp_reply_put(struct udp_reply_set *s, struct udp_reply_sock *rs)
 }
 
 void
-udp_reply_release(struct udp_flow *u, struct flow *f)
+udp_reply_release(struct udp_thread *u, struct flow *f)
 {
 	if (f->reply == NULL)
 		return;
@@ -152,7 +152,7 @@ udp_reply_release(struct udp_flow *u, struct flow *f)
 }
 
 void
-udp_reply_follow(struct udp_flow *u, struct flow *f,
+udp_reply_follow(struct udp_thread *u, struct flow *f,
     const union flow_addr *reached)
 {
 	char		buf[ADDR_STRLEN];
@@ -171,7 +171,7 @@ udp_reply_follow(struct udp_flow *u, struct flow *f,
 	udp_reply_release(u, f);
 	if ((f->reply = udp_reply_get(&u->replies, reached)) != NULL)
 		return;
-	if ((n = udp_flow_log_due(u, &u->log_reply_sock)) != 0)
+	if ((n = udp_thread_log_due(u, &u->log_reply_sock)) != 0)
 		log_conn_warn(LOG_V_ERRORS, "udp %d: reply socket on %s, "
 		    "replying from the listener's port instead (%" PRIu64
 		    " time(s) since the last line)", u->id,
@@ -179,7 +179,7 @@ udp_reply_follow(struct udp_flow *u, struct flow *f,
 }
 
 int
-udp_reply_read(struct udp_flow *u, struct flow *f, int want)
+udp_reply_read(struct udp_thread *u, struct flow *f, int want)
 {
 	struct udp_batch	*b = &u->out;
 	const union flow_addr	*src = NULL;
@@ -202,7 +202,7 @@ udp_reply_read(struct udp_flow *u, struct flow *f, int want)
 }
 
 void
-udp_reply_flush(struct udp_flow *u)
+udp_reply_flush(struct udp_thread *u)
 {
 	struct udp_batch	*b = &u->out;
 	uint64_t		 n;
@@ -211,7 +211,7 @@ udp_reply_flush(struct udp_flow *u)
 	while (off < b->used) {
 		if ((r = udp_batch_send(b, off)) == -1) {
 			UDP_STATS_INC(&u->st, send_fail);
-			if ((n = udp_flow_log_due(u, &u->log_reply)) != 0)
+			if ((n = udp_thread_log_due(u, &u->log_reply)) != 0)
 				log_conn_warn(LOG_V_ERRORS, "udp %d: reply "
 				    "to load balancer (%" PRIu64 " reply "
 				    "failure(s) since the last line)", u->id,

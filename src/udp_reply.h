@@ -31,7 +31,7 @@ struct udp_reply_set {
 	size_t			 len;
 };
 
-struct udp_flow;
+struct udp_thread;
 
 void	udp_reply_init(struct udp_reply_set *s);
 /* Close and free what is left (nothing, once every flow is closed). */
@@ -61,10 +61,10 @@ int	udp_reply_put(struct udp_reply_set *s, struct udp_reply_sock *rs);
  * from there, by a reply socket of its own when it needs one. When that
  * socket cannot be had, they leave by the listener, after a log line.
  */
-void	udp_reply_follow(struct udp_flow *u, struct flow *f,
+void	udp_reply_follow(struct udp_thread *u, struct flow *f,
 	    const union flow_addr *reached);
 /* f is closing: give its reply socket back. */
-void	udp_reply_release(struct udp_flow *u, struct flow *f);
+void	udp_reply_release(struct udp_thread *u, struct flow *f);
 
 /*
  * Read the replies waiting on f's socket into the out batch, addressed
@@ -72,13 +72,13 @@ void	udp_reply_release(struct udp_flow *u, struct flow *f);
  * want is how many to read at most. Returns how many were read, or -1
  * (errno set; EAGAIN: none).
  */
-int	udp_reply_read(struct udp_flow *u, struct flow *f, int want);
+int	udp_reply_read(struct udp_thread *u, struct flow *f, int want);
 
 /*
  * Send the replies in the out batch, one sendmmsg per run that leaves by
  * one socket (more if some fail: each failure drops that one reply), then
  * empty the batch.
  */
-void	udp_reply_flush(struct udp_flow *u);
+void	udp_reply_flush(struct udp_thread *u);
 
 #endif

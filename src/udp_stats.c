@@ -15,7 +15,7 @@
 #include "udp_stats.h"
 
 #define UDP_STATS_DESC(f, shape, family, labels, log)			\
-	COUNTER_DESC(struct udp_counters, struct udp_flow_stats, f, shape, \
+	COUNTER_DESC(struct udp_stats, struct udp_stats_snapshot, f, shape, \
 	    family, labels, log)
 
 static const struct counter_desc udp_stats_desc[] = {
@@ -24,21 +24,21 @@ static const struct counter_desc udp_stats_desc[] = {
 
 const struct counter_table udp_stats_table = {
 	udp_stats_desc, sizeof(udp_stats_desc) / sizeof(udp_stats_desc[0]),
-	sizeof(struct udp_flow_stats), COUNTER_LOG_VALUE_FIRST
+	sizeof(struct udp_stats_snapshot), COUNTER_LOG_VALUE_FIRST
 };
 
 void
-udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st)
+udp_stats_read(struct udp_stats *c, struct udp_stats_snapshot *st)
 {
 	counter_table_read(&udp_stats_table, c, st);
 }
 
 void
-udp_stats_log(struct udp_counters *c, int id, const char *where,
+udp_stats_log(struct udp_stats *c, int id, const char *where,
     const char *when)
 {
-	struct udp_flow_stats	s;
-	char			line[COUNTER_LOG_LEN];
+	struct udp_stats_snapshot	s;
+	char				line[COUNTER_LOG_LEN];
 
 	udp_stats_read(c, &s);
 	(void)counter_table_log(&udp_stats_table, &s, line, sizeof(line));

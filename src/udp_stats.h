@@ -53,12 +53,12 @@
 	X(lb_moved, ONE, UDP_FLOWS_MOVED, "", "moved")			\
 	X(bad_header_by, BY_HEADER, BAD_HEADERS, "proto=udp", NULL)
 
-struct udp_counters {
+struct udp_stats {
 	UDP_STATS_COUNTERS(COUNTER_ATOMIC)
 };
 
 /* A snapshot of the counters. */
-struct udp_flow_stats {
+struct udp_stats_snapshot {
 	UDP_STATS_COUNTERS(COUNTER_VALUE)
 };
 
@@ -71,12 +71,12 @@ extern const struct counter_table udp_stats_table;
 #define UDP_STATS_DEC(c, field)						\
 	atomic_fetch_sub_explicit(&(c)->field, 1, memory_order_relaxed)
 
-void	udp_stats_read(struct udp_counters *c, struct udp_flow_stats *st);
+void	udp_stats_read(struct udp_stats *c, struct udp_stats_snapshot *st);
 /*
  * One line of counters for thread id listening on where, at -v 0 too;
  * when says why.
  */
-void	udp_stats_log(struct udp_counters *c, int id, const char *where,
+void	udp_stats_log(struct udp_stats *c, int id, const char *where,
 	    const char *when);
 
 #endif

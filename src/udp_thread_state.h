@@ -3,13 +3,13 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * udp_thread_state.h -- one UDP thread's state (struct udp_flow),
+ * udp_thread_state.h -- one UDP thread's state (struct udp_thread),
  * shared by the udp_*.c files that serve it and by no other module.
  *
  * The thread owns everything here but the counters and failed, which
- * other threads read, handover and evfd, which udp_flow_handover() and
- * udp_flow_stop() write, and the epoll set, which udp_flow_resume() adds
- * the listener to. No lock.
+ * other threads read, handover and evfd, which udp_thread_handover() and
+ * udp_thread_stop() write, and the epoll set, which udp_thread_resume()
+ * adds the listener to. No lock.
  */
 #ifndef MMPROXYD_UDP_THREAD_STATE_H
 #define MMPROXYD_UDP_THREAD_STATE_H
@@ -31,14 +31,14 @@
 #define UDP_FLOW_TAG_CLIENT	0
 #define UDP_FLOW_TAG_LOCAL	1
 /* At most one line per second for each kind of repeated trouble. */
-#define UDP_FLOW_LOG_MS		1000
+#define UDP_THREAD_LOG_MS		1000
 /*
  * A flow moves to another load balancer only once its own has sent
  * nothing for it this long (udp_datagram.c).
  */
 #define UDP_FLOW_HANDOVER_MS	1000
 
-struct udp_flow {
+struct udp_thread {
 	int			 id;
 	const struct options	*cfg;
 	const struct endpoint	*ep;		/* port and targets */
@@ -58,7 +58,7 @@ struct udp_flow {
 	uint64_t		 close_ms;
 	uint64_t		 now;		/* ms, per wakeup */
 	atomic_int		 failed;	/* stopped on an error */
-	atomic_int		 handover;	/* udp_flow_handover() */
+	atomic_int		 handover;	/* udp_thread_handover() */
 	atomic_int		 released;	/* the listener is not read */
 	uint64_t		 linger_until;	/* ms; 0: not lingering */
 
@@ -78,7 +78,7 @@ struct udp_flow {
 	struct ratelog		 log_reply_sock;	/* TPROXY binds */
 	struct ratelog		 log_from_lb;	/* errors on the listener */
 	struct ratelog		 log_from_backend; /* ICMP on flows */
-	struct udp_counters	 st;
+	struct udp_stats	 st;
 };
 
 #define UDP_LEARN_NONE		0
@@ -87,17 +87,17 @@ struct udp_flow {
 
 /*
  * Count one event; the number of events its line stands for when one is
- * due now (at -v 1 at most one per UDP_FLOW_LOG_MS, at -v 2 every one:
+ * due now (at -v 1 at most one per UDP_THREAD_LOG_MS, at -v 2 every one:
  * distinct reasons share a limiter, and -v 2 asks for each), else 0.
  * errno is left as it was.
  */
 static inline uint64_t
-udp_flow_log_due(struct udp_flow *u, struct ratelog *rl)
+udp_thread_log_due(struct udp_thread *u, struct ratelog *rl)
 {
 	if (log_verbosity() < LOG_V_ERRORS)
 		return (0);
 	return (ratelog_due_at(rl, u->now,
-	    log_verbosity() >= LOG_V_STATES ? 0 : UDP_FLOW_LOG_MS));
+	    log_verbosity() >= LOG_V_STATES ? 0 : UDP_THREAD_LOG_MS));
 }
 
 #endif

@@ -79,9 +79,9 @@ test_counter_table_tcp_line_reads_as_before(void)
 static void
 test_counter_table_udp_line_reads_as_before(void)
 {
-	struct udp_counters	live;
-	struct udp_flow_stats	s;
-	char			line[COUNTER_LOG_LEN];
+	struct udp_stats		live;
+	struct udp_stats_snapshot	s;
+	char				line[COUNTER_LOG_LEN];
 
 	memset(&live, 0, sizeof(live));
 	atomic_store(&live.datagrams, 1);
@@ -113,8 +113,8 @@ test_counter_table_udp_line_reads_as_before(void)
 static void
 test_counter_table_sums_a_field_exported_twice_once(void)
 {
-	struct udp_counters	live;
-	struct udp_flow_stats	a, sum;
+	struct udp_stats		live;
+	struct udp_stats_snapshot	a, sum;
 
 	memset(&live, 0, sizeof(live));
 	memset(&sum, 0, sizeof(sum));
@@ -158,7 +158,7 @@ static void
 test_counter_table_line_fits_every_value_at_its_largest(void)
 {
 	struct tcp_stats_snapshot	t;
-	struct udp_flow_stats		u;
+	struct udp_stats_snapshot	u;
 	char				line[COUNTER_LOG_LEN], small[16];
 	size_t				n;
 

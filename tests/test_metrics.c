@@ -211,8 +211,8 @@ struct udp_fixture {
 	struct options		opts;
 	struct udp_frontend	uf;
 	struct endpoint		ep[2];
-	struct udp_flow		u[4];
-	struct udp_flow		*up[4];
+	struct udp_thread	u[4];
+	struct udp_thread	*up[4];
 	struct frontend		*fe;
 	struct metrics_sources	src;
 };
@@ -332,7 +332,7 @@ static void
 test_metrics_render_udp_sums_each_address(void)
 {
 	struct udp_fixture	fx;
-	struct udp_counters	*c[4];
+	struct udp_stats	*c[4];
 	struct metrics_buf	b;
 	int			i;
 

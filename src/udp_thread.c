@@ -3,12 +3,12 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * udp_flow.c -- the UDP thread: datagrams in, replies out, expiry.
+ * udp_thread.c -- the UDP thread: datagrams in, replies out, expiry.
  *
  * One thread per listening socket owns everything it touches: the
  * listener, its flow table, every flow and reply socket, its epoll and its
  * buffers (udp_thread_state.h). No lock is taken. Other threads reach it only
- * through the eventfd that udp_flow_stop() writes and through the
+ * through the eventfd that udp_thread_stop() writes and through the
  * counters and the failed flag, which are atomics.
  *
  * The loop: sleep in epoll_wait until the oldest flow is due to expire
@@ -42,16 +42,16 @@
 #include "log.h"
 #include "monotonic.h"
 #include "udp_datagram.h"
-#include "udp_flow.h"
+#include "udp_thread.h"
 #include "udp_flowsock.h"
 #include "udp_steer.h"
 #include "udp_thread_state.h"
 
 /* Batches per wakeup on one socket before the others get a turn. */
-#define UDP_FLOW_ROUNDS		8
+#define UDP_THREAD_ROUNDS		8
 /*
- * udp_flow_handover: once the listener is no longer read, replies are
- * relayed until none came for UDP_FLOW_QUIET_MS, -shutdown-timeout at
+ * udp_thread_handover: once the listener is no longer read, replies are
+ * relayed until none came for UDP_THREAD_QUIET_MS, -shutdown-timeout at
  * most. The next generation reads the listener meanwhile; a flow it
  * opens binds the same client address and port (SO_REUSEADDR), and the
  * kernel gives replies to the socket bound last, so each reply lands in
@@ -59,20 +59,21 @@
  * costs nothing but the old process's life, while a backend that stalls
  * longer than this before answering what we sent loses those answers.
  */
-#define UDP_FLOW_QUIET_MS	1000
-#define UDP_FLOW_EVENTS		64
+#define UDP_THREAD_QUIET_MS	1000
+#define UDP_THREAD_EVENTS		64
 
 /*
  * An error on a socket that a datagram or an ICMP message can cause, at
- * -v 1, at most once per UDP_FLOW_LOG_MS for each kind.
+ * -v 1, at most once per UDP_THREAD_LOG_MS for each kind.
  */
 static void
-udp_flow_recv_error(struct udp_flow *u, struct ratelog *rl, const char *what)
+udp_thread_recv_error(struct udp_thread *u, struct ratelog *rl,
+    const char *what)
 {
 	int		saved = errno;
 	uint64_t	n;
 
-	if ((n = udp_flow_log_due(u, rl)) == 0)
+	if ((n = udp_thread_log_due(u, rl)) == 0)
 		return;
 	errno = saved;
 	log_conn_warn(LOG_V_ERRORS, "udp %d: %s (%" PRIu64 " error(s) since "
@@ -81,7 +82,7 @@ udp_flow_recv_error(struct udp_flow *u, struct ratelog *rl, const char *what)
 
 /* Datagrams waiting on the listener, a few batches at a time. */
 static void
-udp_flow_listener_ready(struct udp_flow *u)
+udp_thread_listener_ready(struct udp_thread *u)
 {
 	struct udp_batch	*b = &u->in;
 	union flow_addr		 reached;
@@ -89,7 +90,7 @@ udp_flow_listener_ready(struct udp_flow *u)
 	int			 i, n, round, known;
 
 	port = htons((uint16_t)addr_port(&u->local.sa));
-	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
+	for (round = 0; round < UDP_THREAD_ROUNDS; round++) {
 		udp_batch_reset(b, 0, u->learn != UDP_LEARN_NONE);
 		n = recvmmsg(u->listen_fd, b->msgs, UDP_BATCH_LEN,
 		    MSG_DONTWAIT, NULL);
@@ -99,7 +100,7 @@ udp_flow_listener_ready(struct udp_flow *u)
 			return;
 		if (n == -1) {
 			/* ICMP errors for earlier replies land here. */
-			udp_flow_recv_error(u, &u->log_from_lb,
+			udp_thread_recv_error(u, &u->log_from_lb,
 			    "from load balancers");
 			continue;
 		}
@@ -133,12 +134,12 @@ udp_flow_listener_ready(struct udp_flow *u)
  * ready alone is drained, a batch at a time.
  */
 static void
-udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
+udp_thread_backend_ready(struct udp_thread *u, struct flow *f, int drain)
 {
 	struct udp_batch	*b = &u->out;
 	int			 n, want, round;
 
-	for (round = 0; round < UDP_FLOW_ROUNDS; round++) {
+	for (round = 0; round < UDP_THREAD_ROUNDS; round++) {
 		if (b->used == UDP_BATCH_LEN)
 			udp_reply_flush(u);
 		want = drain ? UDP_BATCH_LEN - b->used : 1;
@@ -151,7 +152,7 @@ udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
 			 * ICMP error per datagram sent. Reading the error
 			 * cleared it; the flow stays until idle.
 			 */
-			udp_flow_recv_error(u, &u->log_from_backend,
+			udp_thread_recv_error(u, &u->log_from_backend,
 			    "from backend");
 			return;
 		}
@@ -167,7 +168,7 @@ udp_flow_backend_ready(struct udp_flow *u, struct flow *f, int drain)
  * daemon down, and leaves its loop. main reads failed for the exit status.
  */
 static void
-udp_flow_abort(struct udp_flow *u, const char *what)
+udp_thread_abort(struct udp_thread *u, const char *what)
 {
 	log_warn("udp %d: %s: stopping the daemon", u->id, what);
 	atomic_store(&u->failed, 1);
@@ -176,12 +177,12 @@ udp_flow_abort(struct udp_flow *u, const char *what)
 }
 
 /*
- * The eventfd fired: stop now, or (udp_flow_handover) stop reading the
+ * The eventfd fired: stop now, or (udp_thread_handover) stop reading the
  * listener and linger for the replies of what was forwarded. Returns 1
  * to stop now.
  */
 static int
-udp_flow_wakeup(struct udp_flow *u)
+udp_thread_wakeup(struct udp_thread *u)
 {
 	uint64_t	junk;
 
@@ -201,24 +202,24 @@ udp_flow_wakeup(struct udp_flow *u)
 
 /* Lingering: wait no longer than the end, nor than a quiet spell. */
 static int
-udp_flow_linger_timeout(struct udp_flow *u, int timeout)
+udp_thread_linger_timeout(struct udp_thread *u, int timeout)
 {
 	uint64_t	left;
 
 	if (u->linger_until == 0)
 		return (timeout);
 	left = u->linger_until > u->now ? u->linger_until - u->now : 0;
-	if (left > UDP_FLOW_QUIET_MS)
-		left = UDP_FLOW_QUIET_MS;
+	if (left > UDP_THREAD_QUIET_MS)
+		left = UDP_THREAD_QUIET_MS;
 	return (timeout == -1 || (uint64_t)timeout > left ? (int)left :
 	    timeout);
 }
 
 static void *
-udp_flow_main(void *arg)
+udp_thread_main(void *arg)
 {
-	struct udp_flow		*u = arg;
-	struct epoll_event	 evs[UDP_FLOW_EVENTS];
+	struct udp_thread	*u = arg;
+	struct epoll_event	 evs[UDP_THREAD_EVENTS];
 	struct flow		*f;
 	uint64_t		 junk;
 	int			 i, n, timeout, listener, stop = 0;
@@ -226,12 +227,12 @@ udp_flow_main(void *arg)
 	log_info("udp %d: serving", u->id);
 	while (!stop) {
 		u->now = monotonic_ms();
-		timeout = udp_flow_linger_timeout(u, udp_flowsock_expire(u));
-		n = epoll_wait(u->epfd, evs, UDP_FLOW_EVENTS, timeout);
+		timeout = udp_thread_linger_timeout(u, udp_flowsock_expire(u));
+		n = epoll_wait(u->epfd, evs, UDP_THREAD_EVENTS, timeout);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			udp_flow_abort(u, "epoll_wait");
+			udp_thread_abort(u, "epoll_wait");
 			break;
 		}
 		u->now = monotonic_ms();
@@ -248,14 +249,14 @@ udp_flow_main(void *arg)
 			if (evs[i].data.ptr == &u->listen_fd)
 				listener = 1;
 			else if (evs[i].data.ptr == &u->evfd)
-				stop = udp_flow_wakeup(u);
+				stop = udp_thread_wakeup(u);
 			else
-				udp_flow_backend_ready(u, evs[i].data.ptr,
+				udp_thread_backend_ready(u, evs[i].data.ptr,
 				    n == 1);
 		}
 		udp_reply_flush(u);
 		if (listener && !stop && u->linger_until == 0)
-			udp_flow_listener_ready(u);
+			udp_thread_listener_ready(u);
 		if (u->linger_until != 0 && u->now >= u->linger_until)
 			stop = 1;
 	}
@@ -272,7 +273,7 @@ udp_flow_main(void *arg)
 }
 
 void
-udp_flow_free(struct udp_flow *u)
+udp_thread_free(struct udp_thread *u)
 {
 	if (u->epfd != -1)
 		(void)close(u->epfd);
@@ -287,7 +288,7 @@ udp_flow_free(struct udp_flow *u)
 
 /* A random key for the flow table's hash. Returns 0 or -1. */
 static int
-udp_flow_seed(uint8_t seed[16])
+udp_thread_seed(uint8_t seed[16])
 {
 	size_t	got = 0;
 	ssize_t	r;
@@ -311,7 +312,7 @@ udp_flow_seed(uint8_t seed[16])
  * datagrams sent to other ports too, and only IP_ORIGDSTADDR names those.
  */
 static int
-udp_flow_learn(struct udp_flow *u)
+udp_thread_learn(struct udp_thread *u)
 {
 	int	one = 1, v6 = u->local.sa.sa_family == AF_INET6;
 
@@ -333,11 +334,11 @@ udp_flow_learn(struct udp_flow *u)
 }
 
 int
-udp_flow_start(const struct options *cfg, const struct endpoint *ep,
+udp_thread_start(const struct options *cfg, const struct endpoint *ep,
     struct allowlist *allow, int id, int listen_fd, int paused,
-    struct udp_flow **out)
+    struct udp_thread **out)
 {
-	struct udp_flow		*u;
+	struct udp_thread	*u;
 	struct epoll_event	 ev;
 	socklen_t		 slen;
 	uint8_t			 seed[16];
@@ -355,7 +356,7 @@ udp_flow_start(const struct options *cfg, const struct endpoint *ep,
 	u->close_ms = (uint64_t)cfg->close_after_ms;
 	udp_reply_init(&u->replies);
 
-	if (udp_flow_seed(seed) == -1 ||
+	if (udp_thread_seed(seed) == -1 ||
 	    flow_table_init(&u->table, (size_t)cfg->max_flows, seed) == -1)
 		goto fail;
 	if (udp_batch_init(&u->in) == -1 || udp_batch_init(&u->out) == -1)
@@ -367,20 +368,20 @@ udp_flow_start(const struct options *cfg, const struct endpoint *ep,
 	slen = sizeof(u->local);
 	if (getsockname(listen_fd, &u->local.sa, &slen) == -1)
 		goto fail;
-	if (udp_flow_learn(u) == -1)
+	if (udp_thread_learn(u) == -1)
 		goto fail;
 	if ((u->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		goto fail;
 	if ((u->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		goto fail;
-	if (!paused && udp_flow_resume(u) == -1)
+	if (!paused && udp_thread_resume(u) == -1)
 		goto fail;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.ptr = &u->evfd;
 	if (epoll_ctl(u->epfd, EPOLL_CTL_ADD, u->evfd, &ev) == -1)
 		goto fail;
-	if ((rc = pthread_create(&u->thread, NULL, udp_flow_main, u)) != 0) {
+	if ((rc = pthread_create(&u->thread, NULL, udp_thread_main, u)) != 0) {
 		errno = rc;
 		goto fail;
 	}
@@ -389,12 +390,12 @@ udp_flow_start(const struct options *cfg, const struct endpoint *ep,
 
 fail:
 	rc = errno;
-	udp_flow_free(u);
+	udp_thread_free(u);
 	return (rc);
 }
 
 int
-udp_flow_resume(struct udp_flow *u)
+udp_thread_resume(struct udp_thread *u)
 {
 	struct epoll_event	ev;
 
@@ -405,7 +406,7 @@ udp_flow_resume(struct udp_flow *u)
 }
 
 void
-udp_flow_handover_sock(const struct udp_flow *u, struct handover_sock *s)
+udp_thread_handover_sock(const struct udp_thread *u, struct handover_sock *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = u->listen_fd;
@@ -414,20 +415,20 @@ udp_flow_handover_sock(const struct udp_flow *u, struct handover_sock *s)
 }
 
 void
-udp_flow_handover(struct udp_flow *u)
+udp_thread_handover(struct udp_thread *u)
 {
 	atomic_store(&u->handover, 1);
-	udp_flow_stop(u);
+	udp_thread_stop(u);
 }
 
 int
-udp_flow_released(struct udp_flow *u)
+udp_thread_released(struct udp_thread *u)
 {
 	return (atomic_load(&u->released));
 }
 
 void
-udp_flow_stop(struct udp_flow *u)
+udp_thread_stop(struct udp_thread *u)
 {
 	uint64_t	one = 1;
 	ssize_t		n;
@@ -439,7 +440,7 @@ udp_flow_stop(struct udp_flow *u)
 }
 
 int
-udp_flow_join(struct udp_flow *u)
+udp_thread_join(struct udp_thread *u)
 {
 	int	rc;
 
@@ -452,13 +453,13 @@ udp_flow_join(struct udp_flow *u)
 }
 
 void
-udp_flow_get_stats(struct udp_flow *u, struct udp_flow_stats *st)
+udp_thread_get_stats(struct udp_thread *u, struct udp_stats_snapshot *st)
 {
 	udp_stats_read(&u->st, st);
 }
 
 void
-udp_flow_log_stats(struct udp_flow *u, const char *when)
+udp_thread_log_stats(struct udp_thread *u, const char *when)
 {
 	char	buf[ADDR_STRLEN];
 
