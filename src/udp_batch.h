@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 #include "udp_cmsg.h"
 
 /*

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 
 /* Room for one PKTINFO or ORIGDSTADDR control message of either family. */
 union udp_cmsg {

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 #include "failure_class.h"
 
 struct udp_thread;

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 
 #define UDP_REPLY_BUCKETS	256
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "endpoint.h"
-#include "flow_table.h"
+#include "udp_flow_table.h"
 #include "log.h"
 #include "options.h"
 #include "ratelog.h"

@@ -21,7 +21,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 #include "test_suites.h"
 
 static const uint8_t	test_seed[16] = {

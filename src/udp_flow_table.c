@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow_table.h"
+#include "udp_flow_table.h"
 
 #define FLOW_TABLE_MIN_BUCKETS	16
 #define FLOW_TABLE_MAX_BUCKETS	(1U << 20)

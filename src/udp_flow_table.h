@@ -6,8 +6,8 @@
  * flow_table.h -- the UDP flow table (pure: no sockets, no clock, no
  * locks). One table belongs to one UDP thread.
  */
-#ifndef MMPROXYD_FLOW_TABLE_H
-#define MMPROXYD_FLOW_TABLE_H
+#ifndef MMPROXYD_UDP_FLOW_TABLE_H
+#define MMPROXYD_UDP_FLOW_TABLE_H
 
 #include <sys/types.h>
 #include <sys/socket.h>
