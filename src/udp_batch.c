@@ -62,7 +62,7 @@ udp_batch_reset(struct udp_batch *b, int from, int ctl)
 
 void
 udp_batch_address(struct udp_batch *b, int from, int n, int fd,
-    const union flow_addr *to, const union flow_addr *src)
+    const union udp_flow_addr *to, const union udp_flow_addr *src)
 {
 	struct msghdr	*mh;
 	socklen_t	 tlen = addr_len(&to->sa);

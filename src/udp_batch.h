@@ -35,7 +35,7 @@ struct udp_batch {
 	int			 used;	/* replies waiting to go */
 	struct mmsghdr		 msgs[UDP_BATCH_LEN];
 	struct iovec		 iov[UDP_BATCH_LEN];
-	union flow_addr		 names[UDP_BATCH_LEN];
+	union udp_flow_addr	 names[UDP_BATCH_LEN];
 	union udp_cmsg		 ctl[UDP_BATCH_LEN];
 	int			 fds[UDP_BATCH_LEN];	/* out: leave by */
 };
@@ -56,7 +56,7 @@ void	udp_batch_reset(struct udp_batch *b, int from, int ctl);
  * each as long as what was received.
  */
 void	udp_batch_address(struct udp_batch *b, int from, int n, int fd,
-	    const union flow_addr *to, const union flow_addr *src);
+	    const union udp_flow_addr *to, const union udp_flow_addr *src);
 
 /* How many slots from off on (off < used) leave by the same socket. */
 int	udp_batch_run(const struct udp_batch *b, int off);

@@ -20,7 +20,7 @@
 
 int
 udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
-    union flow_addr *to)
+    union udp_flow_addr *to)
 {
 	struct msghdr		*m = (struct msghdr *)mh;
 	struct cmsghdr		*cm;
@@ -69,7 +69,7 @@ udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
 }
 
 socklen_t
-udp_cmsg_pktinfo(union udp_cmsg *ctl, const union flow_addr *src)
+udp_cmsg_pktinfo(union udp_cmsg *ctl, const union udp_flow_addr *src)
 {
 	struct in_pktinfo	 pi;
 	struct in6_pktinfo	 pi6;

@@ -31,7 +31,7 @@ union udp_cmsg {
  * -1 with *to zeroed (AF_UNSPEC) when mh carries neither.
  */
 int		udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
-		    union flow_addr *to);
+		    union udp_flow_addr *to);
 
 /*
  * Write into *ctl the PKTINFO message that makes a reply leave from src's
@@ -41,6 +41,6 @@ int		udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
  * source.
  */
 socklen_t	udp_cmsg_pktinfo(union udp_cmsg *ctl,
-		    const union flow_addr *src);
+		    const union udp_flow_addr *src);
 
 #endif

@@ -62,7 +62,7 @@ udp_datagram_drop(struct udp_thread *u, const struct sockaddr *from,
 
 /* -dynamic-destination to a destination outside the list: counted. */
 static void
-udp_datagram_dest_denied(struct udp_thread *u, const union flow_addr *from,
+udp_datagram_dest_denied(struct udp_thread *u, const union udp_flow_addr *from,
     const struct sockaddr *src, const struct sockaddr *dst)
 {
 	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
@@ -87,12 +87,12 @@ udp_datagram_dest_denied(struct udp_thread *u, const union flow_addr *from,
  * another once f's has been silent long enough (f then moves to it).
  */
 static int
-udp_datagram_owner(struct udp_thread *u, struct flow *f,
-    const union flow_addr *from)
+udp_datagram_owner(struct udp_thread *u, struct udp_flow *f,
+    const union udp_flow_addr *from)
 {
 	char			 lbuf[ADDR_STRLEN], cbuf[ADDR_STRLEN];
 	char			 obuf[ADDR_STRLEN];
-	union flow_addr		 client;
+	union udp_flow_addr	 client;
 	struct log_fields	 lf = LOG_FIELDS_INIT;
 	uint64_t		 n;
 	int			 moved;
@@ -107,7 +107,7 @@ udp_datagram_owner(struct udp_thread *u, struct flow *f,
 	if ((n = udp_thread_log_due(u, moved ? &u->log_lb_moved :
 	    &u->log_other_lb)) == 0)
 		return (moved);
-	flow_table_key_addr(&f->key, &client);
+	udp_flow_table_key_addr(&f->key, &client);
 	lf.lb = addr_format(&from->sa, lbuf, sizeof(lbuf));
 	lf.client = addr_format(&client.sa, cbuf, sizeof(cbuf));
 	addr_format(&f->sender.sa, obuf, sizeof(obuf));
@@ -132,7 +132,7 @@ udp_datagram_owner(struct udp_thread *u, struct flow *f,
  */
 static int
 udp_datagram_tag(struct udp_thread *u, const struct pp_header *hdr,
-    const union flow_addr *from)
+    const union udp_flow_addr *from)
 {
 	if (hdr->version != 2) {
 		udp_datagram_drop(u, &from->sa,
@@ -158,12 +158,12 @@ udp_datagram_tag(struct udp_thread *u, const struct pp_header *hdr,
 
 void
 udp_datagram(struct udp_thread *u, const unsigned char *buf, size_t len,
-    const union flow_addr *from, const union flow_addr *reached)
+    const union udp_flow_addr *from, const union udp_flow_addr *reached)
 {
 	struct pp_header	 hdr;
 	struct sockaddr_storage	 src, dst;
-	struct flow_key		 key;
-	struct flow		*f;
+	struct udp_flow_key	 key;
+	struct udp_flow		*f;
 	const char		*why = NULL;
 	ssize_t			 hlen;
 	int			 spoof = 0, tag;
@@ -224,13 +224,13 @@ udp_datagram(struct udp_thread *u, const unsigned char *buf, size_t len,
 		memset(&src, 0, sizeof(src));
 		memcpy(&src, from, addr_len(&from->sa));
 	}
-	if (flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
+	if (udp_flow_table_key((struct sockaddr *)&src, tag, &key) == -1) {
 		udp_datagram_drop(u, &from->sa,
 		    FAILURE_HDR_UNSUPPORTED, "not an INET or INET6 address");
 		return;
 	}
 
-	f = flow_table_lookup(&u->table, &key);
+	f = udp_flow_table_lookup(&u->table, &key);
 	if (f != NULL && !udp_datagram_owner(u, f, from))
 		return;
 	/*
@@ -243,7 +243,7 @@ udp_datagram(struct udp_thread *u, const unsigned char *buf, size_t len,
 		f = NULL;
 	}
 	if (f != NULL)
-		flow_table_touch(&u->table, f, u->now);
+		udp_flow_table_touch(&u->table, f, u->now);
 	else if ((f = udp_flowsock_open(u, &key, (struct sockaddr *)&src,
 	    spoof, (struct sockaddr *)&dst)) == NULL)
 		return;

@@ -26,8 +26,8 @@ struct udp_thread;
  * where it was sent, NULL when the listener does not learn that.
  */
 void	udp_datagram(struct udp_thread *u, const unsigned char *buf,
-	    size_t len, const union flow_addr *from,
-	    const union flow_addr *reached);
+	    size_t len, const union udp_flow_addr *from,
+	    const union udp_flow_addr *reached);
 /* A datagram dropped before it was parsed (too large, say): count, log. */
 void	udp_datagram_drop(struct udp_thread *u, const struct sockaddr *from,
 	    enum failure_class_header cls, const char *why);

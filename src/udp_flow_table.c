@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * flow_table.c -- the UDP flow table: a chained hash table keyed by the
+ * udp_flow_table.c -- the UDP flow table: a chained hash table keyed by the
  * client's address and port, threaded on one LRU list.
  *
  * The table is pure bookkeeping: it never opens, closes or reads a
@@ -30,11 +30,11 @@
 
 #include "udp_flow_table.h"
 
-#define FLOW_TABLE_MIN_BUCKETS	16
-#define FLOW_TABLE_MAX_BUCKETS	(1U << 20)
+#define UDP_FLOW_TABLE_MIN_BUCKETS	16
+#define UDP_FLOW_TABLE_MAX_BUCKETS	(1U << 20)
 
 static uint64_t
-flow_table_rd64(const uint8_t *p)
+udp_flow_table_rd64(const uint8_t *p)
 {
 	uint64_t	v = 0;
 	int		i;
@@ -44,12 +44,12 @@ flow_table_rd64(const uint8_t *p)
 	return (v);
 }
 
-#define FLOW_ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define FLOW_SIPROUND do {						\
-	v0 += v1; v1 = FLOW_ROTL(v1, 13); v1 ^= v0; v0 = FLOW_ROTL(v0, 32); \
-	v2 += v3; v3 = FLOW_ROTL(v3, 16); v3 ^= v2;			\
-	v0 += v3; v3 = FLOW_ROTL(v3, 21); v3 ^= v0;			\
-	v2 += v1; v1 = FLOW_ROTL(v1, 17); v1 ^= v2; v2 = FLOW_ROTL(v2, 32); \
+#define SIP_ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND do {							\
+	v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32); \
+	v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32); \
 } while (0)
 
 /*
@@ -58,7 +58,8 @@ flow_table_rd64(const uint8_t *p)
  * otherwise aim every flow at one chain.
  */
 static uint64_t
-flow_table_hash(const struct flow_table *t, const struct flow_key *key)
+udp_flow_table_hash(const struct udp_flow_table *t,
+    const struct udp_flow_key *key)
 {
 	uint8_t		 in[24];
 	uint64_t	 v0, v1, v2, v3, m, b;
@@ -76,51 +77,52 @@ flow_table_hash(const struct flow_table *t, const struct flow_key *key)
 	v2 = t->k0 ^ 0x6c7967656e657261ULL;
 	v3 = t->k1 ^ 0x7465646279746573ULL;
 	for (i = 0; i < 16; i += 8) {
-		m = flow_table_rd64(in + i);
+		m = udp_flow_table_rd64(in + i);
 		v3 ^= m;
-		FLOW_SIPROUND;
-		FLOW_SIPROUND;
+		SIP_ROUND;
+		SIP_ROUND;
 		v0 ^= m;
 	}
 	/* The last 4 bytes, with the length in the top byte. */
-	m = b | flow_table_rd64(in + 16);
+	m = b | udp_flow_table_rd64(in + 16);
 	v3 ^= m;
-	FLOW_SIPROUND;
-	FLOW_SIPROUND;
+	SIP_ROUND;
+	SIP_ROUND;
 	v0 ^= m;
 	v2 ^= 0xff;
-	FLOW_SIPROUND;
-	FLOW_SIPROUND;
-	FLOW_SIPROUND;
-	FLOW_SIPROUND;
+	SIP_ROUND;
+	SIP_ROUND;
+	SIP_ROUND;
+	SIP_ROUND;
 	return (v0 ^ v1 ^ v2 ^ v3);
 }
 
 int
-flow_table_init(struct flow_table *t, size_t cap, const uint8_t seed[16])
+udp_flow_table_init(struct udp_flow_table *t, size_t cap,
+    const uint8_t seed[16])
 {
-	size_t	n = FLOW_TABLE_MIN_BUCKETS;
+	size_t	n = UDP_FLOW_TABLE_MIN_BUCKETS;
 
 	memset(t, 0, sizeof(*t));
 	if (cap == 0) {
 		errno = EINVAL;
 		return (-1);
 	}
-	while (n < cap && n < FLOW_TABLE_MAX_BUCKETS)
+	while (n < cap && n < UDP_FLOW_TABLE_MAX_BUCKETS)
 		n <<= 1;
 	if ((t->buckets = calloc(n, sizeof(*t->buckets))) == NULL)
 		return (-1);
 	t->mask = n - 1;
 	t->cap = cap;
-	t->k0 = flow_table_rd64(seed);
-	t->k1 = flow_table_rd64(seed + 8);
+	t->k0 = udp_flow_table_rd64(seed);
+	t->k1 = udp_flow_table_rd64(seed + 8);
 	return (0);
 }
 
 void
-flow_table_free(struct flow_table *t)
+udp_flow_table_free(struct udp_flow_table *t)
 {
-	struct flow	*f, *next;
+	struct udp_flow	*f, *next;
 
 	for (f = t->oldest; f != NULL; f = next) {
 		next = f->lnext;
@@ -131,7 +133,7 @@ flow_table_free(struct flow_table *t)
 }
 
 int
-flow_table_key(const struct sockaddr *sa, int tag, struct flow_key *key)
+udp_flow_table_key(const struct sockaddr *sa, int tag, struct udp_flow_key *key)
 {
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
@@ -158,7 +160,8 @@ flow_table_key(const struct sockaddr *sa, int tag, struct flow_key *key)
 }
 
 void
-flow_table_key_addr(const struct flow_key *key, union flow_addr *out)
+udp_flow_table_key_addr(const struct udp_flow_key *key,
+    union udp_flow_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (key->family == AF_INET) {
@@ -172,18 +175,20 @@ flow_table_key_addr(const struct flow_key *key, union flow_addr *out)
 	}
 }
 
-static struct flow **
-flow_table_bucket(const struct flow_table *t, const struct flow_key *key)
+static struct udp_flow **
+udp_flow_table_bucket(const struct udp_flow_table *t,
+    const struct udp_flow_key *key)
 {
-	return (&t->buckets[flow_table_hash(t, key) & t->mask]);
+	return (&t->buckets[udp_flow_table_hash(t, key) & t->mask]);
 }
 
-struct flow *
-flow_table_lookup(const struct flow_table *t, const struct flow_key *key)
+struct udp_flow *
+udp_flow_table_lookup(const struct udp_flow_table *t,
+    const struct udp_flow_key *key)
 {
-	struct flow	*f;
+	struct udp_flow	*f;
 
-	for (f = *flow_table_bucket(t, key); f != NULL; f = f->hnext)
+	for (f = *udp_flow_table_bucket(t, key); f != NULL; f = f->hnext)
 		if (memcmp(&f->key, key, sizeof(*key)) == 0)
 			return (f);
 	return (NULL);
@@ -191,7 +196,7 @@ flow_table_lookup(const struct flow_table *t, const struct flow_key *key)
 
 /* Append f to the LRU list as the newest. */
 static void
-flow_table_lru_append(struct flow_table *t, struct flow *f)
+udp_flow_table_lru_append(struct udp_flow_table *t, struct udp_flow *f)
 {
 	f->lnext = NULL;
 	f->lprev = t->newest;
@@ -203,7 +208,7 @@ flow_table_lru_append(struct flow_table *t, struct flow *f)
 }
 
 static void
-flow_table_lru_unlink(struct flow_table *t, struct flow *f)
+udp_flow_table_lru_unlink(struct udp_flow_table *t, struct udp_flow *f)
 {
 	if (f->lprev != NULL)
 		f->lprev->lnext = f->lnext;
@@ -216,11 +221,11 @@ flow_table_lru_unlink(struct flow_table *t, struct flow *f)
 	f->lprev = f->lnext = NULL;
 }
 
-struct flow *
-flow_table_insert(struct flow_table *t, const struct flow_key *key,
+struct udp_flow *
+udp_flow_table_insert(struct udp_flow_table *t, const struct udp_flow_key *key,
     uint64_t now)
 {
-	struct flow	**b, *f;
+	struct udp_flow	**b, *f;
 
 	if (t->len >= t->cap) {
 		errno = ENOSPC;
@@ -231,32 +236,32 @@ flow_table_insert(struct flow_table *t, const struct flow_key *key,
 	f->key = *key;
 	f->fd = -1;
 	f->last = now;
-	b = flow_table_bucket(t, key);
+	b = udp_flow_table_bucket(t, key);
 	f->hnext = *b;
 	*b = f;
-	flow_table_lru_append(t, f);
+	udp_flow_table_lru_append(t, f);
 	t->len++;
 	return (f);
 }
 
 void
-flow_table_touch(struct flow_table *t, struct flow *f, uint64_t now)
+udp_flow_table_touch(struct udp_flow_table *t, struct udp_flow *f, uint64_t now)
 {
 	f->last = now;
 	if (t->newest == f)
 		return;		/* the common case: a busy flow */
-	flow_table_lru_unlink(t, f);
-	flow_table_lru_append(t, f);
+	udp_flow_table_lru_unlink(t, f);
+	udp_flow_table_lru_append(t, f);
 }
 
-struct flow *
-flow_table_oldest(const struct flow_table *t)
+struct udp_flow *
+udp_flow_table_oldest(const struct udp_flow_table *t)
 {
 	return (t->oldest);
 }
 
-struct flow *
-flow_table_expired(const struct flow_table *t, uint64_t cutoff)
+struct udp_flow *
+udp_flow_table_expired(const struct udp_flow_table *t, uint64_t cutoff)
 {
 	if (t->oldest != NULL && t->oldest->last <= cutoff)
 		return (t->oldest);
@@ -264,30 +269,30 @@ flow_table_expired(const struct flow_table *t, uint64_t cutoff)
 }
 
 void
-flow_table_remove(struct flow_table *t, struct flow *f)
+udp_flow_table_remove(struct udp_flow_table *t, struct udp_flow *f)
 {
-	struct flow	**pp;
+	struct udp_flow	**pp;
 
-	for (pp = flow_table_bucket(t, &f->key); *pp != NULL;
+	for (pp = udp_flow_table_bucket(t, &f->key); *pp != NULL;
 	    pp = &(*pp)->hnext) {
 		if (*pp == f) {
 			*pp = f->hnext;
 			break;
 		}
 	}
-	flow_table_lru_unlink(t, f);
+	udp_flow_table_lru_unlink(t, f);
 	t->len--;
 	free(f);
 }
 
 int
-flow_table_full(const struct flow_table *t)
+udp_flow_table_full(const struct udp_flow_table *t)
 {
 	return (t->len >= t->cap);
 }
 
 size_t
-flow_table_len(const struct flow_table *t)
+udp_flow_table_len(const struct udp_flow_table *t)
 {
 	return (t->len);
 }

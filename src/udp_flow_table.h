@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * flow_table.h -- the UDP flow table (pure: no sockets, no clock, no
+ * udp_flow_table.h -- the UDP flow table (pure: no sockets, no clock, no
  * locks). One table belongs to one UDP thread.
  */
 #ifndef MMPROXYD_UDP_FLOW_TABLE_H
@@ -19,7 +19,7 @@
 struct udp_reply_sock;
 
 /* Big enough for either family, small enough to keep 100k flows cheap. */
-union flow_addr {
+union udp_flow_addr {
 	struct sockaddr		sa;
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
@@ -30,35 +30,35 @@ union flow_addr {
  * two kinds of flow with the same address never meet (the UDP thread
  * keys LOCAL flows by the load balancer's address).
  */
-struct flow_key {
+struct udp_flow_key {
 	uint8_t		family;
 	uint8_t		tag;
 	uint16_t	port;		/* network order */
 	uint8_t		addr[16];
 };
 
-struct flow {
-	struct flow_key	 key;
-	union flow_addr	 sender;	/* caller's: last peer to send */
-	uint64_t	 sender_ms;	/* caller's: when the sender last sent */
-	union flow_addr	 reached;	/* caller's: where sender sent to */
-	union flow_addr	 target;	/* caller's: where fd is connected */
-	struct udp_reply_sock *reply;	/* caller's: NULL when new */
-	uint64_t	 last;		/* last activity, caller's ms */
-	int		 fd;		/* the caller's; -1 when new */
-	struct flow	*hnext;		/* hash chain */
-	struct flow	*lprev;		/* LRU: toward the oldest */
-	struct flow	*lnext;		/* LRU: toward the newest */
+struct udp_flow {
+	struct udp_flow_key	 key;
+	union udp_flow_addr	 sender;	/* caller's: the last sender */
+	uint64_t		 sender_ms;	/* caller's: when it sent */
+	union udp_flow_addr	 reached;	/* caller's: where it sent to */
+	union udp_flow_addr	 target;	/* caller's: fd's peer */
+	struct udp_reply_sock	*reply;		/* caller's: NULL if new */
+	uint64_t		 last;		/* caller's: active at, ms */
+	int			 fd;		/* the caller's; -1 when new */
+	struct udp_flow		*hnext;		/* hash chain */
+	struct udp_flow		*lprev;		/* LRU: toward the oldest */
+	struct udp_flow		*lnext;		/* LRU: toward the newest */
 };
 
-struct flow_table {
-	struct flow	**buckets;
-	size_t		  mask;		/* buckets - 1 (a power of 2) */
-	size_t		  len;
-	size_t		  cap;
-	struct flow	 *oldest;	/* LRU head */
-	struct flow	 *newest;	/* LRU tail */
-	uint64_t	  k0, k1;	/* SipHash key: chains stay short */
+struct udp_flow_table {
+	struct udp_flow		**buckets;
+	size_t			  mask;		/* buckets - 1 (a power of 2) */
+	size_t			  len;
+	size_t			  cap;
+	struct udp_flow		 *oldest;	/* LRU head */
+	struct udp_flow		 *newest;	/* LRU tail */
+	uint64_t		  k0, k1;	/* SipHash key: short chains */
 };
 
 /*
@@ -66,47 +66,48 @@ struct flow_table {
  * from getrandom() in the daemon) keys the hash so that senders cannot
  * pile flows into one chain. Returns 0, or -1 if out of memory.
  */
-int		 flow_table_init(struct flow_table *t, size_t cap,
+int		 udp_flow_table_init(struct udp_flow_table *t, size_t cap,
 		    const uint8_t seed[16]);
 /* Free every entry and the table; fds are the caller's to close first. */
-void		 flow_table_free(struct flow_table *t);
+void		 udp_flow_table_free(struct udp_flow_table *t);
 
 /* Turn an AF_INET/AF_INET6 address into a key; -1 for other families. */
-int		 flow_table_key(const struct sockaddr *sa, int tag,
-		    struct flow_key *key);
+int		 udp_flow_table_key(const struct sockaddr *sa, int tag,
+		    struct udp_flow_key *key);
 /* The key's address and port back as a socket address. */
-void		 flow_table_key_addr(const struct flow_key *key,
-		    union flow_addr *out);
+void		 udp_flow_table_key_addr(const struct udp_flow_key *key,
+		    union udp_flow_addr *out);
 
-struct flow	*flow_table_lookup(const struct flow_table *t,
-		    const struct flow_key *key);
+struct udp_flow	*udp_flow_table_lookup(const struct udp_flow_table *t,
+		    const struct udp_flow_key *key);
 
 /*
  * Add a flow for key (not present yet) as the newest, with fd -1 and
  * last = now. Returns it, or NULL with errno ENOSPC when the table is
  * full (evict first) or ENOMEM.
  */
-struct flow	*flow_table_insert(struct flow_table *t,
-		    const struct flow_key *key, uint64_t now);
+struct udp_flow	*udp_flow_table_insert(struct udp_flow_table *t,
+		    const struct udp_flow_key *key, uint64_t now);
 
 /* Mark f active at now: it becomes the newest. now must not go back. */
-void		 flow_table_touch(struct flow_table *t, struct flow *f,
-		    uint64_t now);
+void		 udp_flow_table_touch(struct udp_flow_table *t,
+		    struct udp_flow *f, uint64_t now);
 
 /* The least recently used flow (the one to evict), or NULL if empty. */
-struct flow	*flow_table_oldest(const struct flow_table *t);
+struct udp_flow	*udp_flow_table_oldest(const struct udp_flow_table *t);
 
 /*
  * The oldest flow if its last activity is at or before cutoff, else NULL.
  * Call, remove, and call again to collect every expired flow.
  */
-struct flow	*flow_table_expired(const struct flow_table *t,
+struct udp_flow	*udp_flow_table_expired(const struct udp_flow_table *t,
 		    uint64_t cutoff);
 
 /* Unlink and free f; its fd is the caller's to close first. */
-void		 flow_table_remove(struct flow_table *t, struct flow *f);
+void		 udp_flow_table_remove(struct udp_flow_table *t,
+		    struct udp_flow *f);
 
-int		 flow_table_full(const struct flow_table *t);
-size_t		 flow_table_len(const struct flow_table *t);
+int		 udp_flow_table_full(const struct udp_flow_table *t);
+size_t		 udp_flow_table_len(const struct udp_flow_table *t);
 
 #endif

@@ -30,14 +30,14 @@
 #include "udp_thread_state.h"
 
 void
-udp_flowsock_close(struct udp_thread *u, struct flow *f, const char *why)
+udp_flowsock_close(struct udp_thread *u, struct udp_flow *f, const char *why)
 {
-	union flow_addr	client;
-	char		buf[ADDR_STRLEN], tbuf[ADDR_STRLEN];
+	union udp_flow_addr	client;
+	char			buf[ADDR_STRLEN], tbuf[ADDR_STRLEN];
 	struct log_fields lf = LOG_FIELDS_INIT;
 
 	if (log_verbosity() >= LOG_V_STATES) {
-		flow_table_key_addr(&f->key, &client);
+		udp_flow_table_key_addr(&f->key, &client);
 		lf.client = addr_format(&client.sa, buf, sizeof(buf));
 		lf.target = addr_format(&f->target.sa, tbuf, sizeof(tbuf));
 		lf.reason = why;
@@ -49,7 +49,7 @@ udp_flowsock_close(struct udp_thread *u, struct flow *f, const char *why)
 	if (f->fd != -1 && close(f->fd) == -1)
 		log_warn("udp %d: close flow socket", u->id);
 	udp_reply_release(u, f);
-	flow_table_remove(&u->table, f);
+	udp_flow_table_remove(&u->table, f);
 	UDP_STATS_DEC(&u->st, flows);
 }
 
@@ -57,17 +57,17 @@ udp_flowsock_close(struct udp_thread *u, struct flow *f, const char *why)
 static void
 udp_flowsock_evict(struct udp_thread *u)
 {
-	struct flow	*f;
-	union flow_addr	 client;
-	char		 buf[ADDR_STRLEN];
+	struct udp_flow		*f;
+	union udp_flow_addr	 client;
+	char			 buf[ADDR_STRLEN];
 	struct log_fields lf = LOG_FIELDS_INIT;
 	uint64_t	 n;
 
-	if ((f = flow_table_oldest(&u->table)) == NULL)
+	if ((f = udp_flow_table_oldest(&u->table)) == NULL)
 		return;
 	UDP_STATS_INC(&u->st, evicted);
 	if ((n = udp_thread_log_due(u, &u->log_evict)) != 0) {
-		flow_table_key_addr(&f->key, &client);
+		udp_flow_table_key_addr(&f->key, &client);
 		lf.client = addr_format(&client.sa, buf, sizeof(buf));
 		lf.reason = "evicted";
 		log_conn_f(LOG_V_ERRORS, &lf, "udp %d: flow table full (%d): "
@@ -96,12 +96,12 @@ udp_flowsock_fail(struct udp_thread *u, const char *what,
 	    lf.client, lf.target, n);
 }
 
-struct flow *
-udp_flowsock_open(struct udp_thread *u, const struct flow_key *key,
+struct udp_flow *
+udp_flowsock_open(struct udp_thread *u, const struct udp_flow_key *key,
     const struct sockaddr *src, int spoof, const struct sockaddr *dst)
 {
 	struct epoll_event	 ev;
-	struct flow		*f;
+	struct udp_flow		*f;
 	char			 sbuf[ADDR_STRLEN], dbuf[ADDR_STRLEN];
 	struct log_fields	 lf = LOG_FIELDS_INIT;
 	int			 fd, saved;
@@ -120,9 +120,9 @@ udp_flowsock_open(struct udp_thread *u, const struct flow_key *key,
 		(void)close(fd);
 		return (NULL);
 	}
-	if (flow_table_full(&u->table))
+	if (udp_flow_table_full(&u->table))
 		udp_flowsock_evict(u);
-	if ((f = flow_table_insert(&u->table, key, u->now)) == NULL) {
+	if ((f = udp_flow_table_insert(&u->table, key, u->now)) == NULL) {
 		udp_flowsock_fail(u, "flow table insert", src, dst);
 		(void)close(fd);
 		return (NULL);
@@ -136,7 +136,7 @@ udp_flowsock_open(struct udp_thread *u, const struct flow_key *key,
 		saved = errno;
 		f->fd = -1;
 		(void)close(fd);
-		flow_table_remove(&u->table, f);
+		udp_flow_table_remove(&u->table, f);
 		errno = saved;
 		udp_flowsock_fail(u, "epoll_ctl", src, dst);
 		return (NULL);
@@ -153,7 +153,7 @@ udp_flowsock_open(struct udp_thread *u, const struct flow_key *key,
 }
 
 void
-udp_flowsock_forward(struct udp_thread *u, struct flow *f, const void *p,
+udp_flowsock_forward(struct udp_thread *u, struct udp_flow *f, const void *p,
     size_t len)
 {
 	ssize_t		n;
@@ -184,17 +184,17 @@ udp_flowsock_forward(struct udp_thread *u, struct flow *f, const void *p,
 int
 udp_flowsock_expire(struct udp_thread *u)
 {
-	struct flow	*f;
+	struct udp_flow	*f;
 	uint64_t	 due;
 
 	if (u->now >= u->close_ms) {
-		while ((f = flow_table_expired(&u->table,
+		while ((f = udp_flow_table_expired(&u->table,
 		    u->now - u->close_ms)) != NULL) {
 			UDP_STATS_INC(&u->st, expired);
 			udp_flowsock_close(u, f, "idle");
 		}
 	}
-	if ((f = flow_table_oldest(&u->table)) == NULL)
+	if ((f = udp_flow_table_oldest(&u->table)) == NULL)
 		return (-1);
 	due = f->last + u->close_ms;
 	if (due <= u->now)

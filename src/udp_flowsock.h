@@ -24,14 +24,14 @@ struct udp_thread;
  * used flow is closed first when the table is full. Returns the entry, or
  * NULL after counting and logging.
  */
-struct flow	*udp_flowsock_open(struct udp_thread *u,
-		    const struct flow_key *key, const struct sockaddr *src,
+struct udp_flow	*udp_flowsock_open(struct udp_thread *u,
+		    const struct udp_flow_key *key, const struct sockaddr *src,
 		    int spoof, const struct sockaddr *dst);
 /* Close and forget f; why goes to the -v 2 line. */
-void		 udp_flowsock_close(struct udp_thread *u, struct flow *f,
+void		 udp_flowsock_close(struct udp_thread *u, struct udp_flow *f,
 		    const char *why);
 /* Send one payload on f's connected socket; UDP drops what cannot go. */
-void		 udp_flowsock_forward(struct udp_thread *u, struct flow *f,
+void		 udp_flowsock_forward(struct udp_thread *u, struct udp_flow *f,
 		    const void *p, size_t len);
 /*
  * Close the flows idle for -close-after at u->now. Returns the ms until

@@ -68,8 +68,8 @@ udp_reply_len(const struct udp_reply_set *s)
 }
 
 int
-udp_reply_needs_sock(const union flow_addr *local,
-    const union flow_addr *reached)
+udp_reply_needs_sock(const union udp_flow_addr *local,
+    const union udp_flow_addr *reached)
 {
 	if (reached->sa.sa_family != local->sa.sa_family)
 		return (0);
@@ -81,21 +81,21 @@ udp_reply_needs_sock(const union flow_addr *local,
  * TPROXY rule sends here can be named, and they are the operator's.
  */
 static struct udp_reply_sock **
-udp_reply_bucket(struct udp_reply_set *s, const union flow_addr *addr)
+udp_reply_bucket(struct udp_reply_set *s, const union udp_flow_addr *addr)
 {
-	struct flow_key	key;
-	const uint8_t	*p = (const uint8_t *)&key;
-	uint32_t	h = 2166136261U;
-	size_t		i;
+	struct udp_flow_key	key;
+	const uint8_t		*p = (const uint8_t *)&key;
+	uint32_t		h = 2166136261U;
+	size_t			i;
 
-	(void)flow_table_key(&addr->sa, 0, &key);
+	(void)udp_flow_table_key(&addr->sa, 0, &key);
 	for (i = 0; i < sizeof(key); i++)
 		h = (h ^ p[i]) * 16777619U;
 	return (&s->buckets[h % UDP_REPLY_BUCKETS]);
 }
 
 struct udp_reply_sock *
-udp_reply_get(struct udp_reply_set *s, const union flow_addr *addr)
+udp_reply_get(struct udp_reply_set *s, const union udp_flow_addr *addr)
 {
 	struct udp_reply_sock	**b, *rs;
 
@@ -142,7 +142,7 @@ udp_reply_put(struct udp_reply_set *s, struct udp_reply_sock *rs)
 }
 
 void
-udp_reply_release(struct udp_thread *u, struct flow *f)
+udp_reply_release(struct udp_thread *u, struct udp_flow *f)
 {
 	if (f->reply == NULL)
 		return;
@@ -152,8 +152,8 @@ udp_reply_release(struct udp_thread *u, struct flow *f)
 }
 
 void
-udp_reply_follow(struct udp_thread *u, struct flow *f,
-    const union flow_addr *reached)
+udp_reply_follow(struct udp_thread *u, struct udp_flow *f,
+    const union udp_flow_addr *reached)
 {
 	char		buf[ADDR_STRLEN];
 	uint64_t	n;
@@ -179,11 +179,11 @@ udp_reply_follow(struct udp_thread *u, struct flow *f,
 }
 
 int
-udp_reply_read(struct udp_thread *u, struct flow *f, int want)
+udp_reply_read(struct udp_thread *u, struct udp_flow *f, int want)
 {
-	struct udp_batch	*b = &u->out;
-	const union flow_addr	*src = NULL;
-	int			 n, fd = u->listen_fd;
+	struct udp_batch		*b = &u->out;
+	const union udp_flow_addr	*src = NULL;
+	int				 n, fd = u->listen_fd;
 
 	udp_batch_reset(b, b->used, 0);
 	do

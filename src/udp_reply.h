@@ -19,7 +19,7 @@
 
 /* A transparent socket bound to one original destination. */
 struct udp_reply_sock {
-	union flow_addr		 addr;
+	union udp_flow_addr	 addr;
 	int			 fd;
 	unsigned int		 refs;	/* flows that reply by it */
 	struct udp_reply_sock	*next;	/* hash chain */
@@ -43,8 +43,8 @@ size_t	udp_reply_len(const struct udp_reply_set *s);
  * their own: when its port is not the listener's (local), which only
  * TPROXY brings about. Pure.
  */
-int	udp_reply_needs_sock(const union flow_addr *local,
-	    const union flow_addr *reached);
+int	udp_reply_needs_sock(const union udp_flow_addr *local,
+	    const union udp_flow_addr *reached);
 
 /*
  * The socket bound to addr, opened (IP_TRANSPARENT, SO_REUSEADDR) when no
@@ -52,7 +52,7 @@ int	udp_reply_needs_sock(const union flow_addr *local,
  * it cannot be opened.
  */
 struct udp_reply_sock *udp_reply_get(struct udp_reply_set *s,
-	    const union flow_addr *addr);
+	    const union udp_flow_addr *addr);
 /* One reference less; the last closes the socket. Returns 0 or -1. */
 int	udp_reply_put(struct udp_reply_set *s, struct udp_reply_sock *rs);
 
@@ -61,10 +61,10 @@ int	udp_reply_put(struct udp_reply_set *s, struct udp_reply_sock *rs);
  * from there, by a reply socket of its own when it needs one. When that
  * socket cannot be had, they leave by the listener, after a log line.
  */
-void	udp_reply_follow(struct udp_thread *u, struct flow *f,
-	    const union flow_addr *reached);
+void	udp_reply_follow(struct udp_thread *u, struct udp_flow *f,
+	    const union udp_flow_addr *reached);
 /* f is closing: give its reply socket back. */
-void	udp_reply_release(struct udp_thread *u, struct flow *f);
+void	udp_reply_release(struct udp_thread *u, struct udp_flow *f);
 
 /*
  * Read the replies waiting on f's socket into the out batch, addressed
@@ -72,7 +72,7 @@ void	udp_reply_release(struct udp_thread *u, struct flow *f);
  * want is how many to read at most. Returns how many were read, or -1
  * (errno set; EAGAIN: none).
  */
-int	udp_reply_read(struct udp_thread *u, struct flow *f, int want);
+int	udp_reply_read(struct udp_thread *u, struct udp_flow *f, int want);
 
 /*
  * Send the replies in the out batch, one sendmmsg per run that leaves by

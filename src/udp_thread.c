@@ -85,7 +85,7 @@ static void
 udp_thread_listener_ready(struct udp_thread *u)
 {
 	struct udp_batch	*b = &u->in;
-	union flow_addr		 reached;
+	union udp_flow_addr	 reached;
 	in_port_t		 port;
 	int			 i, n, round, known;
 
@@ -134,7 +134,7 @@ udp_thread_listener_ready(struct udp_thread *u)
  * ready alone is drained, a batch at a time.
  */
 static void
-udp_thread_backend_ready(struct udp_thread *u, struct flow *f, int drain)
+udp_thread_backend_ready(struct udp_thread *u, struct udp_flow *f, int drain)
 {
 	struct udp_batch	*b = &u->out;
 	int			 n, want, round;
@@ -156,7 +156,7 @@ udp_thread_backend_ready(struct udp_thread *u, struct flow *f, int drain)
 			    "from backend");
 			return;
 		}
-		flow_table_touch(&u->table, f, u->now);
+		udp_flow_table_touch(&u->table, f, u->now);
 		if (n < want || !drain)
 			return;
 	}
@@ -220,7 +220,7 @@ udp_thread_main(void *arg)
 {
 	struct udp_thread	*u = arg;
 	struct epoll_event	 evs[UDP_THREAD_EVENTS];
-	struct flow		*f;
+	struct udp_flow		*f;
 	uint64_t		 junk;
 	int			 i, n, timeout, listener, stop = 0;
 
@@ -263,7 +263,7 @@ udp_thread_main(void *arg)
 
 	if (read(u->evfd, &junk, sizeof(junk)) == -1 && errno != EAGAIN)
 		log_warn("udp %d: read eventfd", u->id);
-	while ((f = flow_table_oldest(&u->table)) != NULL)
+	while ((f = udp_flow_table_oldest(&u->table)) != NULL)
 		udp_flowsock_close(u, f, u->linger_until != 0 ?
 		    "handed over" : "stopping");
 	/* Stopped instead: it reads the listener no more either. */
@@ -279,7 +279,7 @@ udp_thread_free(struct udp_thread *u)
 		(void)close(u->epfd);
 	if (u->evfd != -1)
 		(void)close(u->evfd);
-	flow_table_free(&u->table);
+	udp_flow_table_free(&u->table);
 	udp_reply_free(&u->replies);
 	udp_batch_free(&u->in);
 	udp_batch_free(&u->out);
@@ -357,7 +357,7 @@ udp_thread_start(const struct options *cfg, const struct endpoint *ep,
 	udp_reply_init(&u->replies);
 
 	if (udp_thread_seed(seed) == -1 ||
-	    flow_table_init(&u->table, (size_t)cfg->max_flows, seed) == -1)
+	    udp_flow_table_init(&u->table, (size_t)cfg->max_flows, seed) == -1)
 		goto fail;
 	if (udp_batch_init(&u->in) == -1 || udp_batch_init(&u->out) == -1)
 		goto fail;

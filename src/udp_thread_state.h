@@ -44,7 +44,7 @@ struct udp_thread {
 	const struct endpoint	*ep;		/* port and targets */
 	struct allowlist	*allow;
 	int			 listen_fd;
-	union flow_addr		 local;		/* the listener's */
+	union udp_flow_addr	 local;		/* the listener's */
 	/*
 	 * How each datagram says where it was sent: not at all (a listener
 	 * on one address), IP_PKTINFO (a wildcard one) or IP_ORIGDSTADDR
@@ -54,7 +54,7 @@ struct udp_thread {
 	int			 epfd;
 	int			 evfd;
 	pthread_t		 thread;
-	struct flow_table	 table;
+	struct udp_flow_table	 table;
 	uint64_t		 close_ms;
 	uint64_t		 now;		/* ms, per wakeup */
 	atomic_int		 failed;	/* stopped on an error */

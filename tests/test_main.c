@@ -60,7 +60,7 @@ main(void)
 	test_endpoint_register();
 	test_failure_class_register();
 	test_fd_gauge_register();
-	test_flow_table_register();
+	test_udp_flow_table_register();
 	test_frontend_register();
 	test_handover_register();
 	test_http_min_register();

@@ -20,7 +20,7 @@ void	test_crc32c_register(void);
 void	test_duration_register(void);
 void	test_failure_class_register(void);
 void	test_fd_gauge_register(void);
-void	test_flow_table_register(void);
+void	test_udp_flow_table_register(void);
 void	test_frontend_register(void);
 void	test_handover_register(void);
 void	test_endpoint_register(void);

@@ -49,7 +49,7 @@ static void
 test_udp_batch_addresses_replies_to_the_sender(void)
 {
 	struct udp_batch	b;
-	union flow_addr		to, src;
+	union udp_flow_addr	to, src;
 
 	CU_ASSERT_FATAL(udp_batch_init(&b) == 0);
 	memset(&to, 0, sizeof(to));
@@ -132,7 +132,7 @@ test_udp_batch_sends_each_run_by_its_socket(void)
 {
 	struct udp_batch	b;
 	struct sockaddr_in	rsin, s1sin, s2sin, from;
-	union flow_addr		to;
+	union udp_flow_addr	to;
 	socklen_t		flen;
 	char			buf[64];
 	int			r, s1, s2, i;

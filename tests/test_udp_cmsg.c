@@ -41,7 +41,7 @@ test_udp_cmsg_reads_ipv4_pktinfo_with_the_listeners_port(void)
 	struct msghdr		mh;
 	union udp_cmsg		ctl;
 	struct in_pktinfo	pi;
-	union flow_addr		to;
+	union udp_flow_addr	to;
 
 	memset(&pi, 0, sizeof(pi));
 	inet_pton(AF_INET, "198.51.100.2", &pi.ipi_addr);
@@ -58,7 +58,7 @@ test_udp_cmsg_keeps_the_scope_of_a_link_local_ipv6_pktinfo(void)
 	struct msghdr		mh;
 	union udp_cmsg		ctl;
 	struct in6_pktinfo	pi6;
-	union flow_addr		to;
+	union udp_flow_addr	to;
 
 	memset(&pi6, 0, sizeof(pi6));
 	inet_pton(AF_INET6, "fe80::1", &pi6.ipi6_addr);
@@ -79,7 +79,7 @@ test_udp_cmsg_reads_the_original_destination_with_its_port(void)
 	union udp_cmsg		ctl;
 	struct sockaddr_in	sin;
 	struct sockaddr_in6	sin6;
-	union flow_addr		to;
+	union udp_flow_addr	to;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -103,10 +103,10 @@ test_udp_cmsg_reads_the_original_destination_with_its_port(void)
 static void
 test_udp_cmsg_without_a_message_reached_is_unknown(void)
 {
-	struct msghdr	mh;
-	union udp_cmsg	ctl;
-	union flow_addr	to;
-	int		one = 1;
+	struct msghdr		mh;
+	union udp_cmsg		ctl;
+	union udp_flow_addr	to;
+	int			one = 1;
 
 	memset(&mh, 0, sizeof(mh));
 	CU_ASSERT_EQUAL(udp_cmsg_reached(&mh, htons(1), &to), -1);
@@ -120,7 +120,7 @@ test_udp_cmsg_without_a_message_reached_is_unknown(void)
 static void
 test_udp_cmsg_pktinfo_names_the_source_address(void)
 {
-	union flow_addr		 src;
+	union udp_flow_addr	 src;
 	union udp_cmsg		 ctl;
 	struct in_pktinfo	 pi;
 	struct in6_pktinfo	 pi6;
@@ -153,8 +153,8 @@ test_udp_cmsg_pktinfo_names_the_source_address(void)
 static void
 test_udp_cmsg_pktinfo_leaves_bad_sources_to_the_kernel(void)
 {
-	union flow_addr	src;
-	union udp_cmsg	ctl;
+	union udp_flow_addr	src;
+	union udp_cmsg		ctl;
 
 	memset(&src, 0, sizeof(src));
 	CU_ASSERT_EQUAL(udp_cmsg_pktinfo(&ctl, &src), 0);
@@ -177,7 +177,7 @@ test_udp_cmsg_reads_what_the_kernel_writes(void)
 	struct msghdr		mh;
 	struct iovec		iov;
 	union udp_cmsg		ctl;
-	union flow_addr		to;
+	union udp_flow_addr	to;
 	socklen_t		slen = sizeof(sin);
 	char			buf[8];
 	int			r, s, one = 1;

@@ -21,7 +21,7 @@
 #include "test_suites.h"
 
 static void
-test_udp_reply_addr(union flow_addr *a, const char *ip, int port)
+test_udp_reply_addr(union udp_flow_addr *a, const char *ip, int port)
 {
 	memset(a, 0, sizeof(*a));
 	if (strchr(ip, ':') != NULL) {
@@ -38,7 +38,7 @@ test_udp_reply_addr(union flow_addr *a, const char *ip, int port)
 static void
 test_udp_reply_needs_a_socket_only_for_another_port(void)
 {
-	union flow_addr	local, reached;
+	union udp_flow_addr	local, reached;
 
 	test_udp_reply_addr(&local, "0.0.0.0", 8443);
 	test_udp_reply_addr(&reached, "203.0.113.50", 8443);
@@ -60,7 +60,7 @@ test_udp_reply_sockets_are_shared_and_closed_with_the_last(void)
 {
 	struct udp_reply_set	 s;
 	struct udp_reply_sock	*a, *b, *c;
-	union flow_addr		 x, y;
+	union udp_flow_addr	 x, y;
 
 	udp_reply_init(&s);
 	test_udp_reply_addr(&x, "127.0.0.1", 0);
