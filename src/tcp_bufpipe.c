@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 
 int

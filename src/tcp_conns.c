@@ -37,7 +37,7 @@
 #include <time.h>
 
 #include "addr.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 #include "log.h"
 #include "net.h"

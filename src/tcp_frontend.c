@@ -26,7 +26,7 @@
 #include "duration.h"
 #include "endpoint.h"
 #include "handover.h"
-#include "listener.h"
+#include "tcp_listener.h"
 #include "log.h"
 #include "metrics_family.h"
 #include "metrics_render.h"

@@ -13,10 +13,10 @@
 
 #include <stddef.h>
 
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "frontend.h"
 #include "tcp_bufpipe.h"
-#include "pool.h"
+#include "tcp_pool.h"
 
 /* Pipes the idle bufpipes keep: set aside in the fd budget (capacity.h). */
 #define TCP_FRONTEND_BUFPIPES_IDLE	64

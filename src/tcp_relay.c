@@ -41,12 +41,12 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
-#include "pool.h"
+#include "tcp_pool.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_conns.h"

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 #include "test_suites.h"
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"

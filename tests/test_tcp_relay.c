@@ -26,11 +26,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"
-#include "pool.h"
+#include "tcp_pool.h"
 #include "tcp_relay.h"
 #include "tcp_conns.h"
 

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "tcp_pool.h"
 
 #define POOL_SPARE		4	/* idle threads kept warm */
 #define POOL_IDLE_SECONDS	10	/* then a thread beyond spare exits */

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
+#include "tcp_pool.h"
 #include "test_suites.h"
 
 static void

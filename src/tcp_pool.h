@@ -11,8 +11,8 @@
  * Threads start on demand with a small stack and exit after idling, so
  * an idle daemon keeps only a few.
  */
-#ifndef MMPROXYD_POOL_H
-#define MMPROXYD_POOL_H
+#ifndef MMPROXYD_TCP_POOL_H
+#define MMPROXYD_TCP_POOL_H
 
 #include <pthread.h>
 #include <stdatomic.h>

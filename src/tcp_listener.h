@@ -5,8 +5,8 @@
 /*
  * listener.h -- one acceptor thread per TCP listening socket.
  */
-#ifndef MMPROXYD_LISTENER_H
-#define MMPROXYD_LISTENER_H
+#ifndef MMPROXYD_TCP_LISTENER_H
+#define MMPROXYD_TCP_LISTENER_H
 
 #include <pthread.h>
 #include <signal.h>

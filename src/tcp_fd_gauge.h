@@ -12,8 +12,8 @@
  * after it is unlisted, just before it is closed; the low-water mark
  * holds those (see capacity.h). It decides whether a pipe may be made now.
  */
-#ifndef MMPROXYD_FD_GAUGE_H
-#define MMPROXYD_FD_GAUGE_H
+#ifndef MMPROXYD_TCP_FD_GAUGE_H
+#define MMPROXYD_TCP_FD_GAUGE_H
 
 #include <stdatomic.h>
 #include <stddef.h>

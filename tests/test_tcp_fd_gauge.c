@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "capacity.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 #include "test_suites.h"
 
 #define TEST_GAUGE_THREADS	4

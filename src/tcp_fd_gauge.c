@@ -23,7 +23,7 @@
 #include <errno.h>
 
 #include "capacity.h"
-#include "fd_gauge.h"
+#include "tcp_fd_gauge.h"
 
 #define FD_GAUGE_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
 
