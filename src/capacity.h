@@ -106,7 +106,7 @@ void	capacity_flows_plan(struct capacity_flows *cf, size_t asked,
 
 /*
  * Pipes are not budgeted against -max-conns but against the fds in use
- * now (fd_gauge.c counts them): a pipe is made only while it leaves this
+ * now (tcp_fd_gauge.c counts them): a pipe is made only while it leaves this
  * low-water mark of fds free, so that a pipe never holds the fd a new
  * connection needs. The mark is the sum of:
  * - CAPACITY_FD_TRANSIENT, the fds opened for a moment beside the counted

@@ -32,7 +32,7 @@
 
 int
 tcp_bufpipe_pool_init(struct tcp_bufpipe_pool *pool, size_t max_idle,
-    size_t pipe_size, struct fd_gauge *fds)
+    size_t pipe_size, struct tcp_fd_gauge *fds)
 {
 	memset(pool, 0, sizeof(*pool));
 	if ((pool->idle = calloc(max_idle ? max_idle : 1,
@@ -61,14 +61,14 @@ tcp_bufpipe_close_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 	if (bp->rfd == -1)
 		return;
 	tcp_bufpipe_drop_pipe(bp);
-	fd_gauge_pipe_put(pool->fds);
+	tcp_fd_gauge_pipe_put(pool->fds);
 }
 
 /* Close bp's pipe if fds are short; 1 if it did. */
 static int
 tcp_bufpipe_shed_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 {
-	if (bp->rfd == -1 || !fd_gauge_pipe_shed(pool->fds))
+	if (bp->rfd == -1 || !tcp_fd_gauge_pipe_shed(pool->fds))
 		return (0);
 	tcp_bufpipe_drop_pipe(bp);
 	return (1);
@@ -79,7 +79,7 @@ tcp_bufpipe_relieve(struct tcp_bufpipe_pool *pool)
 {
 	size_t	i;
 
-	if (!fd_gauge_pressed(pool->fds))
+	if (!tcp_fd_gauge_pressed(pool->fds))
 		return;
 	/* The bottom of the stack has idled longest. */
 	pthread_mutex_lock(&pool->mtx);
@@ -146,7 +146,7 @@ tcp_bufpipe_need_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 	int	fds[2];
 
 	if (bp->rfd != -1) {
-		if (!fd_gauge_pressed(pool->fds))
+		if (!tcp_fd_gauge_pressed(pool->fds))
 			return (0);
 		/* Idle pipes go first, then this one if still short. */
 		tcp_bufpipe_relieve(pool);
@@ -156,13 +156,13 @@ tcp_bufpipe_need_pipe(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *bp)
 		return (-1);
 	}
 	/* Counted first, so racing relays never overshoot the mark. */
-	if (fd_gauge_pipe_take(pool->fds) == -1) {
+	if (tcp_fd_gauge_pipe_take(pool->fds) == -1) {
 		tcp_bufpipe_relieve(pool);
 		errno = EMFILE;
 		return (-1);
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		fd_gauge_pipe_put(pool->fds);
+		tcp_fd_gauge_pipe_put(pool->fds);
 		return (-1);
 	}
 	/* A smaller or larger pipe is only a tuning choice: ignore failure. */

@@ -7,7 +7,7 @@
  * bytes move: a copy buffer and, made on first need, a pipe for
  * splice(). Pooled for all relays and held only while data flows, so an
  * idle connection costs its two sockets and nothing else. Pipes are made
- * while the process has fds to spare (fd_gauge.h) and given back when it
+ * while the process has fds to spare (tcp_fd_gauge.h) and given back when it
  * runs short.
  */
 #ifndef MMPROXYD_TCP_BUFPIPE_H
@@ -17,7 +17,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-struct fd_gauge;
+struct tcp_fd_gauge;
 
 /*
  * Mapped, so only the pages a read reaches cost memory. Large, because a
@@ -39,20 +39,20 @@ struct tcp_bufpipe_pool {
 	size_t			 nidle, max_idle;
 	size_t			 pipe_size;	/* F_SETPIPE_SZ; 0: default */
 	/* Counts the pipes of all bufpipes, idle or lent (-metrics too). */
-	struct fd_gauge		*fds;
+	struct tcp_fd_gauge	*fds;
 	atomic_size_t		 nlent;		/* out with relays (-metrics) */
 };
 
 /* fds: where pipes are counted, and refused when fds are short. */
 int	tcp_bufpipe_pool_init(struct tcp_bufpipe_pool *pool, size_t max_idle,
-	    size_t pipe_size, struct fd_gauge *fds);
+	    size_t pipe_size, struct tcp_fd_gauge *fds);
 
 /* A bufpipe: a pooled one or a new one (no pipe yet). 0, or -1 (errno). */
 int	tcp_bufpipe_get(struct tcp_bufpipe_pool *pool, struct tcp_bufpipe *out);
 
 /*
  * Make sure bp has a pipe, its pipe being empty. Returns 0, or -1:
- * EMFILE when fds are short (fd_gauge.h; then an empty pipe bp had is
+ * EMFILE when fds are short (tcp_fd_gauge.h; then an empty pipe bp had is
  * closed, after the idle bufpipes' pipes), or pipe2()'s errno.
  */
 int	tcp_bufpipe_need_pipe(struct tcp_bufpipe_pool *pool,

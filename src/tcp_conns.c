@@ -50,7 +50,7 @@ static struct tcp_conns *tcp_conns_all;
 
 void
 tcp_conns_init(struct tcp_conns *cs, const struct options *opts,
-    const struct endpoint *ep, struct pool *pool,
+    const struct endpoint *ep, struct tcp_pool *pool,
     struct tcp_bufpipe_pool *bufpipes)
 {
 	struct tcp_conns	**pp;
@@ -104,7 +104,7 @@ tcp_conns_add(struct tcp_conns *cs, struct conn *c)
 	cs->live = c;
 	pthread_mutex_unlock(&cs->live_mtx);
 	/* A new connection may be what leaves fds short: idle pipes go. */
-	fd_gauge_conn_open(cs->bufpipes->fds);
+	tcp_fd_gauge_conn_open(cs->bufpipes->fds);
 	tcp_bufpipe_relieve(cs->bufpipes);
 }
 
@@ -131,7 +131,7 @@ tcp_conns_remove(struct tcp_conns *cs, struct conn *c)
 		pthread_cond_broadcast(&cs->let_go);
 	}
 	pthread_mutex_unlock(&cs->live_mtx);
-	fd_gauge_conn_close(cs->bufpipes->fds);
+	tcp_fd_gauge_conn_close(cs->bufpipes->fds);
 }
 
 void

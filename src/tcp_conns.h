@@ -25,7 +25,7 @@ struct conn;
 struct endpoint;
 struct tcp_bufpipe_pool;
 struct options;
-struct pool;
+struct tcp_pool;
 
 /* Relaxed: each counter stands alone. errno is left as it was. */
 #define TCP_STATS_INC(s, field) \
@@ -42,7 +42,7 @@ struct pool;
 struct tcp_conns {
 	const struct options	*opts;
 	const struct endpoint	*ep;	/* the listener's port and targets */
-	struct pool		*pool;
+	struct tcp_pool		*pool;
 	struct tcp_bufpipe_pool	*bufpipes;
 	struct tcp_stats	 stats;
 	/* Connections in flight, so shutdown can end them; mtx guards. */
@@ -68,11 +68,11 @@ enum tcp_conns_port {
 
 /* Also enters cs in the process-wide list tcp_conns_wait_port walks. */
 void	tcp_conns_init(struct tcp_conns *cs, const struct options *opts,
-	    const struct endpoint *ep, struct pool *pool,
+	    const struct endpoint *ep, struct tcp_pool *pool,
 	    struct tcp_bufpipe_pool *bufpipes);
 /*
  * Only once no relay can still reach cs (its connections all ended), nor
- * any other listener's relay (pool_conns() is 0).
+ * any other listener's relay (tcp_pool_conns() is 0).
  */
 void	tcp_conns_destroy(struct tcp_conns *cs);
 

@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * fd_gauge.c -- the fds a TCP daemon holds, and whether a pipe fits.
+ * tcp_fd_gauge.c -- the fds a TCP daemon holds, and whether a pipe fits.
  *
  * Two relaxed atomics and no lock: the acceptors bump conns, relays bump
  * pipes, and every check reads both. A check that races a change may see
@@ -25,10 +25,10 @@
 #include "capacity.h"
 #include "tcp_fd_gauge.h"
 
-#define FD_GAUGE_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
+#define TCP_FD_GAUGE_GET(a)	atomic_load_explicit(&(a), memory_order_relaxed)
 
 void
-fd_gauge_init(struct fd_gauge *g, size_t nofile, size_t fixed,
+tcp_fd_gauge_init(struct tcp_fd_gauge *g, size_t nofile, size_t fixed,
     size_t listen_sockets, size_t max_conns)
 {
 	g->nofile = nofile;
@@ -40,7 +40,7 @@ fd_gauge_init(struct fd_gauge *g, size_t nofile, size_t fixed,
 }
 
 int
-fd_gauge_count_open(size_t *n)
+tcp_fd_gauge_count_open(size_t *n)
 {
 	DIR		*d;
 	struct dirent	*e;
@@ -62,19 +62,19 @@ fd_gauge_count_open(size_t *n)
 }
 
 void
-fd_gauge_conn_open(struct fd_gauge *g)
+tcp_fd_gauge_conn_open(struct tcp_fd_gauge *g)
 {
 	atomic_fetch_add_explicit(&g->conns, 1, memory_order_relaxed);
 }
 
 void
-fd_gauge_conn_close(struct fd_gauge *g)
+tcp_fd_gauge_conn_close(struct tcp_fd_gauge *g)
 {
 	atomic_fetch_sub_explicit(&g->conns, 1, memory_order_relaxed);
 }
 
 static size_t
-fd_gauge_used(const struct fd_gauge *g, size_t conns, size_t pipes)
+tcp_fd_gauge_used(const struct tcp_fd_gauge *g, size_t conns, size_t pipes)
 {
 	return (g->fixed + conns * CAPACITY_FDS_PER_CONN +
 	    pipes * CAPACITY_FDS_PER_PIPE);
@@ -82,62 +82,64 @@ fd_gauge_used(const struct fd_gauge *g, size_t conns, size_t pipes)
 
 /* fds free beyond the low-water mark with conns and pipes counted. */
 static long long
-fd_gauge_spare(const struct fd_gauge *g, size_t conns, size_t pipes)
+tcp_fd_gauge_spare(const struct tcp_fd_gauge *g, size_t conns, size_t pipes)
 {
 	return ((long long)capacity_fds_free(g->nofile,
-	    fd_gauge_used(g, conns, pipes)) -
+	    tcp_fd_gauge_used(g, conns, pipes)) -
 	    (long long)capacity_pipe_low_water(g->listen_sockets, g->max_conns,
 	    conns));
 }
 
 /* Whether one more pipe leaves the mark free. */
 static int
-fd_gauge_fits(const struct fd_gauge *g, size_t conns, size_t pipes)
+tcp_fd_gauge_fits(const struct tcp_fd_gauge *g, size_t conns, size_t pipes)
 {
-	return (fd_gauge_spare(g, conns, pipes) >= CAPACITY_FDS_PER_PIPE);
+	return (tcp_fd_gauge_spare(g, conns, pipes) >= CAPACITY_FDS_PER_PIPE);
 }
 
 int
-fd_gauge_pipe_take(struct fd_gauge *g)
+tcp_fd_gauge_pipe_take(struct tcp_fd_gauge *g)
 {
 	size_t	was;
 
 	/* A relay that copies asks at every bulk read: look first. */
-	if (!fd_gauge_fits(g, FD_GAUGE_GET(g->conns), FD_GAUGE_GET(g->pipes)))
+	if (!tcp_fd_gauge_fits(g, TCP_FD_GAUGE_GET(g->conns),
+	    TCP_FD_GAUGE_GET(g->pipes)))
 		return (-1);
 	was = atomic_fetch_add_explicit(&g->pipes, 1, memory_order_relaxed);
-	if (fd_gauge_fits(g, FD_GAUGE_GET(g->conns), was))
+	if (tcp_fd_gauge_fits(g, TCP_FD_GAUGE_GET(g->conns), was))
 		return (0);
-	fd_gauge_pipe_put(g);
+	tcp_fd_gauge_pipe_put(g);
 	return (-1);
 }
 
 void
-fd_gauge_pipe_put(struct fd_gauge *g)
+tcp_fd_gauge_pipe_put(struct tcp_fd_gauge *g)
 {
 	atomic_fetch_sub_explicit(&g->pipes, 1, memory_order_relaxed);
 }
 
 /* Fewer than the mark free with conns and pipes counted. */
 static int
-fd_gauge_short(const struct fd_gauge *g, size_t conns, size_t pipes)
+tcp_fd_gauge_short(const struct tcp_fd_gauge *g, size_t conns, size_t pipes)
 {
-	return (fd_gauge_spare(g, conns, pipes) < 0);
+	return (tcp_fd_gauge_spare(g, conns, pipes) < 0);
 }
 
 int
-fd_gauge_pressed(struct fd_gauge *g)
+tcp_fd_gauge_pressed(struct tcp_fd_gauge *g)
 {
-	return (fd_gauge_short(g, FD_GAUGE_GET(g->conns),
-	    FD_GAUGE_GET(g->pipes)));
+	return (tcp_fd_gauge_short(g, TCP_FD_GAUGE_GET(g->conns),
+	    TCP_FD_GAUGE_GET(g->pipes)));
 }
 
 int
-fd_gauge_pipe_shed(struct fd_gauge *g)
+tcp_fd_gauge_pipe_shed(struct tcp_fd_gauge *g)
 {
-	size_t	pipes = FD_GAUGE_GET(g->pipes);
+	size_t	pipes = TCP_FD_GAUGE_GET(g->pipes);
 
-	while (pipes > 0 && fd_gauge_short(g, FD_GAUGE_GET(g->conns), pipes))
+	while (pipes > 0 &&
+	    tcp_fd_gauge_short(g, TCP_FD_GAUGE_GET(g->conns), pipes))
 		if (atomic_compare_exchange_weak_explicit(&g->pipes, &pipes,
 		    pipes - 1, memory_order_relaxed, memory_order_relaxed))
 			return (1);
@@ -145,15 +147,15 @@ fd_gauge_pipe_shed(struct fd_gauge *g)
 }
 
 size_t
-fd_gauge_in_use(struct fd_gauge *g)
+tcp_fd_gauge_in_use(struct tcp_fd_gauge *g)
 {
-	return (fd_gauge_used(g, FD_GAUGE_GET(g->conns),
-	    FD_GAUGE_GET(g->pipes)));
+	return (tcp_fd_gauge_used(g, TCP_FD_GAUGE_GET(g->conns),
+	    TCP_FD_GAUGE_GET(g->pipes)));
 }
 
 size_t
-fd_gauge_low_water(struct fd_gauge *g)
+tcp_fd_gauge_low_water(struct tcp_fd_gauge *g)
 {
 	return (capacity_pipe_low_water(g->listen_sockets, g->max_conns,
-	    FD_GAUGE_GET(g->conns)));
+	    TCP_FD_GAUGE_GET(g->conns)));
 }

@@ -105,7 +105,8 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 	int			 k;
 
 	tcp_frontend_max_conns(t);
-	if (pool_init(&t->pool, t->max_conns, TCP_FRONTEND_STACK_SIZE) == -1 ||
+	if (tcp_pool_init(&t->pool, t->max_conns,
+	    TCP_FRONTEND_STACK_SIZE) == -1 ||
 	    tcp_bufpipe_pool_init(&t->bufpipes, TCP_FRONTEND_BUFPIPES_IDLE,
 	    TCP_FRONTEND_PIPE_SIZE, &t->gauge) == -1)
 		fatal("out of memory");
@@ -113,7 +114,7 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 	    sizeof(*t->listeners))) == NULL)
 		fatal("calloc");
 	for (k = 0; k < fe->nsocks; k++)
-		if (listener_open(&t->listeners[k], k, env->opts,
+		if (tcp_listener_open(&t->listeners[k], k, env->opts,
 		    &env->endpoints[k / env->opts->listeners], &t->pool,
 		    &t->bufpipes, env->allow, handover_take(inherited,
 		    SOCK_STREAM, frontend_listen_addr(fe, k))) == -1)
@@ -131,12 +132,12 @@ tcp_frontend_init_gauge(struct tcp_frontend *t)
 {
 	size_t	open_now, socks = (size_t)t->fe.nsocks;
 
-	if (fd_gauge_count_open(&open_now) == -1) {
+	if (tcp_fd_gauge_count_open(&open_now) == -1) {
 		log_warn("cannot count open fds in /proc/self/fd, assuming %zu",
 		    CAPACITY_FD_RESERVE + socks);
 		open_now = CAPACITY_FD_RESERVE + socks;
 	}
-	fd_gauge_init(&t->gauge, t->fe.env.nofile, open_now, socks,
+	tcp_fd_gauge_init(&t->gauge, t->fe.env.nofile, open_now, socks,
 	    t->max_conns);
 }
 
@@ -164,7 +165,7 @@ tcp_frontend_start(struct frontend *fe, int paused)
 		log_warn("SCHED_BATCH (threads keep the normal policy)");
 	tcp_frontend_init_gauge(t);
 	for (k = 0; k < fe->nsocks; k++)
-		if ((rc = listener_start(&t->listeners[k])) != 0)
+		if ((rc = tcp_listener_start(&t->listeners[k])) != 0)
 			fatalx("pthread_create: %s", strerror(rc));
 	if (t->max_conns > t->fit)
 		log_info("ready: up to %zu connections, but only about %zu "
@@ -188,7 +189,7 @@ tcp_frontend_listen_socks(struct frontend *fe, struct handover_sock *v)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		listener_handover_sock(&t->listeners[k], &v[k]);
+		tcp_listener_handover_sock(&t->listeners[k], &v[k]);
 }
 
 /*
@@ -210,7 +211,7 @@ tcp_frontend_hand_off_end(struct frontend *fe, int taken)
 }
 
 /*
- * Every acceptor is told first, so none takes a slot that pool_stop
+ * Every acceptor is told first, so none takes a slot that tcp_pool_stop
  * frees; then each is joined. Shared: ours close now, and the queue
  * lives on in the other generation.
  */
@@ -223,15 +224,15 @@ tcp_frontend_stop(struct frontend *fe, int shared)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		listener_stop(&t->listeners[k], shared);
-	pool_stop(&t->pool);
+		tcp_listener_stop(&t->listeners[k], shared);
+	tcp_pool_stop(&t->pool);
 	for (k = 0; k < fe->nsocks; k++) {
-		listener_join(&t->listeners[k]);
+		tcp_listener_join(&t->listeners[k]);
 		if (shared)
-			listener_close(&t->listeners[k]);
+			tcp_listener_close(&t->listeners[k]);
 	}
 	/* Acceptors gave their slots back: what is left is in flight. */
-	left = pool_conns(&t->pool);
+	left = tcp_pool_conns(&t->pool);
 	log_info("stopping: %zu connection%s in flight, grace %s", left,
 	    left == 1 ? "" : "s", duration_format(
 	    fe->env.opts->shutdown_timeout_ms, grace, sizeof(grace)));
@@ -240,7 +241,7 @@ tcp_frontend_stop(struct frontend *fe, int shared)
 static size_t
 tcp_frontend_in_flight(struct frontend *fe)
 {
-	return (pool_conns(&TCP_FRONTEND(fe)->pool));
+	return (tcp_pool_conns(&TCP_FRONTEND(fe)->pool));
 }
 
 static void
@@ -250,7 +251,7 @@ tcp_frontend_abort(struct frontend *fe)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		listener_abort_conns(&t->listeners[k]);
+		tcp_listener_abort_conns(&t->listeners[k]);
 }
 
 /* The acceptors were joined by stop; relays are waited for as in_flight. */
@@ -268,7 +269,7 @@ tcp_frontend_log_counters(struct frontend *fe, const char *when)
 	int			 k;
 
 	for (k = 0; k < fe->nsocks; k++)
-		listener_log_stats(&t->listeners[k], when);
+		tcp_listener_log_stats(&t->listeners[k], when);
 }
 
 static void
@@ -289,12 +290,13 @@ tcp_frontend_render_metrics(struct frontend *fe, struct metrics_buf *b)
 	const char		*threads;
 	size_t			 total, idle;
 
-	pool_threads(&t->pool, &total, &idle);
+	tcp_pool_threads(&t->pool, &total, &idle);
 	threads = metrics_families[METRICS_FAM_POOL_THREADS].name;
 	metrics_render_head(b, METRICS_FAM_POOL_THREADS);
 	metrics_buf_printf(b, "%s{state=\"busy\"} %zu\n%s{state=\"idle\"} "
 	    "%zu\n", threads, total - idle, threads, idle);
-	metrics_render_gauge(b, METRICS_FAM_SLOTS_USED, pool_conns(&t->pool));
+	metrics_render_gauge(b, METRICS_FAM_SLOTS_USED,
+	    tcp_pool_conns(&t->pool));
 	metrics_render_gauge(b, METRICS_FAM_SLOTS_LIMIT, t->pool.max_conns);
 	metrics_render_gauge(b, METRICS_FAM_KITS_IN_USE, (size_t)
 	    atomic_load_explicit(&t->bufpipes.nlent, memory_order_relaxed));
@@ -321,15 +323,15 @@ tcp_frontend_free(struct frontend *fe)
 		return (0);
 	}
 	for (k = 0; k < fe->nsocks; k++)
-		listener_close(&t->listeners[k]);
-	if ((left = pool_conns(&t->pool)) != 0) {
+		tcp_listener_close(&t->listeners[k]);
+	if ((left = tcp_pool_conns(&t->pool)) != 0) {
 		log_info("exiting with %zu connection%s still closing", left,
 		    left == 1 ? "" : "s");
 		return (left);
 	}
 	for (k = 0; k < fe->nsocks; k++)
 		tcp_conns_destroy(&t->listeners[k].cs);
-	pool_destroy(&t->pool);
+	tcp_pool_destroy(&t->pool);
 	tcp_bufpipe_pool_destroy(&t->bufpipes);
 	free(t->listeners);
 	free(t);

@@ -21,15 +21,15 @@
 /* Pipes the idle bufpipes keep: set aside in the fd budget (capacity.h). */
 #define TCP_FRONTEND_BUFPIPES_IDLE	64
 
-struct listener;
+struct tcp_listener;
 
 /* Read by the tests, which render one without opening it. */
 struct tcp_frontend {
 	struct frontend		 fe;		/* first: what main drives */
-	struct listener		*listeners;	/* fe.nsocks of them */
-	struct pool		 pool;
+	struct tcp_listener	*listeners;	/* fe.nsocks of them */
+	struct tcp_pool		 pool;
 	struct tcp_bufpipe_pool	 bufpipes;
-	struct fd_gauge		 gauge;		/* for the bufpipes' pipes */
+	struct tcp_fd_gauge	 gauge;		/* for the bufpipes' pipes */
 	size_t			 max_conns;	/* -max-conns in force */
 	size_t			 fit;		/* what the limits allow */
 };

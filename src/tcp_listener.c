@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * listener.c -- the acceptor thread of one TCP listening socket.
+ * tcp_listener.c -- the acceptor thread of one TCP listening socket.
  *
  * It waits in poll() until a connection is pending, holding nothing, then
  * takes a pool slot and only then accepts (the socket does not block):
@@ -11,9 +11,9 @@
  * acceptor waits for one with its connection still in the kernel's
  * listen backlog, never accepted and dropped. An accepted fd is handed to
  * a pool thread with its conn; from then on the relay owns it. Only the
- * acceptor touches fd until listener_stop shuts it down, which wakes
+ * acceptor touches fd until tcp_listener_stop shuts it down, which wakes
  * poll() with POLLHUP, or, after a hot upgrade, where the socket lives
- * on in the next generation, listener_join wakes the acceptor with a
+ * on in the next generation, tcp_listener_join wakes the acceptor with a
  * signal instead.
  */
 
@@ -49,13 +49,13 @@
 #include "tcp_relay.h"
 #include "tcp_setup.h"
 
-#define LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
-#define LISTENER_WARN_MS	10000	/* between repeated accept warnings */
-#define LISTENER_WAKE_MS	5	/* between listener_join's wake-ups */
+#define TCP_LISTENER_BACKOFF_MS	100	/* after EMFILE and the like */
+#define TCP_LISTENER_WARN_MS	10000	/* between repeated accept warnings */
+#define TCP_LISTENER_WAKE_MS	5	/* between tcp_listener_join's wakes */
 
 int
-listener_open(struct listener *l, int id, const struct options *opts,
-    const struct endpoint *ep, struct pool *pool,
+tcp_listener_open(struct tcp_listener *l, int id, const struct options *opts,
+    const struct endpoint *ep, struct tcp_pool *pool,
     struct tcp_bufpipe_pool *bufpipes, struct allowlist *allow, int inherited)
 {
 	int	one = 1, saved, flags;
@@ -110,7 +110,7 @@ fail:
 }
 
 static void
-listener_sleep_ms(int ms)
+tcp_listener_sleep_ms(int ms)
 {
 	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
@@ -120,11 +120,11 @@ listener_sleep_ms(int ms)
 
 /*
  * Wait, holding nothing, until a connection may be pending. Returns 0,
- * or -1 once the listener is stopping (listener_stop's shutdown() makes
+ * or -1 once the listener is stopping (tcp_listener_stop's shutdown() makes
  * poll() return at once, before or during the wait).
  */
 static int
-listener_wait_pending(struct listener *l)
+tcp_listener_wait_pending(struct tcp_listener *l)
 {
 	struct pollfd	pfd = { .fd = l->fd, .events = POLLIN };
 	int		n;
@@ -135,7 +135,8 @@ listener_wait_pending(struct listener *l)
 		if ((n = poll(&pfd, 1, -1)) > 0)
 			return (0);
 		if (n == -1 && errno != EINTR)
-			listener_sleep_ms(LISTENER_BACKOFF_MS);	/* ENOMEM */
+			/* ENOMEM */
+			tcp_listener_sleep_ms(TCP_LISTENER_BACKOFF_MS);
 	}
 }
 
@@ -147,7 +148,7 @@ listener_wait_pending(struct listener *l)
  * kernel keeps the pending connections in the backlog.
  */
 static int
-listener_accept(struct listener *l, struct sockaddr_storage *peer,
+tcp_listener_accept(struct tcp_listener *l, struct sockaddr_storage *peer,
     struct ratelog *warn)
 {
 	socklen_t	plen;
@@ -171,21 +172,21 @@ listener_accept(struct listener *l, struct sockaddr_storage *peer,
 		TCP_STATS_INC(&l->cs.stats,
 		    accept_fail_by[failure_class_of_errno(errno)]);
 		/* Not at the price of waiting on a stalled log. */
-		if ((n = ratelog_due(warn, LISTENER_WARN_MS)) != 0 &&
+		if ((n = ratelog_due(warn, TCP_LISTENER_WARN_MS)) != 0 &&
 		    !log_ready())
 			ratelog_defer(warn, n);
 		else if (n != 0)
 			log_warn("listener %d: accept, backing off (%" PRIu64
 			    " since the last line)", l->id, n);
-		listener_sleep_ms(LISTENER_BACKOFF_MS);
+		tcp_listener_sleep_ms(TCP_LISTENER_BACKOFF_MS);
 		return (-1);
 	}
 }
 
 static void *
-listener_thread(void *arg)
+tcp_listener_thread(void *arg)
 {
-	struct listener		*l = arg;
+	struct tcp_listener	*l = arg;
 	struct tcp_conns	*cs = &l->cs;
 	struct sockaddr_storage	 peer;
 	struct conn		*c;
@@ -196,10 +197,10 @@ listener_thread(void *arg)
 	int			 fd;
 
 	lf.reason = "not in the allowed subnets";
-	while (listener_wait_pending(l) == 0 &&
-	    pool_conn_acquire(cs->pool) == 0) {
-		if ((fd = listener_accept(l, &peer, &warn)) == -1) {
-			pool_conn_release(cs->pool);
+	while (tcp_listener_wait_pending(l) == 0 &&
+	    tcp_pool_conn_acquire(cs->pool) == 0) {
+		if ((fd = tcp_listener_accept(l, &peer, &warn)) == -1) {
+			tcp_pool_conn_release(cs->pool);
 			if (atomic_load(&l->stopping))
 				break;
 			continue;
@@ -212,13 +213,13 @@ listener_thread(void *arg)
 			TCP_LOG_FAIL(TCP_LOG_DENIED, log_conn_f, &lf,
 			    "%s: not in the allowed subnets, closed", lf.lb);
 			(void)close(fd);
-			pool_conn_release(cs->pool);
+			tcp_pool_conn_release(cs->pool);
 			continue;
 		}
 		if ((c = tcp_relay_conn_new(cs, fd, &peer)) != NULL) {
 			/* Listed first: a queued connection can be aborted. */
 			tcp_conns_add(cs, c);
-			if (pool_run(cs->pool, tcp_setup_serve, c) == 0)
+			if (tcp_pool_run(cs->pool, tcp_setup_serve, c) == 0)
 				continue;
 			tcp_conns_remove(cs, c);
 			free(c);
@@ -233,7 +234,7 @@ listener_thread(void *arg)
 			    addr_format((struct sockaddr *)&peer, pbuf,
 			    sizeof(pbuf)), tcp_log_more(more, sizeof(more), n));
 		(void)close(fd);
-		pool_conn_release(cs->pool);
+		tcp_pool_conn_release(cs->pool);
 	}
 	atomic_store(&l->exited, 1);
 	return (NULL);
@@ -241,39 +242,40 @@ listener_thread(void *arg)
 
 /* It only has to interrupt: accept4() or poll() then fails with EINTR. */
 static void
-listener_wake_handler(int sig)
+tcp_listener_wake_handler(int sig)
 {
 	(void)sig;
 }
 
 /* Without SA_RESTART, so that a blocked accept4() is not restarted. */
 static void
-listener_wake_install(void)
+tcp_listener_wake_install(void)
 {
 	struct sigaction	sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = listener_wake_handler;
+	sa.sa_handler = tcp_listener_wake_handler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(LISTENER_WAKE_SIGNAL, &sa, NULL) == -1)
+	if (sigaction(TCP_LISTENER_WAKE_SIGNAL, &sa, NULL) == -1)
 		fatal("sigaction");
 }
 
 int
-listener_start(struct listener *l)
+tcp_listener_start(struct tcp_listener *l)
 {
 	static pthread_once_t	once = PTHREAD_ONCE_INIT;
 	int			rc;
 
-	if ((rc = pthread_once(&once, listener_wake_install)) != 0)
+	if ((rc = pthread_once(&once, tcp_listener_wake_install)) != 0)
 		return (rc);
-	if ((rc = pthread_create(&l->thread, NULL, listener_thread, l)) == 0)
+	if ((rc = pthread_create(&l->thread, NULL, tcp_listener_thread,
+	    l)) == 0)
 		l->started = 1;
 	return (rc);
 }
 
 void
-listener_stop(struct listener *l, int shared)
+tcp_listener_stop(struct tcp_listener *l, int shared)
 {
 	atomic_store(&l->stopping, 1);
 	if (shared)
@@ -284,9 +286,9 @@ listener_stop(struct listener *l, int shared)
 }
 
 void
-listener_join(struct listener *l)
+tcp_listener_join(struct tcp_listener *l)
 {
-	struct timespec	ts = { 0, LISTENER_WAKE_MS * 1000000L };
+	struct timespec	ts = { 0, TCP_LISTENER_WAKE_MS * 1000000L };
 	int		rc;
 
 	if (!l->started)
@@ -297,18 +299,20 @@ listener_join(struct listener *l)
 	 * nothing, and poll() has no timeout.
 	 */
 	while (!l->shut && !atomic_load(&l->exited)) {
-		if ((rc = pthread_kill(l->thread, LISTENER_WAKE_SIGNAL)) != 0)
+		if ((rc = pthread_kill(l->thread,
+		    TCP_LISTENER_WAKE_SIGNAL)) != 0)
 			fatalx("pthread_kill: %s", strerror(rc));
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
-		ts.tv_nsec = LISTENER_WAKE_MS * 1000000L;
+		ts.tv_nsec = TCP_LISTENER_WAKE_MS * 1000000L;
 	}
 	pthread_join(l->thread, NULL);
 	l->started = 0;
 }
 
 void
-listener_handover_sock(const struct listener *l, struct handover_sock *s)
+tcp_listener_handover_sock(const struct tcp_listener *l,
+    struct handover_sock *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = l->fd;
@@ -317,13 +321,13 @@ listener_handover_sock(const struct listener *l, struct handover_sock *s)
 }
 
 void
-listener_abort_conns(struct listener *l)
+tcp_listener_abort_conns(struct tcp_listener *l)
 {
 	tcp_conns_abort_all(&l->cs);
 }
 
 void
-listener_close(struct listener *l)
+tcp_listener_close(struct tcp_listener *l)
 {
 	if (l->fd != -1)
 		(void)close(l->fd);
@@ -331,7 +335,7 @@ listener_close(struct listener *l)
 }
 
 void
-listener_log_stats(struct listener *l, const char *when)
+tcp_listener_log_stats(struct tcp_listener *l, const char *when)
 {
 	struct tcp_stats_snapshot	 s;
 	char				 buf[ADDR_STRLEN];

@@ -3,17 +3,17 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * pool.c -- bounded thread pool for the TCP relays.
+ * tcp_pool.c -- bounded thread pool for the TCP relays.
  *
  * mtx guards every field. An idle thread waits on its own futex word (a
- * struct pool_waiter on its stack, pushed on the idle stack): pool_run
+ * struct tcp_pool_waiter on its stack, pushed on the idle stack): tcp_pool_run
  * pops the thread that went idle last (its stack and cache are warm),
  * puts the task in its slot and wakes that thread alone, after unlocking,
  * so the woken thread neither takes mtx nor meets the acceptor on it.
  * Without an idle thread the task is queued, for a new thread started for
  * it or, at the thread cap, for a thread of a connection that just gave
  * its slot back and is about to return. Threads are detached; nthreads
- * counts them so that pool_destroy can wait until the last one has left.
+ * counts them so that tcp_pool_destroy can wait until the last one has left.
  *
  * The waiter lives on its thread's stack, which lasts as long as the
  * thread. A thread leaves only under mtx after taking itself off the idle
@@ -36,26 +36,26 @@
 
 #include "tcp_pool.h"
 
-#define POOL_SPARE		4	/* idle threads kept warm */
-#define POOL_IDLE_SECONDS	10	/* then a thread beyond spare exits */
+#define TCP_POOL_SPARE		4	/* idle threads kept warm */
+#define TCP_POOL_IDLE_SECONDS	10	/* then a thread beyond spare exits */
 
-enum { POOL_W_WAIT, POOL_W_TASK, POOL_W_STOP };
+enum { TCP_POOL_W_WAIT, TCP_POOL_W_TASK, TCP_POOL_W_STOP };
 
 static void
-pool_futex_wake(atomic_int *word)
+tcp_pool_futex_wake(atomic_int *word)
 {
 	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 int
-pool_init(struct pool *p, size_t max_conns, size_t stack_size)
+tcp_pool_init(struct tcp_pool *p, size_t max_conns, size_t stack_size)
 {
 	memset(p, 0, sizeof(*p));
 	p->max_conns = max_conns;
 	p->max_threads = 2 * max_conns;
-	p->spare = POOL_SPARE;
+	p->spare = TCP_POOL_SPARE;
 	p->stack_size = stack_size;
-	p->idle_seconds = POOL_IDLE_SECONDS;
+	p->idle_seconds = TCP_POOL_IDLE_SECONDS;
 	if ((p->queue = calloc(p->max_threads, sizeof(*p->queue))) == NULL)
 		return (-1);
 	if ((p->idle = calloc(p->max_threads, sizeof(*p->idle))) == NULL) {
@@ -69,7 +69,7 @@ pool_init(struct pool *p, size_t max_conns, size_t stack_size)
 }
 
 int
-pool_conn_acquire(struct pool *p)
+tcp_pool_conn_acquire(struct tcp_pool *p)
 {
 	int	rc = -1;
 
@@ -88,7 +88,7 @@ pool_conn_acquire(struct pool *p)
 }
 
 void
-pool_conn_release(struct pool *p)
+tcp_pool_conn_release(struct tcp_pool *p)
 {
 	int	wake;
 
@@ -102,7 +102,7 @@ pool_conn_release(struct pool *p)
 }
 
 size_t
-pool_conns(struct pool *p)
+tcp_pool_conns(struct tcp_pool *p)
 {
 	size_t	n;
 
@@ -113,7 +113,7 @@ pool_conns(struct pool *p)
 }
 
 void
-pool_threads(struct pool *p, size_t *total, size_t *idle)
+tcp_pool_threads(struct tcp_pool *p, size_t *total, size_t *idle)
 {
 	pthread_mutex_lock(&p->mtx);
 	*total = p->nthreads;
@@ -123,7 +123,7 @@ pool_threads(struct pool *p, size_t *total, size_t *idle)
 
 /* Take w off the idle stack, wherever it is. Called with mtx held. */
 static void
-pool_unidle(struct pool *p, struct pool_waiter *w)
+tcp_pool_unidle(struct tcp_pool *p, struct tcp_pool_waiter *w)
 {
 	size_t	i;
 
@@ -138,11 +138,11 @@ pool_unidle(struct pool *p, struct pool_waiter *w)
 
 /*
  * Sleep in w until it is handed a task or told to stop, and return that
- * state without mtx; POOL_W_WAIT means this thread is to exit: mtx is
+ * state without mtx; TCP_POOL_W_WAIT means this thread is to exit: mtx is
  * held and w is off the idle stack.
  */
 static int
-pool_wait(struct pool *p, struct pool_waiter *w)
+tcp_pool_wait(struct tcp_pool *p, struct tcp_pool_waiter *w)
 {
 	struct timespec	ts;
 	int		st, rc;
@@ -151,34 +151,34 @@ pool_wait(struct pool *p, struct pool_waiter *w)
 		ts.tv_sec = p->idle_seconds;
 		ts.tv_nsec = 0;
 		rc = (int)syscall(SYS_futex, &w->state, FUTEX_WAIT_PRIVATE,
-		    POOL_W_WAIT, &ts, NULL, 0);
+		    TCP_POOL_W_WAIT, &ts, NULL, 0);
 		if ((st = atomic_load_explicit(&w->state,
-		    memory_order_acquire)) != POOL_W_WAIT)
+		    memory_order_acquire)) != TCP_POOL_W_WAIT)
 			return (st);
 		if (rc == 0 || errno != ETIMEDOUT)
 			continue;	/* spurious, EINTR: sleep again */
 		pthread_mutex_lock(&p->mtx);
 		if ((st = atomic_load_explicit(&w->state,
-		    memory_order_acquire)) != POOL_W_WAIT) {
+		    memory_order_acquire)) != TCP_POOL_W_WAIT) {
 			pthread_mutex_unlock(&p->mtx);
 			return (st);
 		}
 		if (p->nidle > p->spare) {
-			pool_unidle(p, w);
-			return (POOL_W_WAIT);
+			tcp_pool_unidle(p, w);
+			return (TCP_POOL_W_WAIT);
 		}
 		pthread_mutex_unlock(&p->mtx);
 	}
 }
 
 static void *
-pool_thread(void *arg)
+tcp_pool_thread(void *arg)
 {
-	struct pool		*p = arg;
-	struct pool_waiter	 w;
-	struct pool_task	 t;
+	struct tcp_pool		*p = arg;
+	struct tcp_pool_waiter	 w;
+	struct tcp_pool_task	 t;
 
-	atomic_init(&w.state, POOL_W_WAIT);
+	atomic_init(&w.state, TCP_POOL_W_WAIT);
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
 		if (p->len > 0) {
@@ -192,16 +192,16 @@ pool_thread(void *arg)
 		}
 		if (p->stopping)
 			break;
-		atomic_store_explicit(&w.state, POOL_W_WAIT,
+		atomic_store_explicit(&w.state, TCP_POOL_W_WAIT,
 		    memory_order_relaxed);
 		p->idle[p->nidle++] = &w;
 		pthread_mutex_unlock(&p->mtx);
-		switch (pool_wait(p, &w)) {
-		case POOL_W_TASK:
+		switch (tcp_pool_wait(p, &w)) {
+		case TCP_POOL_W_TASK:
 			w.task.fn(w.task.arg);
 			pthread_mutex_lock(&p->mtx);
 			continue;
-		case POOL_W_STOP:
+		case TCP_POOL_W_STOP:
 			/* Queued tasks still run, then the loop ends. */
 			pthread_mutex_lock(&p->mtx);
 			continue;
@@ -216,7 +216,7 @@ pool_thread(void *arg)
 
 /* Called with mtx held. */
 static int
-pool_spawn(struct pool *p)
+tcp_pool_spawn(struct tcp_pool *p)
 {
 	pthread_attr_t	attr;
 	pthread_t	t;
@@ -230,7 +230,7 @@ pool_spawn(struct pool *p)
 	if ((rc = pthread_attr_setdetachstate(&attr,
 	    PTHREAD_CREATE_DETACHED)) != 0)
 		goto out;
-	if ((rc = pthread_create(&t, &attr, pool_thread, p)) == 0)
+	if ((rc = pthread_create(&t, &attr, tcp_pool_thread, p)) == 0)
 		p->nthreads++;
 out:
 	pthread_attr_destroy(&attr);
@@ -238,20 +238,20 @@ out:
 }
 
 int
-pool_run(struct pool *p, void (*fn)(void *), void *arg)
+tcp_pool_run(struct tcp_pool *p, void (*fn)(void *), void *arg)
 {
-	struct pool_waiter *w;
+	struct tcp_pool_waiter *w;
 	int		 rc = 0;
 
 	pthread_mutex_lock(&p->mtx);
 	if (p->nidle > 0) {
 		w = p->idle[--p->nidle];
-		w->task = (struct pool_task){ fn, arg };
-		atomic_store_explicit(&w->state, POOL_W_TASK,
+		w->task = (struct tcp_pool_task){ fn, arg };
+		atomic_store_explicit(&w->state, TCP_POOL_W_TASK,
 		    memory_order_release);
 		pthread_mutex_unlock(&p->mtx);
 		/* After unlocking: the woken thread must not block on mtx. */
-		pool_futex_wake(&w->state);
+		tcp_pool_futex_wake(&w->state);
 		return (0);
 	}
 	if (p->len == p->max_threads) {
@@ -264,10 +264,10 @@ pool_run(struct pool *p, void (*fn)(void *), void *arg)
 	 * back just before its last thread returns here, so a new
 	 * connection's task can arrive a moment before that thread is idle.
 	 */
-	if (p->nthreads < p->max_threads && (rc = pool_spawn(p)) != 0)
+	if (p->nthreads < p->max_threads && (rc = tcp_pool_spawn(p)) != 0)
 		goto out;
 	p->queue[(p->head + p->len) % p->max_threads] =
-	    (struct pool_task){ fn, arg };
+	    (struct tcp_pool_task){ fn, arg };
 	p->len++;
 out:
 	pthread_mutex_unlock(&p->mtx);
@@ -277,9 +277,9 @@ out:
 }
 
 void
-pool_stop(struct pool *p)
+tcp_pool_stop(struct tcp_pool *p)
 {
-	struct pool_waiter *w;
+	struct tcp_pool_waiter *w;
 
 	pthread_mutex_lock(&p->mtx);
 	p->stopping = 1;
@@ -287,15 +287,15 @@ pool_stop(struct pool *p)
 	/* Under mtx: an idle thread cannot leave before it is woken. */
 	while (p->nidle > 0) {
 		w = p->idle[--p->nidle];
-		atomic_store_explicit(&w->state, POOL_W_STOP,
+		atomic_store_explicit(&w->state, TCP_POOL_W_STOP,
 		    memory_order_release);
-		pool_futex_wake(&w->state);
+		tcp_pool_futex_wake(&w->state);
 	}
 	pthread_mutex_unlock(&p->mtx);
 }
 
 void
-pool_destroy(struct pool *p)
+tcp_pool_destroy(struct tcp_pool *p)
 {
 	pthread_mutex_lock(&p->mtx);
 	while (p->nthreads > 0)

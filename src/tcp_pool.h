@@ -3,9 +3,9 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * pool.h -- the bounded thread pool behind the TCP relays.
+ * tcp_pool.h -- the bounded thread pool behind the TCP relays.
  *
- * A connection takes a slot (pool_conn_acquire, blocking while all
+ * A connection takes a slot (tcp_pool_conn_acquire, blocking while all
  * max_conns slots are taken: that is the backpressure) and runs on one
  * pool thread, or two (one per direction) once its traffic needs them.
  * Threads start on demand with a small stack and exit after idling, so
@@ -18,27 +18,27 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-struct pool_task {
+struct tcp_pool_task {
 	void	(*fn)(void *);
 	void	*arg;
 };
 
 /*
- * An idle thread's wake-up slot, on its own stack: pool_run hands a task
+ * An idle thread's wake-up slot, on its own stack: tcp_pool_run hands a task
  * straight to one thread and wakes only that one (a futex on state).
  */
-struct pool_waiter {
-	atomic_int		 state;		/* POOL_W_* */
-	struct pool_task	 task;		/* valid once state is TASK */
+struct tcp_pool_waiter {
+	atomic_int		 state;		/* TCP_POOL_W_* */
+	struct tcp_pool_task	 task;		/* valid once state is TASK */
 };
 
-struct pool {
+struct tcp_pool {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 slot_free;	/* a connection ended */
 	pthread_cond_t		 exited;	/* a thread exited */
-	struct pool_task	*queue;		/* ring of max_threads */
+	struct tcp_pool_task	*queue;		/* ring of max_threads */
 	size_t			 head, len;
-	struct pool_waiter	**idle;		/* stack: last idle on top */
+	struct tcp_pool_waiter	**idle;		/* stack: last idle on top */
 	size_t			 max_threads;	/* 2 * max_conns */
 	size_t			 nthreads, nidle;
 	size_t			 max_conns, conns;
@@ -50,17 +50,17 @@ struct pool {
 };
 
 /* Returns 0, or -1 with errno set (ENOMEM). */
-int	pool_init(struct pool *p, size_t max_conns, size_t stack_size);
+int	tcp_pool_init(struct tcp_pool *p, size_t max_conns, size_t stack_size);
 
 /*
  * Take a connection slot, waiting while all are taken. Returns 0, or -1
- * once pool_stop() was called.
+ * once tcp_pool_stop() was called.
  */
-int	pool_conn_acquire(struct pool *p);
-void	pool_conn_release(struct pool *p);
-size_t	pool_conns(struct pool *p);
+int	tcp_pool_conn_acquire(struct tcp_pool *p);
+void	tcp_pool_conn_release(struct tcp_pool *p);
+size_t	tcp_pool_conns(struct tcp_pool *p);
 /* Threads alive and, of those, idle: a snapshot under the lock. */
-void	pool_threads(struct pool *p, size_t *total, size_t *idle);
+void	tcp_pool_threads(struct tcp_pool *p, size_t *total, size_t *idle);
 
 /*
  * Run fn(arg) on a pool thread: an idle one, a new one, or (at the thread
@@ -68,12 +68,12 @@ void	pool_threads(struct pool *p, size_t *total, size_t *idle);
  * per connection. Returns 0, or -1 with errno set: the pthread_create
  * error when no thread could take the task, EAGAIN when the queue is full.
  */
-int	pool_run(struct pool *p, void (*fn)(void *), void *arg);
+int	tcp_pool_run(struct tcp_pool *p, void (*fn)(void *), void *arg);
 
 /* Wake acquirers and let idle threads exit. */
-void	pool_stop(struct pool *p);
+void	tcp_pool_stop(struct tcp_pool *p);
 
-/* After pool_stop and once no task runs: wait for threads, free. */
-void	pool_destroy(struct pool *p);
+/* After tcp_pool_stop and once no task runs: wait for threads, free. */
+void	tcp_pool_destroy(struct tcp_pool *p);
 
 #endif

@@ -180,7 +180,7 @@ tcp_relay_put(struct conn *c)
 		    lf.reason);
 	}
 	free(c);
-	pool_conn_release(cs->pool);
+	tcp_pool_conn_release(cs->pool);
 }
 
 /* Count n bytes that d moved, for the summary line and the listener. */
@@ -248,7 +248,7 @@ static int
 relay_pipe(struct conn *c, struct tcp_bufpipe *bp)
 {
 	static atomic_int	 told;
-	struct fd_gauge		*fds = c->cs->bufpipes->fds;
+	struct tcp_fd_gauge		*fds = c->cs->bufpipes->fds;
 
 	if (tcp_bufpipe_need_pipe(c->cs->bufpipes, bp) == 0)
 		return (1);
@@ -261,8 +261,8 @@ relay_pipe(struct conn *c, struct tcp_bufpipe *bp)
 		log_warnx("bulk data copied, not spliced, for want of a pipe: "
 		    "%zu of %zu fds in use, %zu kept free for new connections "
 		    "(counted as copy fallbacks from now on; raise "
-		    "LimitNOFILE= or ulimit -n)%s%s", fd_gauge_in_use(fds),
-		    fds->nofile, fd_gauge_low_water(fds),
+		    "LimitNOFILE= or ulimit -n)%s%s", tcp_fd_gauge_in_use(fds),
+		    fds->nofile, tcp_fd_gauge_low_water(fds),
 		    errno == EMFILE ? "" : ": ",
 		    errno == EMFILE ? "" : strerror(errno));
 	return (0);
@@ -418,8 +418,8 @@ relay_log_no_thread(struct conn *c, int err)
  * connection gains a reference. The invariant, for c = d->c:
  *   - on entry the calling thread holds c's only reference (refs 1) and
  *     is the only thread that touches c's directions;
- *   - refs goes to 2 before pool_run, since the new thread may run d to
- *     its end and put its reference before pool_run has returned;
+ *   - refs goes to 2 before tcp_pool_run, since the new thread may run d to
+ *     its end and put its reference before tcp_pool_run has returned;
  *   - on success, 0: the caller keeps its reference for the other
  *     direction, which it pumps itself, and touches d no more; each
  *     thread puts its reference once its direction ends, and whichever
@@ -435,7 +435,7 @@ relay_split(struct relay_dir *d)
 	int		 err;
 
 	atomic_store(&c->refs, 2);
-	if (pool_run(c->cs->pool, relay_dir_task, d) == 0)
+	if (tcp_pool_run(c->cs->pool, relay_dir_task, d) == 0)
 		return (0);
 	err = errno;
 	atomic_store(&c->refs, 1);

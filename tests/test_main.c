@@ -59,7 +59,7 @@ main(void)
 	test_duration_register();
 	test_endpoint_register();
 	test_failure_class_register();
-	test_fd_gauge_register();
+	test_tcp_fd_gauge_register();
 	test_udp_flow_table_register();
 	test_frontend_register();
 	test_handover_register();
@@ -70,7 +70,7 @@ main(void)
 	test_metrics_family_register();
 	test_net_register();
 	test_pidfile_register();
-	test_pool_register();
+	test_tcp_pool_register();
 	test_privdrop_register();
 	test_proxy_header_register();
 	test_ratelog_register();

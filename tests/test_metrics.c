@@ -136,7 +136,7 @@ struct tcp_fixture {
 	struct tcp_frontend	t;
 	struct tcp_bufpipe	bp;
 	struct endpoint		ep[2];
-	struct listener		l[4];
+	struct tcp_listener	l[4];
 	struct frontend		*fe;
 	struct metrics_sources	src;
 };
@@ -176,8 +176,8 @@ tcp_fixture_init(struct tcp_fixture *fx)
 	endpoints_init(fx->ep);
 	frontend_fixture_init(&t->fe, &tcp_frontend_ops, &fx->opts, fx->ep);
 	t->listeners = fx->l;
-	CU_ASSERT_FATAL(pool_init(&t->pool, 7, 0) == 0);
-	fd_gauge_init(&t->gauge, 1000, 0, 4, 7);
+	CU_ASSERT_FATAL(tcp_pool_init(&t->pool, 7, 0) == 0);
+	tcp_fd_gauge_init(&t->gauge, 1000, 0, 4, 7);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&t->bufpipes, 4, 0,
 	    &t->gauge) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&t->bufpipes, &fx->bp) == 0);
@@ -202,8 +202,8 @@ tcp_fixture_destroy(struct tcp_fixture *fx)
 	for (i = 0; i < 4; i++)
 		tcp_conns_destroy(&fx->l[i].cs);
 	tcp_bufpipe_pool_destroy(&t->bufpipes);
-	pool_stop(&t->pool);
-	pool_destroy(&t->pool);
+	tcp_pool_stop(&t->pool);
+	tcp_pool_destroy(&t->pool);
 }
 
 /* The same two addresses, for -p udp: four UDP threads' counters. */
@@ -252,7 +252,7 @@ static void
 test_metrics_render_tcp_sums_each_address(void)
 {
 	struct tcp_fixture	fx;
-	struct listener		*l = fx.l;
+	struct tcp_listener	*l = fx.l;
 	struct metrics_buf	b;
 
 	tcp_fixture_init(&fx);

@@ -26,14 +26,14 @@
 /* Mark with one listener and no connection to come: 16 + 1. */
 #define TEST_BUFPIPE_MARK	(CAPACITY_FD_TRANSIENT + 1)
 
-static struct fd_gauge	roomy;
+static struct tcp_fd_gauge	roomy;
 
 /* A pool whose gauge never runs short. */
 static int
 bufpipe_pool_init_roomy(struct tcp_bufpipe_pool *pool, size_t max_idle,
     size_t pipe_size)
 {
-	fd_gauge_init(&roomy, (size_t)1 << 20, 0, 1, 0);
+	tcp_fd_gauge_init(&roomy, (size_t)1 << 20, 0, 1, 0);
 	return (tcp_bufpipe_pool_init(pool, max_idle, pipe_size, &roomy));
 }
 
@@ -196,14 +196,14 @@ static void
 test_tcp_bufpipe_refuses_a_pipe_at_the_mark_but_still_copies(void)
 {
 	struct tcp_bufpipe_pool	pool;
-	struct fd_gauge		g;
+	struct tcp_fd_gauge	g;
 	struct tcp_bufpipe	a, b, c;
 	int			p[2];
 	char			buf[4];
 
 	/* Room for two pipes above the mark. */
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE, 0, 1,
-	    0);
+	tcp_fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE,
+	    0, 1, 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 0, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &b) == 0);
@@ -242,12 +242,12 @@ static void
 test_tcp_bufpipe_gives_pipes_back_idle_ones_first(void)
 {
 	struct tcp_bufpipe_pool	pool;
-	struct fd_gauge		g;
+	struct tcp_fd_gauge	g;
 	struct tcp_bufpipe	a, b;
 	int			a_r, b_r;
 
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE, 0, 1,
-	    0);
+	tcp_fd_gauge_init(&g, TEST_BUFPIPE_MARK + 2 * CAPACITY_FDS_PER_PIPE,
+	    0, 1, 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 4, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &b) == 0);
@@ -258,15 +258,15 @@ test_tcp_bufpipe_gives_pipes_back_idle_ones_first(void)
 	tcp_bufpipe_put(&pool, &b, 0);		/* idle, with its pipe */
 	CU_ASSERT(fd_is_open(b_r));
 
-	fd_gauge_conn_open(&g);			/* 2 fds more: short */
-	CU_ASSERT(fd_gauge_pressed(&g));
+	tcp_fd_gauge_conn_open(&g);			/* 2 fds more: short */
+	CU_ASSERT(tcp_fd_gauge_pressed(&g));
 	tcp_bufpipe_relieve(&pool);
 	CU_ASSERT(!fd_is_open(b_r));
 	CU_ASSERT(fd_is_open(a_r));
-	CU_ASSERT(!fd_gauge_pressed(&g));
+	CU_ASSERT(!tcp_fd_gauge_pressed(&g));
 	CU_ASSERT(tcp_bufpipe_need_pipe(&pool, &a) == 0);	/* keeps it */
 
-	fd_gauge_conn_open(&g);
+	tcp_fd_gauge_conn_open(&g);
 	errno = 0;
 	CU_ASSERT(tcp_bufpipe_need_pipe(&pool, &a) == -1);
 	CU_ASSERT(errno == EMFILE);
@@ -274,8 +274,8 @@ test_tcp_bufpipe_gives_pipes_back_idle_ones_first(void)
 	CU_ASSERT(a.buf != NULL);
 	CU_ASSERT(atomic_load(&g.pipes) == 0);
 
-	fd_gauge_conn_close(&g);
-	fd_gauge_conn_close(&g);
+	tcp_fd_gauge_conn_close(&g);
+	tcp_fd_gauge_conn_close(&g);
 	CU_ASSERT(tcp_bufpipe_need_pipe(&pool, &a) == 0);
 	tcp_bufpipe_put(&pool, &a, 0);
 	tcp_bufpipe_pool_destroy(&pool);
@@ -287,23 +287,24 @@ static void
 test_tcp_bufpipe_put_sheds_a_pipe_while_fds_are_short(void)
 {
 	struct tcp_bufpipe_pool	pool;
-	struct fd_gauge		g;
+	struct tcp_fd_gauge	g;
 	struct tcp_bufpipe	a, again;
 	int			a_r;
 
-	fd_gauge_init(&g, TEST_BUFPIPE_MARK + CAPACITY_FDS_PER_PIPE, 0, 1, 0);
+	tcp_fd_gauge_init(&g, TEST_BUFPIPE_MARK + CAPACITY_FDS_PER_PIPE, 0, 1,
+	    0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&pool, 4, 0, &g) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &a) == 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_need_pipe(&pool, &a) == 0);
 	a_r = a.rfd;
-	fd_gauge_conn_open(&g);
+	tcp_fd_gauge_conn_open(&g);
 	tcp_bufpipe_put(&pool, &a, 0);
 	CU_ASSERT(!fd_is_open(a_r));
 	CU_ASSERT(tcp_bufpipe_idle(&pool) == 1);
 	CU_ASSERT_FATAL(tcp_bufpipe_get(&pool, &again) == 0);
 	CU_ASSERT(again.rfd == -1);
 	tcp_bufpipe_put(&pool, &again, 0);
-	fd_gauge_conn_close(&g);
+	tcp_fd_gauge_conn_close(&g);
 	tcp_bufpipe_pool_destroy(&pool);
 }
 

@@ -37,13 +37,13 @@
 
 /* Two listeners' lists, as with -listeners 2, counting in one gauge. */
 static struct tcp_conns	shared[2];
-static struct fd_gauge		gauge;
+static struct tcp_fd_gauge		gauge;
 static struct tcp_bufpipe_pool		bufpipes;
 
 static void
 setup(void)
 {
-	fd_gauge_init(&gauge, (size_t)1 << 20, 0, 2, 0);
+	tcp_fd_gauge_init(&gauge, (size_t)1 << 20, 0, 2, 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&bufpipes, 0, 0, &gauge) == 0);
 	tcp_conns_init(&shared[0], NULL, NULL, NULL, &bufpipes);
 	tcp_conns_init(&shared[1], NULL, NULL, NULL, &bufpipes);

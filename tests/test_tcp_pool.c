@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: ISC (see COPYING)
  */
 /*
- * test_pool.c -- the bounded thread pool: slots, backpressure, two tasks
+ * test_tcp_pool.c -- the bounded thread pool: slots, backpressure, two tasks
  * per slot, idle threads leaving, stop.
  */
 
@@ -28,7 +28,7 @@ sleep_ms(int ms)
 }
 
 struct acquirer {
-	struct pool	*p;
+	struct tcp_pool	*p;
 	atomic_int	 done;
 	int		 rc;
 };
@@ -38,7 +38,7 @@ acquire_thread(void *arg)
 {
 	struct acquirer	*a = arg;
 
-	a->rc = pool_conn_acquire(a->p);
+	a->rc = tcp_pool_conn_acquire(a->p);
 	atomic_store(&a->done, 1);
 	return (NULL);
 }
@@ -52,49 +52,49 @@ wait_flag(atomic_int *flag, int ms)
 }
 
 static void
-test_pool_acquire_waits_while_every_slot_is_taken(void)
+test_tcp_pool_acquire_waits_while_every_slot_is_taken(void)
 {
-	struct pool	p;
+	struct tcp_pool	p;
 	struct acquirer	a = { &p, 0, -2 };
 	pthread_t	t;
 
-	CU_ASSERT_FATAL(pool_init(&p, 2, 0) == 0);
-	CU_ASSERT(pool_conn_acquire(&p) == 0);
-	CU_ASSERT(pool_conn_acquire(&p) == 0);
-	CU_ASSERT(pool_conns(&p) == 2);
+	CU_ASSERT_FATAL(tcp_pool_init(&p, 2, 0) == 0);
+	CU_ASSERT(tcp_pool_conn_acquire(&p) == 0);
+	CU_ASSERT(tcp_pool_conn_acquire(&p) == 0);
+	CU_ASSERT(tcp_pool_conns(&p) == 2);
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, acquire_thread, &a) == 0);
 	sleep_ms(100);
 	CU_ASSERT(atomic_load(&a.done) == 0);
-	pool_conn_release(&p);
+	tcp_pool_conn_release(&p);
 	CU_ASSERT(wait_flag(&a.done, 5000));
 	pthread_join(t, NULL);
 	CU_ASSERT(a.rc == 0);
-	CU_ASSERT(pool_conns(&p) == 2);
-	pool_conn_release(&p);
-	pool_conn_release(&p);
-	CU_ASSERT(pool_conns(&p) == 0);
-	pool_stop(&p);
-	pool_destroy(&p);
+	CU_ASSERT(tcp_pool_conns(&p) == 2);
+	tcp_pool_conn_release(&p);
+	tcp_pool_conn_release(&p);
+	CU_ASSERT(tcp_pool_conns(&p) == 0);
+	tcp_pool_stop(&p);
+	tcp_pool_destroy(&p);
 }
 
 static void
-test_pool_stop_wakes_a_waiting_acquirer_with_an_error(void)
+test_tcp_pool_stop_wakes_a_waiting_acquirer_with_an_error(void)
 {
-	struct pool	p;
+	struct tcp_pool	p;
 	struct acquirer	a = { &p, 0, -2 };
 	pthread_t	t;
 
-	CU_ASSERT_FATAL(pool_init(&p, 1, 0) == 0);
-	CU_ASSERT(pool_conn_acquire(&p) == 0);
+	CU_ASSERT_FATAL(tcp_pool_init(&p, 1, 0) == 0);
+	CU_ASSERT(tcp_pool_conn_acquire(&p) == 0);
 	CU_ASSERT_FATAL(pthread_create(&t, NULL, acquire_thread, &a) == 0);
 	sleep_ms(50);
-	pool_stop(&p);
+	tcp_pool_stop(&p);
 	CU_ASSERT(wait_flag(&a.done, 5000));
 	pthread_join(t, NULL);
 	CU_ASSERT(a.rc == -1);
-	CU_ASSERT(pool_conn_acquire(&p) == -1);
-	pool_conn_release(&p);
-	pool_destroy(&p);
+	CU_ASSERT(tcp_pool_conn_acquire(&p) == -1);
+	tcp_pool_conn_release(&p);
+	tcp_pool_destroy(&p);
 }
 
 /*
@@ -135,16 +135,16 @@ gather_task(void *arg)
 }
 
 static void
-test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
+test_tcp_pool_runs_two_tasks_per_slot_at_the_same_time(void)
 {
-	struct pool	p;
+	struct tcp_pool	p;
 	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
 			    PTHREAD_COND_INITIALIZER, 6, 0, 0, 0, 0 };
 	int		i;
 
-	CU_ASSERT_FATAL(pool_init(&p, 3, 64 * 1024) == 0);
+	CU_ASSERT_FATAL(tcp_pool_init(&p, 3, 64 * 1024) == 0);
 	for (i = 0; i < 6; i++)
-		CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+		CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == 0);
 	pthread_mutex_lock(&g.mtx);
 	while (g.finished < 6) {
 		struct timespec	deadline;
@@ -159,23 +159,23 @@ test_pool_runs_two_tasks_per_slot_at_the_same_time(void)
 	CU_ASSERT(g.peak == 6);
 	CU_ASSERT(g.timed_out == 0);
 	pthread_mutex_unlock(&g.mtx);
-	pool_stop(&p);
-	pool_destroy(&p);
+	tcp_pool_stop(&p);
+	tcp_pool_destroy(&p);
 }
 
 static void
-test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
+test_tcp_pool_queues_a_task_at_the_cap_until_a_thread_returns(void)
 {
-	struct pool	p;
+	struct tcp_pool	p;
 	struct gather	g = { PTHREAD_MUTEX_INITIALIZER,
 			    PTHREAD_COND_INITIALIZER, 3, 0, 0, 0, 0 };
 	size_t		threads;
 	int		i;
 
-	CU_ASSERT_FATAL(pool_init(&p, 1, 0) == 0);
+	CU_ASSERT_FATAL(tcp_pool_init(&p, 1, 0) == 0);
 	/* Two threads at most; both held until the third task is queued. */
-	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
-	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == 0);
 	for (i = 0; i < 500; i++) {
 		pthread_mutex_lock(&g.mtx);
 		if (g.running == 2) {
@@ -185,15 +185,15 @@ test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
 		pthread_mutex_unlock(&g.mtx);
 		sleep_ms(10);
 	}
-	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == 0);
 	pthread_mutex_lock(&p.mtx);
 	threads = p.nthreads;
 	pthread_mutex_unlock(&p.mtx);
 	CU_ASSERT(threads == 2);
 	/* The queue holds two tasks at most: a fourth and fifth... */
-	CU_ASSERT(pool_run(&p, gather_task, &g) == 0);
+	CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == 0);
 	errno = 0;
-	CU_ASSERT(pool_run(&p, gather_task, &g) == -1);
+	CU_ASSERT(tcp_pool_run(&p, gather_task, &g) == -1);
 	CU_ASSERT(errno == EAGAIN);
 	pthread_mutex_lock(&g.mtx);
 	g.want = 2;
@@ -211,8 +211,8 @@ test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns(void)
 	/* ...and the queued ones ran on the two threads once they came back. */
 	CU_ASSERT(g.finished == 4);
 	CU_ASSERT(g.timed_out == 0);
-	pool_stop(&p);
-	pool_destroy(&p);
+	tcp_pool_stop(&p);
+	tcp_pool_destroy(&p);
 }
 
 static void
@@ -222,18 +222,18 @@ count_task(void *arg)
 }
 
 static void
-test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit(void)
+test_tcp_pool_reuses_an_idle_thread_and_lets_extra_ones_exit(void)
 {
-	struct pool	p;
+	struct tcp_pool	p;
 	atomic_int	n = 0;
 	int		i;
 	size_t		threads;
 
-	CU_ASSERT_FATAL(pool_init(&p, 4, 0) == 0);
+	CU_ASSERT_FATAL(tcp_pool_init(&p, 4, 0) == 0);
 	p.spare = 0;
 	p.idle_seconds = 1;
 	for (i = 0; i < 50; i++) {
-		CU_ASSERT(pool_run(&p, count_task, &n) == 0);
+		CU_ASSERT(tcp_pool_run(&p, count_task, &n) == 0);
 		while (atomic_load(&n) <= i)
 			sleep_ms(1);
 	}
@@ -252,23 +252,23 @@ test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit(void)
 	}
 	CU_ASSERT(threads == 0);
 	CU_ASSERT(atomic_load(&n) == 50);
-	pool_stop(&p);
-	pool_destroy(&p);
+	tcp_pool_stop(&p);
+	tcp_pool_destroy(&p);
 }
 
 void
-test_pool_register(void)
+test_tcp_pool_register(void)
 {
-	CU_pSuite	s = test_suite_add("pool");
+	CU_pSuite	s = test_suite_add("tcp_pool");
 
 	test_add(s, "acquire waits while every slot is taken",
-	    test_pool_acquire_waits_while_every_slot_is_taken);
+	    test_tcp_pool_acquire_waits_while_every_slot_is_taken);
 	test_add(s, "stop wakes a waiting acquirer with an error",
-	    test_pool_stop_wakes_a_waiting_acquirer_with_an_error);
+	    test_tcp_pool_stop_wakes_a_waiting_acquirer_with_an_error);
 	test_add(s, "runs two tasks per slot at the same time",
-	    test_pool_runs_two_tasks_per_slot_at_the_same_time);
+	    test_tcp_pool_runs_two_tasks_per_slot_at_the_same_time);
 	test_add(s, "queues a task at the thread cap until a thread returns",
-	    test_pool_queues_a_task_at_the_thread_cap_until_a_thread_returns);
+	    test_tcp_pool_queues_a_task_at_the_cap_until_a_thread_returns);
 	test_add(s, "reuses an idle thread and lets extra ones exit",
-	    test_pool_reuses_an_idle_thread_and_lets_extra_ones_exit);
+	    test_tcp_pool_reuses_an_idle_thread_and_lets_extra_ones_exit);
 }

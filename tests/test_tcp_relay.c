@@ -42,9 +42,9 @@
 
 /* One connection and what it runs on. */
 struct rig {
-	struct fd_gauge		 gauge;
+	struct tcp_fd_gauge	 gauge;
 	struct tcp_bufpipe_pool	 bufpipes;
-	struct pool		 pool;
+	struct tcp_pool		 pool;
 	struct tcp_conns	 cs;
 	int			 client;	/* the far end of cfd */
 	int			 backend;	/* the far end of bfd */
@@ -81,10 +81,10 @@ rig_make(size_t nofile, size_t pipe_size)
 	int			 cl[2], be[2];
 
 	memset(&rig, 0, sizeof(rig));
-	fd_gauge_init(&rig.gauge, nofile, 0, 1, 0);
+	tcp_fd_gauge_init(&rig.gauge, nofile, 0, 1, 0);
 	CU_ASSERT_FATAL(tcp_bufpipe_pool_init(&rig.bufpipes, 4, pipe_size,
 	    &rig.gauge) == 0);
-	CU_ASSERT_FATAL(pool_init(&rig.pool, 4, 0) == 0);
+	CU_ASSERT_FATAL(tcp_pool_init(&rig.pool, 4, 0) == 0);
 	tcp_conns_init(&rig.cs, NULL, NULL, &rig.pool, &rig.bufpipes);
 	test_tcp_pair(cl);
 	test_tcp_pair(be);
@@ -92,7 +92,7 @@ rig_make(size_t nofile, size_t pipe_size)
 	rig.backend = be[1];
 	relay_socket(cl[1]);
 	relay_socket(be[0]);
-	CU_ASSERT_FATAL(pool_conn_acquire(&rig.pool) == 0);
+	CU_ASSERT_FATAL(tcp_pool_conn_acquire(&rig.pool) == 0);
 	memset(&peer, 0, sizeof(peer));
 	CU_ASSERT_FATAL((c = tcp_relay_conn_new(&rig.cs, cl[1], &peer)) !=
 	    NULL);
@@ -111,7 +111,7 @@ rig_task(void *c)
 static void
 rig_run(struct conn *c)
 {
-	CU_ASSERT_FATAL(pool_run(&rig.pool, rig_task, c) == 0);
+	CU_ASSERT_FATAL(tcp_pool_run(&rig.pool, rig_task, c) == 0);
 }
 
 /* A conn that sent early (what came with the header), then runs. */
@@ -130,7 +130,7 @@ rig_threads(void)
 {
 	size_t	total, idle;
 
-	pool_threads(&rig.pool, &total, &idle);
+	tcp_pool_threads(&rig.pool, &total, &idle);
 	return (total);
 }
 
@@ -140,8 +140,8 @@ rig_ended(void)
 {
 	size_t	total, idle;
 
-	pool_threads(&rig.pool, &total, &idle);
-	return (total == idle && pool_conns(&rig.pool) == 0);
+	tcp_pool_threads(&rig.pool, &total, &idle);
+	return (total == idle && tcp_pool_conns(&rig.pool) == 0);
 }
 
 static int
@@ -184,7 +184,7 @@ rig_end(void)
 		tcp_conns_abort_all(&rig.cs);
 		(void)eventually(rig_ended, WAIT_MS);
 	}
-	CU_ASSERT(pool_conns(&rig.pool) == 0);
+	CU_ASSERT(tcp_pool_conns(&rig.pool) == 0);
 	CU_ASSERT(atomic_load(&rig.cs.stats.active) == 0);
 	CU_ASSERT(rig.cs.live == NULL);
 	CU_ASSERT(atomic_load(&rig.cs.stats.bytes_in) == rig.sent_in);
@@ -193,8 +193,8 @@ rig_end(void)
 		(void)close(rig.client);
 	if (rig.backend != -1)
 		(void)close(rig.backend);
-	pool_stop(&rig.pool);
-	pool_destroy(&rig.pool);
+	tcp_pool_stop(&rig.pool);
+	tcp_pool_destroy(&rig.pool);
 	tcp_conns_destroy(&rig.cs);
 	tcp_bufpipe_pool_destroy(&rig.bufpipes);
 }
@@ -520,7 +520,7 @@ end_one_then_other(int client_first, int split)
 	other_talks();
 	other_talks();
 	CU_ASSERT(rig_threads() == (split ? 2 : 1));
-	CU_ASSERT(pool_conns(&rig.pool) == 1);
+	CU_ASSERT(tcp_pool_conns(&rig.pool) == 1);
 	CU_ASSERT(shutdown(other, SHUT_WR) == 0);
 	CU_ASSERT(recv_end(first, WAIT_MS) == 0);
 	rig_end();
