@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
+#include "tcp_fd_gauge.h"
 
 int
 tcp_bufpipe_pool_init(struct tcp_bufpipe_pool *pool, size_t max_idle,

@@ -52,8 +52,8 @@
 #include "options.h"
 #include "ratelog.h"
 #include "tcp_connect.h"
-#include "tcp_relay.h"
 #include "tcp_conns.h"
+#include "tcp_relay.h"
 
 #define TCP_CONNECT_MS		5000	/* backend connect deadline */
 #define TCP_CONNECT_WARN_MS	10000	/* between fallback lines */

@@ -37,12 +37,12 @@
 #include <time.h>
 
 #include "addr.h"
-#include "tcp_fd_gauge.h"
-#include "tcp_bufpipe.h"
 #include "log.h"
 #include "net.h"
-#include "tcp_relay.h"
+#include "tcp_bufpipe.h"
 #include "tcp_conns.h"
+#include "tcp_fd_gauge.h"
+#include "tcp_relay.h"
 
 /* Every listener's list, for tcp_conns_wait_port; guards the chain. */
 static pthread_mutex_t	 tcp_conns_all_mtx = PTHREAD_MUTEX_INITIALIZER;

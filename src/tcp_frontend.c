@@ -26,12 +26,12 @@
 #include "duration.h"
 #include "endpoint.h"
 #include "handover.h"
-#include "tcp_listener.h"
 #include "log.h"
 #include "metrics_family.h"
 #include "metrics_render.h"
 #include "options.h"
 #include "tcp_frontend.h"
+#include "tcp_listener.h"
 #include "tcp_stats.h"
 
 /*

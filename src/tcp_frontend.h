@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#include "tcp_fd_gauge.h"
 #include "frontend.h"
 #include "tcp_bufpipe.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_pool.h"
 
 /* Pipes the idle bufpipes keep: set aside in the fd budget (capacity.h). */

@@ -41,15 +41,15 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "tcp_fd_gauge.h"
-#include "tcp_bufpipe.h"
 #include "log.h"
 #include "monotonic.h"
 #include "net.h"
-#include "tcp_pool.h"
-#include "tcp_log.h"
-#include "tcp_relay.h"
+#include "tcp_bufpipe.h"
 #include "tcp_conns.h"
+#include "tcp_fd_gauge.h"
+#include "tcp_log.h"
+#include "tcp_pool.h"
+#include "tcp_relay.h"
 
 #define RELAY_CHUNK		(1024 * 1024)	/* most one splice may move */
 #define RELAY_BULK		(16 * 1024)	/* this large a read: splice */

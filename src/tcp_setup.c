@@ -28,17 +28,17 @@
 
 #include "addr.h"
 #include "destallow.h"
-#include "log.h"
 #include "failure_class.h"
+#include "log.h"
 #include "monotonic.h"
 #include "options.h"
 #include "proxy_header.h"
 #include "target.h"
 #include "tcp_connect.h"
+#include "tcp_conns.h"
 #include "tcp_log.h"
 #include "tcp_relay.h"
 #include "tcp_setup.h"
-#include "tcp_conns.h"
 
 /*
  * Any v1 line and the usual v2 header, on the stack: a larger v2 header

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "udp_flow_table.h"
 #include "udp_cmsg.h"
+#include "udp_flow_table.h"
 
 /*
  * Datagrams per recvmmsg/sendmmsg. Each gets a 64 KiB buffer so that no

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "udp_flow_table.h"
 #include "failure_class.h"
+#include "udp_flow_table.h"
 
 struct udp_thread;
 

@@ -31,9 +31,9 @@
 #include "metrics_render.h"
 #include "net.h"
 #include "options.h"
-#include "udp_thread.h"
 #include "udp_frontend.h"
 #include "udp_stats.h"
+#include "udp_thread.h"
 
 /*
  * A socket's receive buffer: the default (about 200 KiB) holds only a

@@ -42,9 +42,9 @@
 #include "log.h"
 #include "monotonic.h"
 #include "udp_datagram.h"
-#include "udp_thread.h"
 #include "udp_flowsock.h"
 #include "udp_steer.h"
+#include "udp_thread.h"
 #include "udp_thread_state.h"
 
 /* Batches per wakeup on one socket before the others get a turn. */

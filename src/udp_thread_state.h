@@ -19,11 +19,11 @@
 #include <stdint.h>
 
 #include "endpoint.h"
-#include "udp_flow_table.h"
 #include "log.h"
 #include "options.h"
 #include "ratelog.h"
 #include "udp_batch.h"
+#include "udp_flow_table.h"
 #include "udp_reply.h"
 #include "udp_stats.h"
 

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "capacity.h"
-#include "tcp_fd_gauge.h"
 #include "tcp_bufpipe.h"
+#include "tcp_fd_gauge.h"
 #include "test_suites.h"
 
 /* Mark with one listener and no connection to come: 16 + 1. */

@@ -22,12 +22,12 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "tcp_fd_gauge.h"
-#include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"
-#include "tcp_relay.h"
+#include "tcp_bufpipe.h"
 #include "tcp_conns.h"
+#include "tcp_fd_gauge.h"
+#include "tcp_relay.h"
 
 #include "test_suites.h"
 #include "test_tcp_pair.h"

@@ -26,13 +26,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcp_fd_gauge.h"
-#include "tcp_bufpipe.h"
 #include "monotonic.h"
 #include "net.h"
+#include "tcp_bufpipe.h"
+#include "tcp_conns.h"
+#include "tcp_fd_gauge.h"
 #include "tcp_pool.h"
 #include "tcp_relay.h"
-#include "tcp_conns.h"
 
 #include "test_suites.h"
 #include "test_tcp_pair.h"

@@ -21,8 +21,8 @@
 
 #include <CUnit/CUnit.h>
 
-#include "udp_flow_table.h"
 #include "test_suites.h"
+#include "udp_flow_table.h"
 
 static const uint8_t	test_seed[16] = {
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
