@@ -32,6 +32,7 @@ struct frontend;
 struct handover_set;
 struct handover_sock;
 struct options;
+struct sockaddr;
 
 /* What a front end serves from: main's, alive until free. */
 struct frontend_env {
