@@ -52,7 +52,9 @@ listener_open(struct listener *l, int id, const struct options *opts,
 	l->id = id;
 	l->allow = allow;
 	l->fd = net_listen((const struct sockaddr *)&ep->listen,
-	    SOCK_STREAM, opts->listeners > 1, opts->listen_transparent);
+	    SOCK_STREAM, (opts->listeners > 1 ? NET_LISTEN_REUSEPORT : 0) |
+	    (opts->listen_transparent ? NET_LISTEN_TRANSPARENT : 0) |
+	    (opts->dual_stack ? NET_LISTEN_DUAL_STACK : 0));
 	if (l->fd == -1)
 		return (-1);
 	/*

@@ -86,7 +86,8 @@ metrics_open(const struct options *opts)
 	if (sa->sa_family == AF_UNSPEC)
 		return;
 	addr_format(sa, metrics.name, sizeof(metrics.name));
-	if ((metrics.fd = net_listen(sa, SOCK_STREAM, 0, 0)) == -1)
+	if ((metrics.fd = net_listen(sa, SOCK_STREAM, opts->dual_stack ?
+	    NET_LISTEN_DUAL_STACK : 0)) == -1)
 		fatal("-metrics: listen on %s", metrics.name);
 	if ((metrics.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("-metrics: eventfd");

@@ -89,6 +89,8 @@ static const struct options_flag options_flags[] = {
 	    "protocol to proxy (default tcp)" },
 	{ "v", OPTIONS_K_INT, OFF(verbosity), 0, 2, "0|1|2",
 	    "log 1 failed or 2 all connections (default 0)" },
+	{ "dual-stack", OPTIONS_K_BOOL, OFF(dual_stack), 0, 0, NULL,
+	    "0.0.0.0 and [::] take IPv4 and IPv6 (default true)" },
 	{ "dynamic-destination-allow", OPTIONS_K_STRING,
 	    OFF(dynamic_destination_allow_path), 0, 0, "FILE",
 	    "only to these CIDRs (default any)" },
@@ -467,6 +469,7 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	cfg->max_flows = OPTIONS_DEFAULT_MAX_FLOWS;
 	cfg->shutdown_timeout_ms = OPTIONS_DEFAULT_SHUTDOWN_TIMEOUT * 1000LL;
 	cfg->sched_batch = 1;
+	cfg->dual_stack = 1;
 	return (0);
 }
 

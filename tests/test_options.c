@@ -79,6 +79,7 @@ test_options_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.max_flows == 0);	/* from the fd limit */
 	CU_ASSERT(cfg.shutdown_timeout_ms == 30000);
 	CU_ASSERT(cfg.sched_batch == 1);
+	CU_ASSERT(cfg.dual_stack == 1);
 	CU_ASSERT(cfg.user == NULL);
 }
 
@@ -151,6 +152,8 @@ test_options_booleans_are_bare_or_take_go_values(void)
 	CU_ASSERT(cfg.listen_transparent == 0);
 	CU_ASSERT_FATAL(run(&cfg, "-sched-batch=false", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 0);
+	CU_ASSERT_FATAL(run(&cfg, "-dual-stack=false", NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.dual_stack == 0);
 	CU_ASSERT_FATAL(run(&cfg, "--sched-batch", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT_FATAL(run(&cfg, "--dynamic-destination=True",
