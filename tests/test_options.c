@@ -299,6 +299,18 @@ test_options_mark_takes_decimal_or_hex_up_to_32_bits(void)
 }
 
 static void
+test_options_mark_refuses_a_leading_zero_go_reads_as_octal(void)
+{
+	/* go-mmproxy's -mark 0173 is 123: never silently 173. */
+	fails_with("-mark: \"0173\" has a leading zero, which go-mmproxy "
+	    "reads as octal (123): write 123 or 0x7b", "-mark", "0173", NULL);
+	fails_with("-mark: \"0189\" has a leading zero: write it in decimal, "
+	    "or in hex after 0x", "-mark", "0189", NULL);
+	fails_with("-mark: \"00\" has a leading zero, which go-mmproxy reads "
+	    "as octal (0): write 0 or 0x0", "-mark", "00", NULL);
+}
+
+static void
 test_options_close_after_takes_seconds_or_a_duration(void)
 {
 	struct options	cfg;
@@ -686,6 +698,8 @@ test_options_register(void)
 	    test_options_numbers_reject_garbage_and_overflow);
 	test_add(s, "mark takes decimal or hex up to 32 bits",
 	    test_options_mark_takes_decimal_or_hex_up_to_32_bits);
+	test_add(s, "mark refuses a leading zero Go reads as octal",
+	    test_options_mark_refuses_a_leading_zero_go_reads_as_octal);
 	test_add(s, "close-after takes seconds or a duration",
 	    test_options_close_after_takes_seconds_or_a_duration);
 	test_add(s, "verbosity is 0 to 2", test_options_verbosity_is_0_to_2);
