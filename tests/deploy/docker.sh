@@ -77,13 +77,7 @@ chroot "$T/base" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y \
     >"$T/chroot.log" 2>&1 || { tail -n 20 "$T/chroot.log"; fail "apt in chroot"; }
 
 step "a copy of the tree, configured and built in place"
-mkdir "$S"
-if git rev-parse --git-dir >/dev/null 2>&1; then
-	git ls-files -z --cached --others --exclude-standard |
-	    tar --null -T - -cf - | tar -C "$S" -xf -
-else
-	tar --exclude='./build*' -cf - . | tar -C "$S" -xf -
-fi
+scripts/tree-copy "$S"
 (cd "$S" && autoreconf -fi && ./configure -q && make -j2 mmproxyd) \
     >"$T/inplace.log" 2>&1 ||
     { tail -n 20 "$T/inplace.log"; fail "in-place build"; }

@@ -63,13 +63,7 @@ fi
 
 step "the source tree into /src"
 rm -rf "$R/src"
-mkdir "$R/src"
-if git rev-parse --git-dir >/dev/null 2>&1; then
-	git ls-files -z --cached --others --exclude-standard |
-	    tar --null -T - -cf - | tar -C "$R/src" -xf -
-else
-	tar --exclude='./build*' -cf - . | tar -C "$R/src" -xf -
-fi
+scripts/tree-copy "$R/src"
 
 step "scripts/package in the chroot"
 # policy-rc.d: nothing the packages install starts a service here.
