@@ -261,40 +261,82 @@ main_check_readable(const char *flag, const char *path)
 	(void)close(fd);
 }
 
-/* "listening on" for the i-th -l: one line for a range, not per port. */
+/* What the families of net_listen_families() read as in the log. */
+static const char *
+main_families(int fd)
+{
+	switch (net_listen_families(fd)) {
+	case NET_FAMILY_IPV4:
+		return ("IPv4");
+	case NET_FAMILY_IPV6:
+		return ("IPv6");
+	case NET_FAMILY_IPV4 | NET_FAMILY_IPV6:
+		return ("IPv4 and IPv6");
+	default:
+		return ("families unknown");
+	}
+}
+
+/*
+ * "listening on" for the i-th -l: one line for a range, not per port,
+ * saying which families its first socket, fd, takes. A dual-stack
+ * 0.0.0.0 that got IPv4 alone says why.
+ */
 static void
-main_log_listening(int i, const char *proto)
+main_log_listening(int i, const char *proto, int fd)
 {
 	const struct options_ports	*l = &opts.listen.v[i];
 	const char			*what = proto[0] == 't' ? "listener" :
 					    "socket";
+	const char			*fam = main_families(fd);
 	char				 buf[ADDR_STRLEN + 8], flows[48] = "";
 
 	endpoint_format_ports(l, buf, sizeof(buf));
+	if (opts.dual_stack && l->addr.ss_family == AF_INET &&
+	    addr_is_wildcard((const struct sockaddr *)&l->addr) &&
+	    net_listen_families(fd) == NET_FAMILY_IPV4)
+		log_info("no IPv6 on this host (socket(AF_INET6) is not "
+		    "supported): %s takes IPv4 alone", buf);
 	if (proto[0] == 'u')
 		(void)snprintf(flows, sizeof(flows), ", up to %d flows each",
 		    opts.max_flows);
 	if (l->count == 1)
-		log_info("listening on %s (%s, %d %s%s%s)", buf, proto,
-		    opts.listeners, what, opts.listeners == 1 ? "" : "s",
+		log_info("listening on %s (%s, %s, %d %s%s%s)", buf, proto,
+		    fam, opts.listeners, what, opts.listeners == 1 ? "" : "s",
 		    flows);
 	else
-		log_info("listening on %s (%s, %d ports, %d %s%s each%s)",
-		    buf, proto, l->count, opts.listeners, what,
+		log_info("listening on %s (%s, %s, %d ports, %d %s%s each%s)",
+		    buf, proto, fam, l->count, opts.listeners, what,
 		    opts.listeners == 1 ? "" : "s", flows);
+}
+
+/* The first socket of the i-th -l: its first port's first copy. */
+static int
+main_first_socket(int i)
+{
+	int	j, e = 0;
+
+	for (j = 0; j < i; j++)
+		e += opts.listen.v[j].count;
+	return (e * opts.listeners);
 }
 
 /* Fail on the port that could not be bound: the others close on exit. */
 static void
 main_bind_failed(int k, const char *proto)
 {
-	char	buf[ADDR_STRLEN];
+	const struct sockaddr	*sa;
+	char			 buf[ADDR_STRLEN];
 
-	addr_format((struct sockaddr *)&endpoints[k / opts.listeners].listen,
-	    buf, sizeof(buf));
+	sa = (const struct sockaddr *)&endpoints[k / opts.listeners].listen;
+	addr_format(sa, buf, sizeof(buf));
 	if (errno == EPERM || errno == EACCES)
 		fatal("listen on %s (%s) (run as root or grant CAP_NET_ADMIN "
 		    "and CAP_NET_BIND_SERVICE)", buf, proto);
+	/* Often a listener of the other family on the same port. */
+	if (errno == EADDRINUSE && opts.dual_stack && addr_is_wildcard(sa))
+		fatal("listen on %s (%s, IPv4 and IPv6; -dual-stack=false "
+		    "listens on its family alone)", buf, proto);
 	fatal("listen on %s (%s)", buf, proto);
 }
 
@@ -310,10 +352,12 @@ main_open_listeners(void)
 		if (listener_open(&listeners[k], k, &opts,
 		    &endpoints[k / opts.listeners], &pool, &kits, &allow,
 		    handover_take(&inherited, SOCK_STREAM, (struct sockaddr *)
-		    &endpoints[k / opts.listeners].listen)) == -1)
+		    &endpoints[k / opts.listeners].listen, opts.dual_stack)) ==
+		    -1)
 			main_bind_failed(k, "tcp");
 	for (i = 0; i < opts.listen.n; i++)
-		main_log_listening(i, "tcp");
+		main_log_listening(i, "tcp",
+		    listeners[main_first_socket(i)].fd);
 }
 
 /* -p udp: every socket is bound before any flow thread starts. */
@@ -332,15 +376,12 @@ main_open_udp(void)
 		sa = (struct sockaddr *)&endpoints[k / opts.listeners].listen;
 		addr_format(sa, buf, sizeof(buf));
 		/* Inherited: datagrams may be waiting in it already. */
-		if ((udp_fds[k] = handover_take(&inherited, SOCK_DGRAM,
-		    sa)) != -1) {
-			if (opts.listen_transparent &&
-			    net_set_transparent(udp_fds[k], sa->sa_family) ==
-			    -1)
-				main_bind_failed(k, "udp");
-		} else if ((udp_fds[k] = net_listen(sa, SOCK_DGRAM,
-		    net_share_nth(k % opts.listeners, opts.listeners),
-		    opts.listen_transparent)) == -1)
+		if ((udp_fds[k] = handover_take(&inherited, SOCK_DGRAM, sa,
+		    opts.dual_stack)) == -1 && (udp_fds[k] = net_listen(sa,
+		    SOCK_DGRAM, net_share_nth(k % opts.listeners,
+		    opts.listeners), (opts.listen_transparent ?
+		    NET_LISTEN_TRANSPARENT : 0) | (opts.dual_stack ?
+		    NET_LISTEN_DUAL_STACK : 0))) == -1)
 			main_bind_failed(k, "udp");
 		/* The kernel reports twice what it counts as payload. */
 		if ((got = net_grow_rcvbuf(udp_fds[k], MAIN_UDP_RCVBUF)) == -1)
@@ -350,7 +391,7 @@ main_open_udp(void)
 			    buf, got / 2 / 1024, MAIN_UDP_RCVBUF / 1024);
 	}
 	for (i = 0; i < opts.listen.n; i++)
-		main_log_listening(i, "udp");
+		main_log_listening(i, "udp", udp_fds[main_first_socket(i)]);
 	log_info("udp: up to %d flows per socket", opts.max_flows);
 }
 
@@ -930,7 +971,7 @@ main(int argc, char *argv[])
 	}
 	metrics_open(&opts, opts.metrics.ss_family == AF_UNSPEC ? -1 :
 	    handover_take(&inherited, SOCK_STREAM,
-	    (struct sockaddr *)&opts.metrics));
+	    (struct sockaddr *)&opts.metrics, opts.dual_stack));
 	main_release_inherited();
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
 	if (opts.user != NULL && privdrop_to_user(opts.user, &kept, err,
