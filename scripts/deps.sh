@@ -6,8 +6,10 @@
 deps_build="autoconf automake libtool pkg-config make gcc libcunit1-dev"
 deps_test="iproute2 nftables haproxy python3 mandoc clang libclang-rt-14-dev valgrind procps psmisc nginx-light libnginx-mod-stream util-linux libcap2-bin prometheus"
 deps_bench="go-mmproxy gnuplot-nox iproute2 procps util-linux"
-# scripts/package and tests/deploy/: the .deb, systemd in nspawn, docker.
-deps_deploy="dpkg-dev debhelper fakeroot lintian logrotate git python3 iproute2 procps systemd-container debootstrap docker.io docker-compose haproxy"
+# scripts/package: build, lint and test the .deb (on Debian 12 or 13).
+deps_package="build-essential dpkg-dev debhelper fakeroot lintian autopkgtest logrotate git python3 iproute2 procps"
+# tests/deploy/: the package too, then systemd in nspawn, docker, trixie.
+deps_deploy="$deps_package systemd-container debootstrap docker.io docker-compose haproxy"
 
 deps_install() {
 	pkgs=""

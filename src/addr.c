@@ -189,6 +189,14 @@ addr_format(const struct sockaddr *sa, char *buf, size_t len)
 	case AF_INET6: {
 		const struct sockaddr_in6 *sin6 = (const void *)sa;
 
+		/* An IPv4 peer on a dual-stack socket, shown as Go does. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], ip,
+			    sizeof(ip));
+			snprintf(buf, len, "%s:%d", ip,
+			    ntohs(sin6->sin6_port));
+			break;
+		}
 		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
 		snprintf(buf, len, "[%s]:%d", ip, ntohs(sin6->sin6_port));
 		break;

@@ -26,12 +26,15 @@ int	addr_parse(const char *s, struct sockaddr_storage *ss,
 
 /*
  * addr_parse() for a listening address, which also takes ":PORT": the
- * IPv6 wildcard [::]:PORT, which net_listen() makes dual-stack.
+ * IPv6 wildcard [::]:PORT (dual-stack unless -dual-stack=false).
  */
 int	addr_parse_listen(const char *s, struct sockaddr_storage *ss,
 	    char *err, size_t errlen);
 
-/* "192.0.2.1:80" or "[2001:db8::1]:80" into buf (ADDR_STRLEN bytes). */
+/*
+ * "192.0.2.1:80" or "[2001:db8::1]:80" into buf (ADDR_STRLEN bytes); an
+ * IPv4-mapped address as the IPv4 one, as Go prints it.
+ */
 const char *addr_format(const struct sockaddr *sa, char *buf, size_t len);
 
 /* Turn an IPv4-mapped IPv6 address (::ffff:a.b.c.d) into plain IPv4. */

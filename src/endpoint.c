@@ -38,12 +38,12 @@ endpoint_format_ports(const struct options_ports *p, char *buf, size_t len)
 
 /*
  * Whether a socket bound to a would take b's traffic on the same port:
- * the same address, or a wildcard of b's family; [::] is dual-stack
- * (net_listen), so it takes IPv4 too.
+ * the same address, or a wildcard of b's family; with -dual-stack a
+ * wildcard of either family takes both (net_listen).
  */
 static int
 endpoint_addrs_collide(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
+    const struct sockaddr_storage *b, int dual_stack)
 {
 	struct sockaddr_storage	x = *a, y = *b;
 
@@ -52,17 +52,18 @@ endpoint_addrs_collide(const struct sockaddr_storage *a,
 	if (addr_equal((struct sockaddr *)&x, (struct sockaddr *)&y))
 		return (1);
 	if (addr_is_wildcard((struct sockaddr *)&x) &&
-	    (x.ss_family == AF_INET6 || x.ss_family == y.ss_family))
+	    (dual_stack || x.ss_family == y.ss_family))
 		return (1);
 	if (addr_is_wildcard((struct sockaddr *)&y) &&
-	    (y.ss_family == AF_INET6 || y.ss_family == x.ss_family))
+	    (dual_stack || y.ss_family == x.ss_family))
 		return (1);
 	return (0);
 }
 
 /* The first port both p and q listen on, or 0. */
 static int
-endpoint_overlap(const struct options_ports *p, const struct options_ports *q)
+endpoint_overlap(const struct options_ports *p, const struct options_ports *q,
+    int dual_stack)
 {
 	int	p0, q0, lo, hi;
 
@@ -70,7 +71,8 @@ endpoint_overlap(const struct options_ports *p, const struct options_ports *q)
 	q0 = addr_port((const struct sockaddr *)&q->addr);
 	lo = p0 > q0 ? p0 : q0;
 	hi = p0 + p->count < q0 + q->count ? p0 + p->count : q0 + q->count;
-	if (lo >= hi || !endpoint_addrs_collide(&p->addr, &q->addr))
+	if (lo >= hi ||
+	    !endpoint_addrs_collide(&p->addr, &q->addr, dual_stack))
 		return (0);
 	return (lo);
 }
@@ -132,7 +134,7 @@ endpoint_expand(const struct options *cfg, size_t *n, char *err,
 	for (i = 0; i < cfg->listen.n; i++)
 		for (j = i + 1; j < cfg->listen.n; j++)
 			if ((port = endpoint_overlap(&cfg->listen.v[i],
-			    &cfg->listen.v[j])) != 0) {
+			    &cfg->listen.v[j], cfg->dual_stack)) != 0) {
 				snprintf(err, errlen, "-l %s and -l %s overlap "
 				    "on port %d",
 				    endpoint_format_ports(&cfg->listen.v[i],

@@ -20,6 +20,7 @@
 #include "endpoint.h"
 #include "frontend.h"
 #include "log.h"
+#include "net.h"
 #include "options.h"
 #include "tcp_frontend.h"
 #include "udp_frontend.h"
@@ -70,17 +71,40 @@ frontend_listen_addr(const struct frontend *fe, int k)
 void
 frontend_bind_failed(const struct frontend *fe, int k)
 {
-	char	buf[ADDR_STRLEN];
+	const struct sockaddr	*sa = frontend_listen_addr(fe, k);
+	char			 buf[ADDR_STRLEN];
 
-	addr_format(frontend_listen_addr(fe, k), buf, sizeof(buf));
+	addr_format(sa, buf, sizeof(buf));
 	if (errno == EPERM || errno == EACCES)
 		fatal("listen on %s (%s) (run as root or grant CAP_NET_ADMIN "
 		    "and CAP_NET_BIND_SERVICE)", buf, fe->ops->name);
+	/* Often a listener of the other family on the same port. */
+	if (errno == EADDRINUSE && fe->env.opts->dual_stack &&
+	    addr_is_wildcard(sa))
+		fatal("listen on %s (%s, IPv4 and IPv6; -dual-stack=false "
+		    "listens on its family alone)", buf, fe->ops->name);
 	fatal("listen on %s (%s)", buf, fe->ops->name);
 }
 
+/* What the families of net_listen_families() read as in the log. */
+static const char *
+frontend_families(int families)
+{
+	switch (families) {
+	case NET_FAMILY_IPV4:
+		return ("IPv4");
+	case NET_FAMILY_IPV6:
+		return ("IPv6");
+	case NET_FAMILY_IPV4 | NET_FAMILY_IPV6:
+		return ("IPv4 and IPv6");
+	default:
+		return ("families unknown");
+	}
+}
+
 void
-frontend_log_listening(const struct frontend *fe, const char *each,
+frontend_log_listening(const struct frontend *fe,
+    int (*sock_fd)(const struct frontend *, int), const char *each,
     const char *more)
 {
 	const struct options		*opts = fe->env.opts;
@@ -88,17 +112,26 @@ frontend_log_listening(const struct frontend *fe, const char *each,
 	const char			*proto = fe->ops->name;
 	const char			*s = opts->listeners == 1 ? "" : "s";
 	char				 buf[ADDR_STRLEN + 8];
-	int				 i;
+	int				 i, k = 0, fam;
 
 	for (i = 0; i < opts->listen.n; i++) {
 		l = &opts->listen.v[i];
 		endpoint_format_ports(l, buf, sizeof(buf));
+		/* The -l's first socket says which families it takes. */
+		fam = net_listen_families(sock_fd(fe, k));
+		k += l->count * opts->listeners;
+		if (opts->dual_stack && l->addr.ss_family == AF_INET &&
+		    addr_is_wildcard((const struct sockaddr *)&l->addr) &&
+		    fam == NET_FAMILY_IPV4)
+			log_info("no IPv6 on this host (socket(AF_INET6) is "
+			    "not supported): %s takes IPv4 alone", buf);
 		if (l->count == 1)
-			log_info("listening on %s (%s, %d %s%s%s)", buf, proto,
-			    opts->listeners, each, s, more);
-		else
-			log_info("listening on %s (%s, %d ports, %d %s%s "
-			    "each%s)", buf, proto, l->count, opts->listeners,
+			log_info("listening on %s (%s, %s, %d %s%s%s)", buf,
+			    proto, frontend_families(fam), opts->listeners,
 			    each, s, more);
+		else
+			log_info("listening on %s (%s, %s, %d ports, %d %s%s "
+			    "each%s)", buf, proto, frontend_families(fam),
+			    l->count, opts->listeners, each, s, more);
 	}
 }

@@ -140,10 +140,12 @@ const struct sockaddr *frontend_listen_addr(const struct frontend *fe,
 void	frontend_bind_failed(const struct frontend *fe, int k)
 	    __attribute__((noreturn));
 /*
- * "listening on" for every -l, one line per range: each names what one
- * socket is ("listener"), more is appended to each line.
+ * "listening on" for every -l, one line per range, with the families its
+ * first socket (sock_fd(fe, k) is socket k's fd) takes. each names what
+ * one socket is ("listener"), more is appended to each line.
  */
-void	frontend_log_listening(const struct frontend *fe, const char *each,
+void	frontend_log_listening(const struct frontend *fe,
+	    int (*sock_fd)(const struct frontend *, int), const char *each,
 	    const char *more);
 
 #endif

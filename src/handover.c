@@ -239,24 +239,34 @@ bad:
 	return (-1);
 }
 
-/* Is s free, of this type and bound to addr? */
+/*
+ * Is s free, of this type and bound to addr? With dual_stack, 0.0.0.0:P
+ * was bound as [::]:P (net_listen), and the kernel names it so.
+ */
 static int
 handover_fits(const struct handover_sock *s, int type,
-    const struct sockaddr *addr)
+    const struct sockaddr *addr, int dual_stack)
 {
-	return (!s->taken && s->type == type &&
-	    addr_equal((const struct sockaddr *)&s->addr, addr));
+	const struct sockaddr	*bound = (const struct sockaddr *)&s->addr;
+
+	if (s->taken || s->type != type)
+		return (0);
+	if (addr_equal(bound, addr))
+		return (1);
+	return (dual_stack && addr->sa_family == AF_INET &&
+	    bound->sa_family == AF_INET6 && addr_is_wildcard(addr) &&
+	    addr_is_wildcard(bound) && addr_port(addr) == addr_port(bound));
 }
 
 int
 handover_take(struct handover_set *set, int type,
-    const struct sockaddr *addr)
+    const struct sockaddr *addr, int dual_stack)
 {
 	size_t	k;
 
 	/* All before next are taken: the first fit is at or after it. */
 	for (k = set->next; k < set->n; k++)
-		if (handover_fits(&set->v[k], type, addr))
+		if (handover_fits(&set->v[k], type, addr, dual_stack))
 			break;
 	if (k == set->n)
 		return (-1);

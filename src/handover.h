@@ -71,10 +71,12 @@ int	handover_env_parse(const char *s, struct handover_env *e, int *fds,
  * marked taken. Copies that share a type and an address (-listeners)
  * are taken in the order of the set, which is the old generation's
  * order. Taking them in the order they were listed costs one step
- * each; any other order, a scan. Returns its descriptor, or -1 when
- * none is left.
+ * each; any other order, a scan. With dual_stack (-dual-stack, the
+ * default) an IPv4 wildcard also takes the [::] of its port that
+ * net_listen bound for it. Returns its descriptor, or -1 when none is
+ * left.
  */
 int	handover_take(struct handover_set *set, int type,
-	    const struct sockaddr *addr);
+	    const struct sockaddr *addr, int dual_stack);
 
 #endif

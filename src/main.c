@@ -487,7 +487,7 @@ main(int argc, char *argv[])
 	main_open_frontends(nofile);
 	metrics_open(&opts, opts.metrics.ss_family == AF_UNSPEC ? -1 :
 	    handover_take(&inherited, SOCK_STREAM,
-	    (struct sockaddr *)&opts.metrics));
+	    (struct sockaddr *)&opts.metrics, opts.dual_stack));
 	main_release_inherited();
 	/* Bound now: the rest runs unprivileged, before any thread exists. */
 	if (opts.user != NULL && privdrop_to_user(opts.user, &kept, err,

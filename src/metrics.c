@@ -124,7 +124,7 @@ metrics_open(const struct options *opts, int inherited)
 	if (inherited != -1)
 		metrics.fd = inherited;
 	else if ((metrics.fd = net_listen(sa, SOCK_STREAM, NET_SHARE_NONE,
-	    0)) == -1)
+	    opts->dual_stack ? NET_LISTEN_DUAL_STACK : 0)) == -1)
 		fatal("-metrics: listen on %s", metrics.name);
 	/*
 	 * metrics_accept() takes connections until EAGAIN; during a hot

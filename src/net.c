@@ -71,11 +71,11 @@ net_set_transparent(int fd, int family)
  * Not SO_REUSEADDR on UDP: there it lets sockets of any user share the
  * port, and the last one bound takes the datagrams.
  */
-int
-net_listen(const struct sockaddr *sa, int socktype, enum net_share share,
-    int transparent)
+static int
+net_listen_one(const struct sockaddr *sa, int socktype, enum net_share share,
+    int flags)
 {
-	int	fd;
+	int	fd, v6only;
 
 	fd = socket(sa->sa_family, socktype | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -91,10 +91,12 @@ net_listen(const struct sockaddr *sa, int socktype, enum net_share share,
 	 * arrive as ::ffff:a.b.c.d); a specific IPv6 address takes only
 	 * IPv6. Set either way: net.ipv6.bindv6only may say otherwise.
 	 */
-	if (sa->sa_family == AF_INET6 && net_setopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, !addr_is_wildcard(sa)) == -1)
+	v6only = !addr_is_wildcard(sa) || !(flags & NET_LISTEN_DUAL_STACK);
+	if (sa->sa_family == AF_INET6 &&
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) == -1)
 		return (net_fail(fd));
-	if (transparent && net_set_transparent(fd, sa->sa_family) == -1)
+	if ((flags & NET_LISTEN_TRANSPARENT) &&
+	    net_set_transparent(fd, sa->sa_family) == -1)
 		return (net_fail(fd));
 	if (bind(fd, sa, addr_len(sa)) == -1)
 		return (net_fail(fd));
@@ -107,12 +109,60 @@ net_listen(const struct sockaddr *sa, int socktype, enum net_share share,
 	return (fd);
 }
 
+int
+net_listen(const struct sockaddr *sa, int socktype, enum net_share share,
+    int flags)
+{
+	struct sockaddr_in6	any6;
+	int			fd;
+
+	/*
+	 * 0.0.0.0 as Go listens on it: the dual-stack [::] of the same
+	 * port, or IPv4 alone where the kernel has no IPv6 (booted with
+	 * ipv6.disable=1, or a unit's RestrictAddressFamilies= without it).
+	 */
+	if ((flags & NET_LISTEN_DUAL_STACK) && sa->sa_family == AF_INET &&
+	    addr_is_wildcard(sa)) {
+		memset(&any6, 0, sizeof(any6));
+		any6.sin6_family = AF_INET6;
+		any6.sin6_addr = in6addr_any;
+		any6.sin6_port = ((const struct sockaddr_in *)
+		    (const void *)sa)->sin_port;
+		fd = net_listen_one((const struct sockaddr *)&any6, socktype,
+		    share, flags);
+		if (fd != -1 || errno != EAFNOSUPPORT)
+			return (fd);
+	}
+	return (net_listen_one(sa, socktype, share, flags));
+}
+
 enum net_share
 net_share_nth(int i, int n)
 {
 	if (n <= 1)
 		return (NET_SHARE_NONE);
 	return (i == 0 ? NET_SHARE_FIRST : NET_SHARE_JOIN);
+}
+
+int
+net_listen_families(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			v6only = 1;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return (-1);
+	if (ss.ss_family == AF_INET)
+		return (NET_FAMILY_IPV4);
+	if (ss.ss_family != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return (-1);
+	}
+	len = sizeof(v6only);
+	if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len) == -1)
+		return (-1);
+	return (v6only ? NET_FAMILY_IPV6 : NET_FAMILY_IPV4 | NET_FAMILY_IPV6);
 }
 
 int

@@ -15,6 +15,9 @@
 
 #include <stddef.h>
 
+#define NET_LISTEN_TRANSPARENT	0x2	/* IP_TRANSPARENT */
+#define NET_LISTEN_DUAL_STACK	0x4	/* a wildcard takes both families */
+
 /*
  * How a listening socket shares its port with this process's others
  * (-listeners): SO_REUSEPORT lets every socket of the same user join, so
@@ -32,15 +35,22 @@ enum net_share {
 /*
  * A bound socket of socktype (SOCK_STREAM: listening too, with
  * SO_REUSEADDR so that connections left in TIME_WAIT do not keep a
- * restart out), shared as share says, with IP_TRANSPARENT when
- * transparent is set. An IPv6 wildcard ([::]) is dual-stack, any other
- * IPv6 address is IPv6-only. Returns the fd (close-on-exec, blocking)
- * or -1.
+ * restart out), shared as share says, with the NET_LISTEN_ flags. With
+ * NET_LISTEN_DUAL_STACK a wildcard takes IPv4 and IPv6: 0.0.0.0 binds
+ * [::] (or 0.0.0.0 where socket(AF_INET6) fails with EAFNOSUPPORT).
+ * Without it, and for any other address, the socket takes its own family
+ * only. Returns the fd (close-on-exec, blocking) or -1.
  */
 int	net_listen(const struct sockaddr *sa, int socktype,
-	    enum net_share share, int transparent);
+	    enum net_share share, int flags);
 /* The share of socket i of the n on one port. */
 enum net_share net_share_nth(int i, int n);
+
+#define NET_FAMILY_IPV4		0x1
+#define NET_FAMILY_IPV6		0x2
+
+/* The families a bound socket takes (NET_FAMILY_), or -1. */
+int	net_listen_families(int fd);
 
 /* IP_TRANSPARENT or IPV6_TRANSPARENT, by family. */
 int	net_set_transparent(int fd, int family);

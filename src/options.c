@@ -97,6 +97,8 @@ static const struct options_flag options_flags[] = {
 	    OPTIONS_MAX_PORT_WAIT_MS, "DURATION",
 	    "wait at most this long for the port (default "
 	    OPTIONS_STR(OPTIONS_DEFAULT_PORT_WAIT_MS) "ms)" },
+	{ "dual-stack", OPTIONS_K_BOOL, OFF(dual_stack), 0, 0, NULL,
+	    "0.0.0.0 and [::] take IPv4 and IPv6 (default true)" },
 	{ "dynamic-destination-allow", OPTIONS_K_STRING,
 	    OFF(dynamic_destination_allow_path), 0, 0, "FILE",
 	    "only to these CIDRs (default any)" },
@@ -261,7 +263,12 @@ options_duration(const struct options_flag *f, const char *v, long long *out,
 	}
 }
 
-/* 0..2^32-1, decimal or 0x hex (a fwmark is often written in hex). */
+/*
+ * 0..2^32-1, decimal or 0x hex (a fwmark is often written in hex). A
+ * leading zero is refused: Go's flag package, and so go-mmproxy, reads
+ * "0173" as octal 123, and taking it as decimal 173 would silently mark
+ * connections for another routing rule.
+ */
 static int
 options_mark(const struct options_flag *f, const char *v, unsigned int *out,
     char *err, size_t errlen)
@@ -274,6 +281,17 @@ options_mark(const struct options_flag *f, const char *v, unsigned int *out,
 	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
 		digits = v + 2;
 		base = 16;
+	} else if (v[0] == '0' && v[1] != '\0' &&
+	    strspn(v, "01234567") == strlen(v) && strlen(v) <= 12) {
+		n = strtoull(v, NULL, 8);
+		snprintf(err, errlen, "-%s: \"%s\" has a leading zero, which "
+		    "go-mmproxy reads as octal (%llu): write %llu or 0x%llx",
+		    f->name, v, n, n, n);
+		return (-1);
+	} else if (v[0] == '0' && v[1] != '\0') {
+		snprintf(err, errlen, "-%s: \"%s\" has a leading zero: write "
+		    "it in decimal, or in hex after 0x", f->name, v);
+		return (-1);
 	}
 	/* Digits only: strtoull would take blanks, signs and "0x0x1". */
 	if (*digits == '\0' || strspn(digits, base == 16 ?
@@ -515,6 +533,7 @@ options_defaults(struct options *cfg, char *err, size_t errlen)
 	cfg->sched_batch = 1;
 	cfg->client_port_busy = OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK;
 	cfg->client_port_wait_ms = OPTIONS_DEFAULT_PORT_WAIT_MS;
+	cfg->dual_stack = 1;
 	return (0);
 }
 

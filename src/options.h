@@ -76,6 +76,11 @@ struct options {
 	/* NULL = any destination the header names */
 	const char		*dynamic_destination_allow_path;
 	int			 listen_transparent;
+	/*
+	 * A wildcard -l takes both families, as Go's does: 0.0.0.0 binds a
+	 * dual-stack [::] where the host has IPv6. 0: each its own family.
+	 */
+	int			 dual_stack;
 	long long		 close_after_ms;	/* UDP idle time */
 	int			 verbosity;	/* 0, 1, 2 */
 	int			 max_conns;	/* 0 = from the limits */

@@ -95,6 +95,18 @@ subnet_parse(const char *s, struct subnet *out)
 		if (prefix > max)
 			return (-1);
 	}
+	/*
+	 * Like Go's IPNet: a mapped subnet ("::ffff:10.0.0.0/104") is the
+	 * IPv4 one (10.0.0.0/8), since mapped peers count as IPv4.
+	 */
+	if (sn.family == AF_INET6 && prefix >= 96 &&
+	    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(void *)sn.addr)) {
+		memmove(sn.addr, sn.addr + 12, 4);
+		memset(sn.addr + 4, 0, 12);
+		sn.family = AF_INET;
+		prefix -= 96;
+		max = 32;
+	}
 	sn.prefix = prefix;
 	/* Like Go's ParseCIDR: "192.0.2.1/24" means 192.0.2.0/24. */
 	subnet_mask(sn.addr, max / 8, prefix);
@@ -209,10 +221,15 @@ subnet_list_match(const struct subnet_list *l, const struct sockaddr *sa)
 	else if (sa->sa_family == AF_INET6) {
 		a6 = ((const struct sockaddr_in6 *)(const void *)sa)->
 		    sin6_addr.s6_addr;
-		/* ::ffff:a.b.c.d is an IPv4 peer on a dual-stack socket. */
+		/*
+		 * ::ffff:a.b.c.d is an IPv4 peer on a dual-stack socket,
+		 * and only that: ::/0 must not admit it (Go's To4 rule).
+		 */
 		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)
-		    (const void *)a6))
+		    (const void *)a6)) {
 			a4 = a6 + 12;
+			a6 = NULL;
+		}
 	} else
 		return (0);
 

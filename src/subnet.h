@@ -25,7 +25,10 @@ struct subnet_list {
 	size_t		 n;
 };
 
-/* "192.0.2.0/24", "2001:db8::/32", or a bare address (a host). */
+/*
+ * "192.0.2.0/24", "2001:db8::/32", or a bare address (a host). A mapped
+ * IPv6 subnet of /96 or longer is stored as the IPv4 one it covers.
+ */
 int	subnet_parse(const char *s, struct subnet *out);
 
 /*
@@ -39,7 +42,7 @@ void	subnet_list_free(struct subnet_list *l);
 
 /*
  * Whether sa lies in any subnet of l (an empty list matches nothing).
- * IPv4-mapped IPv6 addresses match IPv4 subnets.
+ * An IPv4-mapped IPv6 address is IPv4: it matches IPv4 subnets only.
  */
 int	subnet_list_match(const struct subnet_list *l,
 	    const struct sockaddr *sa);

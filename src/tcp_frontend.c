@@ -96,6 +96,12 @@ tcp_frontend_max_conns(struct tcp_frontend *t)
 	t->fit = cc.fit;
 }
 
+static int
+tcp_frontend_sock_fd(const struct frontend *fe, int k)
+{
+	return (TCP_FRONTEND(fe)->listeners[k].fd);
+}
+
 /* Socket k listens on endpoint k / -listeners: copies sit side by side. */
 static void
 tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
@@ -117,9 +123,10 @@ tcp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 		if (tcp_listener_open(&t->listeners[k], k, env->opts,
 		    &env->endpoints[k / env->opts->listeners], &t->pool,
 		    &t->bufpipes, env->allow, handover_take(inherited,
-		    SOCK_STREAM, frontend_listen_addr(fe, k))) == -1)
+		    SOCK_STREAM, frontend_listen_addr(fe, k),
+		    env->opts->dual_stack)) == -1)
 			frontend_bind_failed(fe, k);
-	frontend_log_listening(fe, "listener", "");
+	frontend_log_listening(fe, tcp_frontend_sock_fd, "listener", "");
 }
 
 /*

@@ -63,16 +63,18 @@ tcp_listener_open(struct tcp_listener *l, int id, const struct options *opts,
 	memset(l, 0, sizeof(*l));
 	l->id = id;
 	l->allow = allow;
-	if (inherited != -1) {
-		/* Bound and listening: its queue holds waiting clients. */
+	/*
+	 * Inherited: bound and listening as the same options made it (a hot
+	 * upgrade keeps the command line), its queue holding waiting clients.
+	 */
+	if (inherited != -1)
 		l->fd = inherited;
-		if (opts->listen_transparent &&
-		    net_set_transparent(l->fd, ep->listen.ss_family) == -1)
-			goto fail;
-	} else
+	else
 		l->fd = net_listen((const struct sockaddr *)&ep->listen,
 		    SOCK_STREAM, net_share_nth(id % opts->listeners,
-		    opts->listeners), opts->listen_transparent);
+		    opts->listeners), (opts->listen_transparent ?
+		    NET_LISTEN_TRANSPARENT : 0) | (opts->dual_stack ?
+		    NET_LISTEN_DUAL_STACK : 0));
 	if (l->fd == -1)
 		return (-1);
 	/*

@@ -112,3 +112,19 @@ udp_cmsg_pktinfo(union udp_cmsg *ctl, const union udp_flow_addr *src)
 	memcpy(CMSG_DATA(&ctl->align), data, len);
 	return (CMSG_SPACE(len));
 }
+
+void
+udp_cmsg_map(union udp_flow_addr *a)
+{
+	struct sockaddr_in	sin;
+
+	if (a->sa.sa_family != AF_INET)
+		return;
+	sin = a->sin;
+	memset(a, 0, sizeof(*a));
+	a->sin6.sin6_family = AF_INET6;
+	a->sin6.sin6_port = sin.sin_port;
+	a->sin6.sin6_addr.s6_addr[10] = 0xff;
+	a->sin6.sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&a->sin6.sin6_addr.s6_addr[12], &sin.sin_addr, 4);
+}

@@ -34,6 +34,14 @@ int		udp_cmsg_reached(const struct msghdr *mh, in_port_t port,
 		    union udp_flow_addr *to);
 
 /*
+ * An IPv4 address into its IPv4-mapped IPv6 form, in place; others are
+ * left alone. On a dual-stack listener an IPv4 datagram's original
+ * destination (IP_ORIGDSTADDR) comes as IPv4, its sender as mapped IPv6:
+ * a reply socket bound to the one must reach the other.
+ */
+void		udp_cmsg_map(union udp_flow_addr *a);
+
+/*
  * Write into *ctl the PKTINFO message that makes a reply leave from src's
  * address (a link-local IPv6 one on its scope's interface). Returns the
  * length for msg_controllen, or 0 when the kernel's own choice must do:

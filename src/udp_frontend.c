@@ -97,6 +97,12 @@ udp_frontend_max_flows(struct udp_frontend *u)
 	opts->max_flows = (int)cf.max;
 }
 
+static int
+udp_frontend_sock_fd(const struct frontend *fe, int k)
+{
+	return (UDP_FRONTEND(fe)->fds[k]);
+}
+
 /* Every socket is bound before any thread starts. */
 static void
 udp_frontend_open(struct frontend *fe, struct handover_set *inherited)
@@ -112,14 +118,12 @@ udp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 		sa = frontend_listen_addr(fe, k);
 		addr_format(sa, buf, sizeof(buf));
 		/* Inherited: datagrams may be waiting in it already. */
-		if ((u->fds[k] = handover_take(inherited, SOCK_DGRAM, sa)) !=
-		    -1) {
-			if (opts->listen_transparent &&
-			    net_set_transparent(u->fds[k], sa->sa_family) == -1)
-				frontend_bind_failed(fe, k);
-		} else if ((u->fds[k] = net_listen(sa, SOCK_DGRAM,
-		    net_share_nth(k % opts->listeners, opts->listeners),
-		    opts->listen_transparent)) == -1)
+		if ((u->fds[k] = handover_take(inherited, SOCK_DGRAM, sa,
+		    opts->dual_stack)) == -1 && (u->fds[k] = net_listen(sa,
+		    SOCK_DGRAM, net_share_nth(k % opts->listeners,
+		    opts->listeners), (opts->listen_transparent ?
+		    NET_LISTEN_TRANSPARENT : 0) | (opts->dual_stack ?
+		    NET_LISTEN_DUAL_STACK : 0))) == -1)
 			frontend_bind_failed(fe, k);
 		/* The kernel reports twice what it counts as payload. */
 		if ((got = net_grow_rcvbuf(u->fds[k], UDP_FRONTEND_RCVBUF)) ==
@@ -131,7 +135,7 @@ udp_frontend_open(struct frontend *fe, struct handover_set *inherited)
 	}
 	(void)snprintf(more, sizeof(more), ", up to %d flows each",
 	    opts->max_flows);
-	frontend_log_listening(fe, "socket", more);
+	frontend_log_listening(fe, udp_frontend_sock_fd, "socket", more);
 	log_info("udp: up to %d flows per socket", opts->max_flows);
 }
 

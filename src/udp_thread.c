@@ -41,6 +41,7 @@
 #include "handover.h"
 #include "log.h"
 #include "monotonic.h"
+#include "net.h"
 #include "udp_datagram.h"
 #include "udp_flowsock.h"
 #include "udp_steer.h"
@@ -114,6 +115,9 @@ udp_thread_listener_ready(struct udp_thread *u)
 			known = u->learn != UDP_LEARN_NONE &&
 			    udp_cmsg_reached(&b->msgs[i].msg_hdr, port,
 			    &reached) == 0;
+			/* In the listener's family, as its peers are. */
+			if (known && u->local.sa.sa_family == AF_INET6)
+				udp_cmsg_map(&reached);
 			udp_datagram(u, b->iov[i].iov_base,
 			    b->msgs[i].msg_len, &b->names[i],
 			    known ? &reached : NULL);
@@ -314,14 +318,18 @@ udp_thread_seed(uint8_t seed[16])
 static int
 udp_thread_learn(struct udp_thread *u)
 {
-	int	one = 1, v6 = u->local.sa.sa_family == AF_INET6;
+	int	one = 1, v6 = u->local.sa.sa_family == AF_INET6, fam;
 
 	if (u->cfg->listen_transparent) {
 		u->learn = UDP_LEARN_ORIGDST;
+		if ((fam = net_listen_families(u->listen_fd)) == -1)
+			return (-1);
+		/* A dual-stack socket reports IPv4 datagrams at IP level. */
+		if ((fam & NET_FAMILY_IPV4) && setsockopt(u->listen_fd,
+		    IPPROTO_IP, IP_RECVORIGDSTADDR, &one, sizeof(one)) == -1)
+			return (-1);
 		return (v6 ? setsockopt(u->listen_fd, IPPROTO_IPV6,
-		    IPV6_RECVORIGDSTADDR, &one, sizeof(one)) :
-		    setsockopt(u->listen_fd, IPPROTO_IP, IP_RECVORIGDSTADDR,
-		    &one, sizeof(one)));
+		    IPV6_RECVORIGDSTADDR, &one, sizeof(one)) : 0);
 	}
 	if (!addr_is_wildcard(&u->local.sa)) {
 		u->learn = UDP_LEARN_NONE;

@@ -169,6 +169,20 @@ test_addr_formats_both_families(void)
 }
 
 static void
+test_addr_formats_mapped_as_ipv4(void)
+{
+	struct sockaddr_storage	ss;
+
+	/* An IPv4 peer on a dual-stack listener reads as IPv4 in the log. */
+	CU_ASSERT_FATAL(parse("[::ffff:203.0.113.2]:51776", &ss) == 0);
+	CU_ASSERT(ss.ss_family == AF_INET6);
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "203.0.113.2:51776");
+	/* The same bytes elsewhere are IPv6. */
+	CU_ASSERT_FATAL(parse("[::203.0.113.2]:1", &ss) == 0);
+	CU_ASSERT_STRING_EQUAL(fmt(&ss), "[::203.0.113.2]:1");
+}
+
+static void
 test_addr_format_fits_longest_ipv6(void)
 {
 	struct sockaddr_storage	ss;
@@ -386,6 +400,7 @@ test_addr_register(void)
 	test_add(s, "rejects short IPv4 forms and bad literals",
 	    test_addr_rejects_short_ipv4_forms_and_bad_literals);
 	test_add(s, "formats both families", test_addr_formats_both_families);
+	test_add(s, "formats mapped as IPv4", test_addr_formats_mapped_as_ipv4);
 	test_add(s, "format fits longest IPv6",
 	    test_addr_format_fits_longest_ipv6);
 	test_add(s, "unmap turns mapped into IPv4 keeping port",

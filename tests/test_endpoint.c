@@ -160,6 +160,31 @@ test_endpoint_overlapping_listeners_are_refused(void)
 }
 
 static void
+test_endpoint_dual_stack_wildcards_overlap_the_other_family(void)
+{
+	struct endpoint	*ep;
+	size_t		 n;
+
+	/* 0.0.0.0 takes IPv6 too, as [::] takes IPv4. */
+	CU_ASSERT(expand(&n, "-l", "0.0.0.0:80", "-l", "[2001:db8::1]:80",
+	    NULL) == NULL);
+	CU_ASSERT_STRING_EQUAL(errbuf, "-l 0.0.0.0:80 and -l "
+	    "[2001:db8::1]:80 overlap on port 80");
+	CU_ASSERT(expand(&n, "-l", "0.0.0.0:80", "-l", "[::]:80", NULL) ==
+	    NULL);
+	/* -dual-stack=false: each wildcard its own family. */
+	CU_ASSERT_FATAL((ep = expand(&n, "-dual-stack=false", "-l",
+	    "0.0.0.0:80", "-l", "[::]:80", "-l", "[2001:db8::1]:81", "-l",
+	    "0.0.0.0:81", NULL)) != NULL);
+	CU_ASSERT(n == 4);
+	free(ep);
+	CU_ASSERT(expand(&n, "-dual-stack=false", "-l", "[::]:80", "-l",
+	    "[::1]:80", NULL) == NULL);
+	CU_ASSERT(expand(&n, "-dual-stack=false", "-l", "0.0.0.0:80", "-l",
+	    "127.0.0.1:80", NULL) == NULL);
+}
+
+static void
 test_endpoint_more_than_1024_ports_point_to_tproxy(void)
 {
 	struct endpoint	*ep;
@@ -192,6 +217,8 @@ test_endpoint_register(void)
 	    test_endpoint_length_mismatch_is_refused);
 	test_add(s, "overlapping listeners are refused",
 	    test_endpoint_overlapping_listeners_are_refused);
+	test_add(s, "dual-stack wildcards overlap the other family",
+	    test_endpoint_dual_stack_wildcards_overlap_the_other_family);
 	test_add(s, "more than 1024 ports point to TPROXY",
 	    test_endpoint_more_than_1024_ports_point_to_tproxy);
 }

@@ -196,16 +196,18 @@ test_handover_take_matches_type_and_address(void)
 	v[0] = sock(5, SOCK_DGRAM, "0.0.0.0:53");
 	v[1] = sock(6, SOCK_STREAM, "[::]:443");
 	v[2] = sock(7, SOCK_STREAM, "0.0.0.0:443");
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:53", &ss)) ==
-	    -1);
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:444", &ss)) ==
-	    -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:53", &ss),
+	    0) == -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:444", &ss),
+	    0) == -1);
 	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("127.0.0.1:443",
-	    &ss)) == -1);
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss)) ==
-	    7);
-	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss)) == 5);
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("[::]:443", &ss)) == 6);
+	    &ss), 0) == -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss),
+	    0) == 7);
+	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss),
+	    0) == 5);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("[::]:443", &ss),
+	    0) == 6);
 	CU_ASSERT(v[0].taken && v[1].taken && v[2].taken);
 }
 
@@ -217,10 +219,33 @@ test_handover_take_gives_each_socket_once(void)
 	struct sockaddr_storage	ss;
 
 	v[0] = sock(5, SOCK_STREAM, "0.0.0.0:443");
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss)) ==
-	    5);
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss)) ==
-	    -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss),
+	    0) == 5);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss),
+	    0) == -1);
+}
+
+/*
+ * -dual-stack: 0.0.0.0:443 was bound as [::]:443, which the kernel names;
+ * only a wildcard of the same port fits, and only when dual-stack.
+ */
+static void
+test_handover_take_finds_the_dual_stack_socket_of_0_0_0_0(void)
+{
+	struct handover_sock	v[3];
+	struct handover_set	set = { v, 3, 0 };
+	struct sockaddr_storage	ss;
+
+	v[0] = sock(5, SOCK_STREAM, "[::1]:443");
+	v[1] = sock(6, SOCK_STREAM, "[::]:444");
+	v[2] = sock(7, SOCK_STREAM, "[::]:443");
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss),
+	    0) == -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("127.0.0.1:443", &ss),
+	    1) == -1);
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss),
+	    1) == 7);
+	CU_ASSERT(!v[0].taken && !v[1].taken);
 }
 
 static void
@@ -235,10 +260,10 @@ test_handover_take_keeps_the_order_of_copies(void)
 	v[1] = sock(11, SOCK_DGRAM, "0.0.0.0:54");
 	v[2] = sock(12, SOCK_DGRAM, "0.0.0.0:53");
 	v[3] = sock(13, SOCK_DGRAM, "0.0.0.0:54");
-	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:54", &ss)) == 11);
-	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss)) == 10);
-	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss)) == 12);
-	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:54", &ss)) == 13);
+	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:54", &ss), 0) == 11);
+	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss), 0) == 10);
+	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:53", &ss), 0) == 12);
+	CU_ASSERT(handover_take(&set, SOCK_DGRAM, sa("0.0.0.0:54", &ss), 0) == 13);
 }
 
 static void
@@ -247,7 +272,7 @@ test_handover_take_from_an_empty_set_finds_none(void)
 	struct handover_set	set = { NULL, 0, 0 };
 	struct sockaddr_storage	ss;
 
-	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss)) ==
+	CU_ASSERT(handover_take(&set, SOCK_STREAM, sa("0.0.0.0:443", &ss), 0) ==
 	    -1);
 }
 
@@ -278,6 +303,8 @@ test_handover_register(void)
 	    test_handover_parse_refuses_more_than_room);
 	test_add(s, "take matches type and address",
 	    test_handover_take_matches_type_and_address);
+	test_add(s, "take finds the dual-stack socket of 0.0.0.0",
+	    test_handover_take_finds_the_dual_stack_socket_of_0_0_0_0);
 	test_add(s, "take gives each socket once",
 	    test_handover_take_gives_each_socket_once);
 	test_add(s, "take keeps the order of copies",

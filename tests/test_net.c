@@ -39,21 +39,19 @@ have_ipv6(void)
 	return (1);
 }
 
-/* net_listen on s (port 0), its IPV6_V6ONLY in *v6only; fd or -1. */
+/* net_listen on s (port 0) with flags, its NET_FAMILY_s in *fam; or -1. */
 static int
-listen_on(const char *s, int socktype, int *v6only)
+listen_on(const char *s, int socktype, int flags, int *fam)
 {
 	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(*v6only);
 	char			err[256];
 	int			fd;
 
 	CU_ASSERT_FATAL(addr_parse_listen(s, &ss, err, sizeof(err)) == 0);
 	if ((fd = net_listen((struct sockaddr *)&ss, socktype, NET_SHARE_NONE,
-	    0)) == -1)
+	    flags)) == -1)
 		return (-1);
-	CU_ASSERT(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only,
-	    &len) == 0);
+	CU_ASSERT((*fam = net_listen_families(fd)) != -1);
 	return (fd);
 }
 
@@ -77,43 +75,83 @@ ipv4_reaches(int lfd)
 	return (rc);
 }
 
+#define BOTH	(NET_FAMILY_IPV4 | NET_FAMILY_IPV6)
+
 static void
 test_net_listen_ipv6_wildcard_is_dual_stack(void)
 {
-	int	fd, v6only = -1;
+	int	fd, fam = -1;
 
 	if (!have_ipv6())
 		return;
-	CU_ASSERT_FATAL((fd = listen_on("[::]:0", SOCK_STREAM, &v6only)) !=
+	CU_ASSERT_FATAL((fd = listen_on("[::]:0", SOCK_STREAM,
+	    NET_LISTEN_DUAL_STACK, &fam)) != -1);
+	CU_ASSERT(fam == BOTH);
+	CU_ASSERT(ipv4_reaches(fd) == 0);
+	(void)close(fd);
+	CU_ASSERT_FATAL((fd = listen_on(":0", SOCK_STREAM,
+	    NET_LISTEN_DUAL_STACK, &fam)) != -1);
+	CU_ASSERT(fam == BOTH);
+	CU_ASSERT(ipv4_reaches(fd) == 0);
+	(void)close(fd);
+	CU_ASSERT_FATAL((fd = listen_on("[::]:0", SOCK_DGRAM,
+	    NET_LISTEN_DUAL_STACK, &fam)) != -1);
+	CU_ASSERT(fam == BOTH);
+	(void)close(fd);
+}
+
+static void
+test_net_listen_ipv4_wildcard_is_dual_stack_as_go_listens(void)
+{
+	int	fd, fam = -1;
+
+	CU_ASSERT_FATAL((fd = listen_on("0.0.0.0:0", SOCK_STREAM,
+	    NET_LISTEN_DUAL_STACK, &fam)) != -1);
+	/* Where the kernel has no IPv6 at all, IPv4 alone. */
+	CU_ASSERT(fam == (have_ipv6() ? BOTH : NET_FAMILY_IPV4));
+	CU_ASSERT(ipv4_reaches(fd) == 0);
+	(void)close(fd);
+	CU_ASSERT_FATAL((fd = listen_on("0.0.0.0:0", SOCK_DGRAM,
+	    NET_LISTEN_DUAL_STACK, &fam)) != -1);
+	CU_ASSERT(fam == (have_ipv6() ? BOTH : NET_FAMILY_IPV4));
+	(void)close(fd);
+}
+
+static void
+test_net_listen_wildcard_without_dual_stack_takes_its_family(void)
+{
+	int	fd, fam = -1;
+
+	CU_ASSERT_FATAL((fd = listen_on("0.0.0.0:0", SOCK_STREAM, 0, &fam)) !=
 	    -1);
-	CU_ASSERT(v6only == 0);
+	CU_ASSERT(fam == NET_FAMILY_IPV4);
 	CU_ASSERT(ipv4_reaches(fd) == 0);
 	(void)close(fd);
-	CU_ASSERT_FATAL((fd = listen_on(":0", SOCK_STREAM, &v6only)) != -1);
-	CU_ASSERT(v6only == 0);
-	CU_ASSERT(ipv4_reaches(fd) == 0);
-	(void)close(fd);
-	CU_ASSERT_FATAL((fd = listen_on("[::]:0", SOCK_DGRAM, &v6only)) != -1);
-	CU_ASSERT(v6only == 0);
+	if (!have_ipv6())
+		return;
+	CU_ASSERT_FATAL((fd = listen_on("[::]:0", SOCK_STREAM, 0, &fam)) !=
+	    -1);
+	CU_ASSERT(fam == NET_FAMILY_IPV6);
+	CU_ASSERT(ipv4_reaches(fd) == -1);
 	(void)close(fd);
 }
 
 static void
 test_net_listen_specific_ipv6_address_is_ipv6_only(void)
 {
-	int	fd, v6only = -1;
+	int	fd, fam = -1;
 
 	if (!have_ipv6())
 		return;
-	fd = listen_on("[::1]:0", SOCK_STREAM, &v6only);
+	fd = listen_on("[::1]:0", SOCK_STREAM, NET_LISTEN_DUAL_STACK, &fam);
 	if (fd == -1 && errno == EADDRNOTAVAIL)
 		return;		/* no ::1 in this namespace */
 	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT(v6only == 1);
+	CU_ASSERT(fam == NET_FAMILY_IPV6);
 	(void)close(fd);
-	fd = listen_on("[::1]:0", SOCK_DGRAM, &v6only);
+	fd = listen_on("[::1]:0", SOCK_DGRAM, NET_LISTEN_DUAL_STACK, &fam);
 	CU_ASSERT_FATAL(fd != -1);
-	CU_ASSERT(v6only == 1);
+	CU_ASSERT(fam == NET_FAMILY_IPV6);
 	(void)close(fd);
 }
 
@@ -341,6 +379,10 @@ test_net_register(void)
 
 	test_add(s, "listen: the IPv6 wildcard is dual-stack",
 	    test_net_listen_ipv6_wildcard_is_dual_stack);
+	test_add(s, "IPv4 wildcard is dual-stack, as Go listens",
+	    test_net_listen_ipv4_wildcard_is_dual_stack_as_go_listens);
+	test_add(s, "wildcard without dual-stack takes its family",
+	    test_net_listen_wildcard_without_dual_stack_takes_its_family);
 	test_add(s, "listen: a specific IPv6 address is IPv6-only",
 	    test_net_listen_specific_ipv6_address_is_ipv6_only);
 	test_add(s, "listen: tcp sockets of one process share a port",

@@ -79,6 +79,7 @@ test_options_defaults_match_go_mmproxy(void)
 	CU_ASSERT(cfg.max_flows == 0);	/* from the fd limit */
 	CU_ASSERT(cfg.shutdown_timeout_ms == 30000);
 	CU_ASSERT(cfg.sched_batch == 1);
+	CU_ASSERT(cfg.dual_stack == 1);
 	CU_ASSERT(cfg.user == NULL);
 	CU_ASSERT(cfg.client_port_busy ==
 	    (OPTIONS_PORT_WAIT | OPTIONS_PORT_FALLBACK));
@@ -156,6 +157,8 @@ test_options_booleans_are_bare_or_take_go_values(void)
 	CU_ASSERT(cfg.listen_transparent == 0);
 	CU_ASSERT_FATAL(run(&cfg, "-sched-batch=false", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 0);
+	CU_ASSERT_FATAL(run(&cfg, "-dual-stack=false", NULL) == OPTIONS_OK);
+	CU_ASSERT(cfg.dual_stack == 0);
 	CU_ASSERT_FATAL(run(&cfg, "--sched-batch", NULL) == OPTIONS_OK);
 	CU_ASSERT(cfg.sched_batch == 1);
 	CU_ASSERT_FATAL(run(&cfg, "--dynamic-destination=True",
@@ -318,6 +321,18 @@ test_options_mark_takes_decimal_or_hex_up_to_32_bits(void)
 	fails_with("-mark: \"0x0x1\" is not a number", "-mark", "0x0x1",
 	    NULL);
 	fails_with("-mark: \"12g\" is not a number", "-mark", "12g", NULL);
+}
+
+static void
+test_options_mark_refuses_a_leading_zero_go_reads_as_octal(void)
+{
+	/* go-mmproxy's -mark 0173 is 123: never silently 173. */
+	fails_with("-mark: \"0173\" has a leading zero, which go-mmproxy "
+	    "reads as octal (123): write 123 or 0x7b", "-mark", "0173", NULL);
+	fails_with("-mark: \"0189\" has a leading zero: write it in decimal, "
+	    "or in hex after 0x", "-mark", "0189", NULL);
+	fails_with("-mark: \"00\" has a leading zero, which go-mmproxy reads "
+	    "as octal (0): write 0 or 0x0", "-mark", "00", NULL);
 }
 
 static void
@@ -744,6 +759,8 @@ test_options_register(void)
 	    test_options_numbers_reject_garbage_and_overflow);
 	test_add(s, "mark takes decimal or hex up to 32 bits",
 	    test_options_mark_takes_decimal_or_hex_up_to_32_bits);
+	test_add(s, "mark refuses a leading zero Go reads as octal",
+	    test_options_mark_refuses_a_leading_zero_go_reads_as_octal);
 	test_add(s, "close-after takes seconds or a duration",
 	    test_options_close_after_takes_seconds_or_a_duration);
 	test_add(s, "verbosity is 0 to 2", test_options_verbosity_is_0_to_2);

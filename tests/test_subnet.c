@@ -145,6 +145,8 @@ test_subnet_slash_zero_matches_its_whole_family(void)
 	CU_ASSERT(!match1("0.0.0.0/0", "2001:db8::1"));
 	CU_ASSERT(match1("::/0", "2001:db8::1"));
 	CU_ASSERT(!match1("::/0", "203.0.113.9"));
+	/* An IPv4 peer on a dual-stack listener is still IPv4. */
+	CU_ASSERT(!match1("::/0", "::ffff:203.0.113.9"));
 }
 
 static void
@@ -189,9 +191,27 @@ test_subnet_mapped_ipv6_peer_matches_ipv4_subnet(void)
 static void
 test_subnet_ipv4_peer_does_not_match_ipv6_subnet(void)
 {
-	CU_ASSERT(!match1("::ffff:0:0/96", "192.0.2.1") &&
-	    match1("::ffff:0:0/96", "::ffff:192.0.2.1"));
 	CU_ASSERT(!match1("2001:db8::/32", "32.1.13.184"));
+	CU_ASSERT(!match1("2001:db8::/32", "::ffff:32.1.13.184"));
+	CU_ASSERT(!match1("::/64", "::ffff:192.0.2.1"));
+}
+
+static void
+test_subnet_mapped_subnet_is_its_ipv4_subnet(void)
+{
+	struct subnet	sn;
+
+	/* As Go reads it: ::ffff:0:0/96 is 0.0.0.0/0. */
+	CU_ASSERT(match1("::ffff:0:0/96", "192.0.2.1"));
+	CU_ASSERT(match1("::ffff:0:0/96", "::ffff:192.0.2.1"));
+	CU_ASSERT(!match1("::ffff:0:0/96", "2001:db8::1"));
+	CU_ASSERT(match1("::ffff:10.0.0.0/104", "10.9.8.7"));
+	CU_ASSERT(!match1("::ffff:10.0.0.0/104", "11.9.8.7"));
+	CU_ASSERT_FATAL(subnet_parse("::ffff:192.0.2.1", &sn) == 0);
+	CU_ASSERT(sn.family == AF_INET && sn.prefix == 32);
+	/* Shorter than /96 it is not all IPv4: an IPv6 subnet. */
+	CU_ASSERT_FATAL(subnet_parse("::ffff:0:0/95", &sn) == 0);
+	CU_ASSERT(sn.family == AF_INET6 && sn.prefix == 95);
 }
 
 static void
@@ -364,6 +384,8 @@ test_subnet_register(void)
 	    test_subnet_mapped_ipv6_peer_matches_ipv4_subnet);
 	test_add(s, "IPv4 peer does not match IPv6 subnet",
 	    test_subnet_ipv4_peer_does_not_match_ipv6_subnet);
+	test_add(s, "mapped subnet is its IPv4 subnet",
+	    test_subnet_mapped_subnet_is_its_ipv4_subnet);
 	test_add(s, "empty list matches nothing",
 	    test_subnet_empty_list_matches_nothing);
 	test_add(s, "load skips comments, blanks and whitespace",

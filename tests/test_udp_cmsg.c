@@ -101,6 +101,27 @@ test_udp_cmsg_reads_the_original_destination_with_its_port(void)
 }
 
 static void
+test_udp_cmsg_map_gives_an_ipv4_destination_the_mapped_form(void)
+{
+	union udp_flow_addr	a, before;
+	char		buf[INET6_ADDRSTRLEN];
+
+	memset(&a, 0, sizeof(a));
+	a.sin.sin_family = AF_INET;
+	a.sin.sin_port = htons(10005);
+	inet_pton(AF_INET, "203.0.113.51", &a.sin.sin_addr);
+	udp_cmsg_map(&a);
+	CU_ASSERT_EQUAL_FATAL(a.sa.sa_family, AF_INET6);
+	CU_ASSERT_EQUAL(ntohs(a.sin6.sin6_port), 10005);
+	CU_ASSERT_STRING_EQUAL(inet_ntop(AF_INET6, &a.sin6.sin6_addr, buf,
+	    sizeof(buf)), "::ffff:203.0.113.51");
+	/* IPv6 stays as it is. */
+	before = a;
+	udp_cmsg_map(&a);
+	CU_ASSERT(memcmp(&a, &before, sizeof(a)) == 0);
+}
+
+static void
 test_udp_cmsg_without_a_message_reached_is_unknown(void)
 {
 	struct msghdr		mh;
@@ -221,6 +242,8 @@ test_udp_cmsg_register(void)
 	    test_udp_cmsg_keeps_the_scope_of_a_link_local_ipv6_pktinfo);
 	test_add(s, "reads the original destination with its port",
 	    test_udp_cmsg_reads_the_original_destination_with_its_port);
+	test_add(s, "map gives an IPv4 destination the mapped form",
+	    test_udp_cmsg_map_gives_an_ipv4_destination_the_mapped_form);
 	test_add(s, "without a message, reached is unknown",
 	    test_udp_cmsg_without_a_message_reached_is_unknown);
 	test_add(s, "PKTINFO names the source address",

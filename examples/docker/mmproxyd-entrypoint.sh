@@ -8,19 +8,81 @@
 # it on the backend's replies, which "ip rule fwmark MARK" then delivers
 # locally, to mmproxyd's transparent sockets. Without MARK: the backend is
 # in this container's network namespace, and mmproxyd-routing's loopback
-# rules do it. "health" checks that the listener is up.
-#   MARK           firewall mark and routing table (unset: loopback setup)
-#   LISTEN_PORT    the port the health check looks for (8443)
-#   MMPROXYD_USER  user to drop to (mmproxyd; empty: stay root)
+# rules do it.
+#
+# Without -allowed-subnets it refuses to start: anyone who reaches the
+# port could then claim any client address and have mmproxyd connect from
+# it. Give -allowed-subnets FILE (the image has
+# /etc/mmproxyd/allowed-subnets.txt: loopback and the private ranges), or
+# set MMPROXYD_ALLOW_ALL=1 where a firewall already does that job.
+#
+# "health": every -l port of the running mmproxyd is bound, TCP or UDP
+# as its -p says (the ports and protocol come from its command line).
+#   MARK               firewall mark and routing table (unset: loopback)
+#   LISTEN_PORT        the port the health check looks for (default: from
+#                      mmproxyd's -l, or 8443)
+#   MMPROXYD_USER      user to drop to (mmproxyd; empty: stay root)
+#   MMPROXYD_ALLOW_ALL 1: run without -allowed-subnets
 set -eu
 MARK=${MARK:-}
-LISTEN_PORT=${LISTEN_PORT:-8443}
+LISTEN_PORT=${LISTEN_PORT:-}
 MMPROXYD_USER=${MMPROXYD_USER-mmproxyd}
+MMPROXYD_ALLOW_ALL=${MMPROXYD_ALLOW_ALL:-}
 
-if [ "${1:-}" = health ]; then
-	ss -Htln "sport = :$LISTEN_PORT" | grep -q . || exit 1
+# The arguments of the running mmproxyd, one a line.
+mmproxyd_args() {
+	for c in /proc/[0-9]*/comm; do
+		[ "$(cat "$c" 2>/dev/null)" = mmproxyd ] || continue
+		tr '\0' '\n' <"${c%/comm}/cmdline"
+		return 0
+	done
+	return 1
+}
+
+# health: "PROTO PORT" lines, one per -l, then each must be bound.
+health() {
+	args=$(mmproxyd_args) || exit 1
+	set -f	# "[::]:8443" is a glob pattern too
+	proto=tcp
+	ports=""
+	prev=""
+	for a in $args; do
+		case $prev in
+		-p|--p) proto=$a ;;
+		-l|--l) ports="$ports ${a##*:}" ;;
+		esac
+		case $a in
+		-p=*|--p=*) proto=${a#*=} ;;
+		-l=*|--l=*) ports="$ports ${a##*:}" ;;
+		esac
+		prev=$a
+	done
+	[ -n "$LISTEN_PORT" ] && ports=$LISTEN_PORT
+	[ -n "$ports" ] || ports=8443
+	flag=-Htln
+	[ "$proto" = udp ] && flag=-Hlun
+	for p in $ports; do
+		# A range "first-last": its first port.
+		ss $flag "sport = :${p%%-*}" | grep -q . || exit 1
+	done
 	exit 0
-fi
+}
+[ "${1:-}" = health ] && health
+
+case " $* " in
+*" -allowed-subnets "*|*" --allowed-subnets "*|*" -allowed-subnets="*|\
+*" --allowed-subnets="*) ;;
+*)
+	if [ "$MMPROXYD_ALLOW_ALL" != 1 ]; then
+		echo "mmproxyd-entrypoint: no -allowed-subnets: anyone who" \
+		    "reaches the port could claim any client address." \
+		    "Give -allowed-subnets FILE" \
+		    "(/etc/mmproxyd/allowed-subnets.txt: loopback and private" \
+		    "ranges), or set MMPROXYD_ALLOW_ALL=1" >&2
+		exit 2
+	fi
+	;;
+esac
 
 # Any IPv6 address at all. (Not conf/all/disable_ipv6: Docker leaves it at
 # 1 and enables IPv6 on the container's interfaces one by one. And not

@@ -4,7 +4,12 @@
 # tests/deploy/docker.sh -- examples/docker/ for real: builds the image and
 # runs the three-container compose example (HAProxy send-proxy-v2 ->
 # mmproxyd -mark -> backend) under a private dockerd, then checks that the
-# backend saw the client's own address, over IPv4 and IPv6.
+# backend saw the client's own address, over IPv4 and IPv6. The image is
+# built from a copy of this tree configured and built in place, as a
+# developer's may be (.dockerignore keeps that out of the context). Then
+# the image alone: it refuses to run without -allowed-subnets (unless
+# MMPROXYD_ALLOW_ALL=1), its default command has one and turns healthy,
+# and the health check follows -p udp and the -l port.
 #
 # No registry here: the base image is debootstrapped and imported as
 # local/debian:12. The dockerd has its own data-root, exec-root, socket and
@@ -19,9 +24,10 @@ T=$(mktemp -d /tmp/mmpd-docker.XXXXXX)
 export DOCKER_HOST=unix://$T/docker.sock
 P=mmpdtest$$
 dpid=""
+S=$T/src
 compose() {
-	docker-compose -p "$P" -f examples/docker/compose.yaml \
-	    -f tests/deploy/compose.test.yaml "$@"
+	docker-compose -p "$P" -f "$S/examples/docker/compose.yaml" \
+	    -f "$top/tests/deploy/compose.test.yaml" "$@"
 }
 cleanup() {
 	rc=$?
@@ -70,6 +76,13 @@ chroot "$T/base" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y \
     pkg-config python3 haproxy nftables && apt-get clean' \
     >"$T/chroot.log" 2>&1 || { tail -n 20 "$T/chroot.log"; fail "apt in chroot"; }
 
+step "a copy of the tree, configured and built in place"
+scripts/tree-copy "$S"
+(cd "$S" && autoreconf -fi && ./configure -q && make -j2 mmproxyd) \
+    >"$T/inplace.log" 2>&1 ||
+    { tail -n 20 "$T/inplace.log"; fail "in-place build"; }
+[ -f "$S/config.status" ] || fail "the copy is not configured in place"
+
 step "dockerd (no bridge, no iptables) under $T"
 dockerd --bridge=none --iptables=false --ip6tables=false \
     --data-root "$T/data" --exec-root "$T/exec" --pidfile "$T/docker.pid" \
@@ -83,7 +96,7 @@ step "docker import local/debian:12"
 tar -C "$T/base" -c . | docker import - local/debian:12 >/dev/null
 rm -rf "$T/base"
 
-step "docker-compose build and up"
+step "docker-compose build and up (from the configured copy)"
 compose build >"$T/build.log" 2>&1 || { tail -n 40 "$T/build.log"; fail "build"; }
 compose up -d 2>&1 | tail -n 5
 compose ps
@@ -127,4 +140,48 @@ done
 [ "$r6" = "peer 2001:db8:1::1 / hello" ] || fail "IPv6: $r6"
 compose logs --no-color backend | grep -c "peer 198.51.100.1 " >/dev/null ||
     fail "backend log"
+compose config | awk '/^  haproxy:/ { h = 1; next } /^  [a-z]/ { h = 0 }
+    h && /depends_on/ { d = 1 } h && d && /mmproxyd/ { ok = 1 }
+    END { exit !ok }' || fail "haproxy does not depend on mmproxyd"
+
+# The image on its own, in containers without a network (loopback only).
+img=mmproxyd:example
+run() { docker run -d --cap-add NET_ADMIN --network none "$@"; }
+healthy() {	# CONTAINER: up to 20 s
+	for _ in $(seq 100); do
+		h=$(docker inspect -f '{{.State.Health.Status}}' "$1" || true)
+		[ "$h" = healthy ] && return 0
+		sleep 0.2
+	done
+	docker logs "$1" 2>&1 | tail -n 5
+	return 1
+}
+step "the image refuses to run without -allowed-subnets"
+set +e
+out=$(docker run --rm --cap-add NET_ADMIN --network none "$img" \
+    -l 0.0.0.0:8443 -4 127.0.0.1:8080 2>&1)
+rc=$?
+set -e
+echo "exit $rc: $out"
+[ "$rc" = 2 ] && echo "$out" | grep -q 'no -allowed-subnets' ||
+    fail "it ran without -allowed-subnets"
+c=$(run -e MMPROXYD_ALLOW_ALL=1 "$img" -l 0.0.0.0:8443 -4 127.0.0.1:8080)
+healthy "$c" || fail "MMPROXYD_ALLOW_ALL=1 does not run it"
+docker rm -f "$c" >/dev/null
+step "the default command has an allow-list and turns healthy"
+docker inspect -f '{{json .Config.Cmd}}' "$img"
+docker inspect -f '{{json .Config.Cmd}}' "$img" | grep -q allowed-subnets ||
+    fail "the default command has no -allowed-subnets"
+c=$(run "$img")
+healthy "$c" || fail "the default command is not healthy"
+docker rm -f "$c" >/dev/null
+step "the health check follows -p udp and the -l port"
+c=$(run "$img" -p udp -l 0.0.0.0:5353 -4 127.0.0.1:53 \
+    -allowed-subnets /etc/mmproxyd/allowed-subnets.txt)
+healthy "$c" || fail "-p udp -l :5353 is not healthy"
+docker rm -f "$c" >/dev/null
+c=$(run "$img" -l 0.0.0.0:9443 -4 127.0.0.1:8080 \
+    -allowed-subnets /etc/mmproxyd/allowed-subnets.txt)
+healthy "$c" || fail "-l :9443 is not healthy"
+docker rm -f "$c" >/dev/null
 step "ok: the backend saw the client's own addresses through HAProxy and mmproxyd"

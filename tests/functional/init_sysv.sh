@@ -7,6 +7,8 @@
 # A bad edit (an unknown flag, a broken allow-list file) fails check,
 # reload and restart with status 6 and the problem named, and leaves the
 # running daemon as it was: same process, no SIGHUP, still listening.
+# Its log is mode 0640, the options are never globbed, and every action
+# exits 0 once the daemon is removed but the script stays.
 # Runs inside its own network namespace; needs root (exit 77 otherwise).
 set -u
 [ -z "${MMPROXYD_SKIP_FUNCTIONAL:-}" ] || { echo "skipped: MMPROXYD_SKIP_FUNCTIONAL"; exit 77; }
@@ -52,7 +54,7 @@ init() {
 	    LOGFILE="$tmp/log" DEFAULTS="$tmp/defaults" \
 	    ROUTING_SCRIPT="$TOP_SRCDIR/scripts/mmproxyd-routing" \
 	    MMPROXYD_ROUTING_STATE="$tmp/state" \
-	    _SYSTEMCTL_SKIP_REDIRECT=1 sh "$INIT" "$@"
+	    SYSTEMCTL_SKIP_REDIRECT=1 _SYSTEMCTL_SKIP_REDIRECT=1 sh "$INIT" "$@"
 }
 listening() { ip netns exec "$NS" ss -Htln 'sport = :18443' | grep -q .; }
 not_listening() { ! listening; }
@@ -154,6 +156,36 @@ check "start with a bad option fails (got $rc)" test "$rc" -ne 0
 init status >/dev/null; rc=$?
 check "status after a failed start is 3 (got $rc)" is "$rc" 3
 check "routes down after a failed start" routes_down
+
+# The first start of a fresh log, with no routing to create it first:
+# no error about the missing file, and a log that only root and adm may
+# read (it holds client addresses). The options are not globbed: a file
+# in the current directory that [::1]:18080 matches must not replace it.
+rm -f "$tmp/log"
+cat >"$tmp/defaults" <<EOT
+MMPROXYD_OPTS="-l 127.0.0.1:18443 -4 127.0.0.1:18080 -6 [::1]:18080 -shutdown-timeout 1"
+ROUTING=no
+EOT
+mkdir "$tmp/cwd" && : >"$tmp/cwd/1:18080"
+(cd "$tmp/cwd" && init start) >/dev/null 2>"$tmp/start.err"; rc=$?
+check "start with options that a file matches as a glob (got $rc)" \
+    is "$rc" 0
+check "first start prints no error: $(cat "$tmp/start.err")" \
+    test ! -s "$tmp/start.err"
+mode=$(stat -c %a "$tmp/log" 2>/dev/null)
+check "the log is not world-readable (mode $mode)" is "$mode" 640
+init stop >/dev/null
+
+# Removed but not purged: the script stays as a conffile and must not
+# fail (Debian policy 9.3.2).
+for a in start stop restart reload status; do
+	ip netns exec "$NS" env DAEMON="$tmp/no-such-mmproxyd" \
+	    PIDFILE="$tmp/pid" LOGFILE="$tmp/log" DEFAULTS="$tmp/defaults" \
+	    SYSTEMCTL_SKIP_REDIRECT=1 _SYSTEMCTL_SKIP_REDIRECT=1 \
+	    sh "$INIT" $a >/dev/null 2>&1; rc=$?
+	check "$a without the daemon installed returns 0 (got $rc)" \
+	    is "$rc" 0
+done
 
 echo "--- daemon log"
 cat "$tmp/log" 2>/dev/null

@@ -46,7 +46,7 @@ mkdir "$tmp/build"
 # Everything under the prefix, and these in particular.
 for f in sbin/mmproxyd sbin/mmproxyd-routing etc/init.d/mmproxyd \
     etc/default/mmproxyd etc/logrotate.d/mmproxyd \
-    etc/mmproxyd/allowed-subnets.txt \
+    etc/mmproxyd/allowed-subnets.txt etc/prometheus/rules/mmproxyd.yml \
     lib/systemd/system/mmproxyd.service \
     lib/systemd/system/mmproxyd@.service \
     share/man/man8/mmproxyd.8 share/doc/mmproxyd/README.md \

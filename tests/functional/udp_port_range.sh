@@ -27,7 +27,7 @@ udp_daemon "$NS" -l 127.0.0.1:25565 -4 127.0.0.1:35565 -listeners 2 \
     -l 127.0.0.1:27015-27030 -4 127.0.0.1:37015-37030 -6 '[::1]:9' -v 2
 D=$MM_PID
 udp_wait_bound "$NS" 27030 127.0.0.1 || mm_fail "27030 not bound"
-grep -q "listening on 127.0.0.1:27015-27030 (udp, 16 ports" "$MM_LOG" ||
+grep -q "listening on 127.0.0.1:27015-27030 (udp, IPv4, 16 ports" "$MM_LOG" ||
     mm_fail "no listening line for the range"
 
 check() {

@@ -253,7 +253,8 @@ def udp_bound(port, addr=None):
         if addr is None:
             return True
         h, _ = split_hostport(f[3])
-        if h.strip("[]") == addr:
+        # A dual-stack listener's reply sockets bind IPv4 in mapped form.
+        if h.strip("[]").removeprefix("::ffff:") == addr:
             return True
     return False
 

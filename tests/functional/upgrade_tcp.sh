@@ -1,8 +1,8 @@
 #!/bin/sh
 # Copyright (c) 2026 The mmproxyd authors
 # SPDX-License-Identifier: ISC (see COPYING)
-# upgrade_tcp.sh -- SIGUSR2, the hot upgrade, with TCP (two listening
-# sockets on the port, and -metrics): under a steady stream of new
+# upgrade_tcp.sh -- SIGUSR2, the hot upgrade, with TCP (two dual-stack
+# listening sockets on the default 0.0.0.0 port, and -metrics): under a steady stream of new
 # connections none is refused or reset, and long-lived connections opened
 # before keep echoing until they close; the pidfile and the metrics port
 # follow the new generation; a second SIGUSR2 during the upgrade is
@@ -21,7 +21,9 @@ up_copy_binary
 ALLOW="$MM_TMP/allowed.txt"
 PIDF="$MM_TMP/mmproxyd.pid"
 printf '127.0.0.0/8\n' >"$ALLOW"
-mm_daemon "$NS" -l 127.0.0.1:8443 -4 127.0.0.1:9001 -allowed-subnets "$ALLOW" \
+# 0.0.0.0, the default, is bound as a dual-stack [::]: the new generation
+# must find that socket, not bind a second one.
+mm_daemon "$NS" -l 0.0.0.0:8443 -4 127.0.0.1:9001 -allowed-subnets "$ALLOW" \
     -pidfile "$PIDF" -metrics 127.0.0.1:9100 -shutdown-timeout 20 \
     -listeners 2
 OLD=$MM_PID
